@@ -1,0 +1,34 @@
+#!/bin/sh
+# Build roamfs with warnings as errors and run the whole test suite.
+# Usage: scripts/test.sh [configure options...]   e.g. --enable-asan --enable-ubsan
+# Ends with a line "N passed, N failed" and exits non-zero on any failure.
+set -e
+top=$(cd "$(dirname "$0")/.." && pwd)
+"$top/scripts/deps.sh"
+build="${BUILD_DIR:-$top/build}"
+cd "$top"
+[ -x configure ] && [ configure -nt configure.ac ] || autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+mkdir -p "$build"
+cd "$build"
+"$top/configure" --enable-debug "$@" >configure.out 2>&1 || { tail -n 20 configure.out; exit 1; }
+make -j"$(nproc)" >make.out 2>&1 || { grep -E 'error|warning' make.out | head -n 40; tail -n 20 make.out; exit 1; }
+set +e
+make -j1 check >check.out 2>&1
+status=$?
+set -e
+grep -E '^(FAIL|ERROR|XPASS):' check.out || true
+for log in $(find test -name '*.log' 2>/dev/null); do
+	if grep -qE '^(not ok|Bail out)' "$log"; then
+		echo "---- $log"
+		grep -E -A 30 '^(not ok|Bail out)' "$log" | head -n 80
+	fi
+done
+num() { sed -n "s/^# $1: *\([0-9]*\).*/\1/p" check.out | tail -n 1; }
+pass=$(num PASS); fail=$(num FAIL); err=$(num ERROR); xpass=$(num XPASS)
+pass=${pass:-0}; fail=$(( ${fail:-0} + ${err:-0} + ${xpass:-0} ))
+if [ "$status" -ne 0 ] && [ "$fail" -eq 0 ]; then
+	tail -n 30 check.out
+	fail=1
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,154 @@
+# lib.sh: shared helpers for the integration tests, sourced by each tNNNN-*.sh.
+#
+# Each test script prints TAP.  test_expect_success runs one titled,
+# &&-chained block in a subshell-free eval; test_done prints the plan.
+# start_sshd starts a private OpenSSH server on 127.0.0.1 with throwaway
+# host and user keys; everything lives under $TEST_DIR and is removed at exit.
+
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+export top_srcdir top_builddir
+
+test_count=0
+test_failures=0
+TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/roamtest.XXXXXX")
+chmod 755 "$TEST_DIR"
+export TEST_DIR
+ROAMFS="$top_builddir/roamfs"
+ROAMCTL="$top_builddir/roamctl"
+ACLWATCH="$top_builddir/aclwatch"
+export ROAMFS ROAMCTL ACLWATCH
+_cleanup_cmds=""
+
+# Run a command at exit (last registered runs first).
+at_exit() {
+	_cleanup_cmds="$1; $_cleanup_cmds"
+}
+
+_lib_cleanup() {
+	set +e
+	eval "$_cleanup_cmds"
+	if [ -z "${KEEP_TEST_DIR:-}" ]; then
+		# Never recurse into a mount that is still up.
+		if ! grep -q " $TEST_DIR" /proc/mounts; then
+			rm -rf "$TEST_DIR"
+		fi
+	fi
+}
+trap _lib_cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() {
+	printf '# %s\n' "$*"
+}
+
+# test_expect_success TITLE COMMANDS: one test case.
+test_expect_success() {
+	test_count=$((test_count + 1))
+	if (eval "$2") >"$TEST_DIR/case.out" 2>&1 </dev/null; then
+		printf 'ok %d - %s\n' "$test_count" "$1"
+	else
+		test_failures=$((test_failures + 1))
+		printf 'not ok %d - %s\n' "$test_count" "$1"
+		sed 's/^/#   /' "$TEST_DIR/case.out" | tail -n 40
+	fi
+}
+
+# test_expect_failure is not offered: a test either passes or fails.
+
+# test_done: print the plan and exit with the right status.
+test_done() {
+	printf '1..%d\n' "$test_count"
+	[ "$test_failures" -eq 0 ]
+	exit $?
+}
+
+# bail_out REASON: a needed facility is missing; that is a failure, not a skip.
+bail_out() {
+	printf 'Bail out! %s\n' "$*"
+	exit 1
+}
+
+require_root() {
+	[ "$(id -u)" -eq 0 ] || bail_out "this test must run as root (it starts sshd and creates users)"
+}
+
+require_fuse() {
+	[ -c /dev/fuse ] || bail_out "/dev/fuse is missing: load the fuse module"
+	command -v fusermount3 >/dev/null || bail_out "fusermount3 is missing: apt-get install fuse3"
+}
+
+# free_port: print a TCP port on 127.0.0.1 that nobody listens on.
+free_port() {
+	python3 - <<'PY'
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+PY
+}
+
+# wait_for CMD...: retry a command for up to 10 seconds.
+wait_for() {
+	_i=0
+	while ! "$@" 2>/dev/null; do
+		_i=$((_i + 1))
+		[ $_i -lt 100 ] || return 1
+		sleep 0.1
+	done
+}
+
+# start_sshd [extra sshd_config lines...]: private sshd on 127.0.0.1.
+# Sets SSHD_PORT, SSH_KEY (user private key), KNOWN_HOSTS, SERVER (a
+# directory owned by root for server-side files) and SSHD_LOG.
+start_sshd() {
+	SSHD_DIR="$TEST_DIR/sshd"
+	mkdir -p "$SSHD_DIR" /run/sshd
+	chmod 700 "$SSHD_DIR"
+	ssh-keygen -q -t ed25519 -N '' -f "$SSHD_DIR/host_key" || return 1
+	ssh-keygen -q -t ed25519 -N '' -f "$SSHD_DIR/user_key" || return 1
+	cp "$SSHD_DIR/user_key.pub" "$SSHD_DIR/authorized_keys"
+	SSHD_PORT=$(free_port)
+	SSH_KEY="$SSHD_DIR/user_key"
+	KNOWN_HOSTS="$SSHD_DIR/known_hosts"
+	SSHD_LOG="$SSHD_DIR/sshd.log"
+	echo "[127.0.0.1]:$SSHD_PORT $(cut -d' ' -f1-2 "$SSHD_DIR/host_key.pub")" >"$KNOWN_HOSTS"
+	{
+		echo "Port $SSHD_PORT"
+		echo "ListenAddress 127.0.0.1"
+		echo "HostKey $SSHD_DIR/host_key"
+		echo "AuthorizedKeysFile $SSHD_DIR/authorized_keys .ssh/authorized_keys"
+		echo "PidFile $SSHD_DIR/sshd.pid"
+		echo "StrictModes no"
+		echo "UsePAM no"
+		echo "PermitRootLogin yes"
+		echo "PasswordAuthentication no"
+		echo "KbdInteractiveAuthentication no"
+		echo "Subsystem sftp internal-sftp"
+		echo "LogLevel ${SSHD_LOGLEVEL:-INFO}"
+		for l in "$@"; do echo "$l"; done
+	} >"$SSHD_DIR/sshd_config"
+	# -r: no re-exec; re-exec fails in some sandboxes and changes nothing here.
+	/usr/sbin/sshd -r -f "$SSHD_DIR/sshd_config" -E "$SSHD_LOG" || return 1
+	wait_for test -s "$SSHD_DIR/sshd.pid" || return 1
+	at_exit "kill \$(cat '$SSHD_DIR/sshd.pid' 2>/dev/null) 2>/dev/null"
+	SERVER="$TEST_DIR/server"
+	mkdir -p "$SERVER"
+	export SSHD_PORT SSH_KEY KNOWN_HOSTS SERVER SSHD_LOG
+}
+
+# ssh_server CMD: run a shell command on the private server as root.
+ssh_server() {
+	ssh -q -p "$SSHD_PORT" -i "$SSH_KEY" -o UserKnownHostsFile="$KNOWN_HOSTS" \
+	    -o BatchMode=yes root@127.0.0.1 "$@"
+}
+
+# unmount_quiet DIR: unmount if mounted, lazily as a last resort.
+unmount_quiet() {
+	if grep -q " $1 " /proc/mounts; then
+		fusermount3 -u "$1" 2>/dev/null || fusermount3 -uz "$1" 2>/dev/null || umount -l "$1" 2>/dev/null
+	fi
+	return 0
+}
