@@ -1,0 +1,118 @@
+/*
+ * sftp: an SFTP version 3 client over one libssh channel, with many
+ * requests in flight, and the OpenSSH extensions roamfs uses.
+ *
+ * A connection (struct sftp) is one SSH session with one "sftp" subsystem
+ * channel.  A connection is NOT thread-safe: callers serialise all calls on
+ * one connection (roamfs keeps one connection per thread that needs one).
+ *
+ * Every function returns 0 on success or a negative errno.  SFTP status
+ * codes are translated to errno in one table inside sftp.c (NO_SUCH_FILE ->
+ * ENOENT, PERMISSION_DENIED -> EACCES, FAILURE -> EIO unless the request
+ * tells better, e.g. rmdir of a non-empty directory -> ENOTEMPTY when the
+ * server says so, OP_UNSUPPORTED -> ENOTSUP, connection lost -> ENOTCONN).
+ * After ENOTCONN the connection is dead: sftp_close() it and connect again.
+ * Paths are server paths, absolute or relative to the login directory.
+ */
+#ifndef ROAMFS_SFTP_H
+#define ROAMFS_SFTP_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/statvfs.h>
+
+struct sftp;
+
+/* Where and how to connect.  Strings may be NULL for the defaults. */
+struct sftp_opts {
+	const char *host;
+	const char *user;		/* NULL: the local user name */
+	unsigned port;			/* 0: 22 */
+	const char *identity_file;	/* NULL: libssh's defaults and the agent */
+	const char *known_hosts;	/* NULL: ~/.ssh/known_hosts, then /etc/ssh/ssh_known_hosts */
+	const char *password;		/* NULL: no password authentication */
+	int timeout;			/* connect timeout in seconds, 0: 10 */
+	int verbose;			/* libssh log level for -d */
+};
+
+/* Attributes as SFTP v3 gives them; flags says which fields are valid. */
+#define SFTP_ATTR_SIZE		0x00000001u
+#define SFTP_ATTR_UIDGID	0x00000002u
+#define SFTP_ATTR_PERMISSIONS	0x00000004u
+#define SFTP_ATTR_ACMODTIME	0x00000008u
+struct sftp_attr {
+	uint32_t flags;
+	uint64_t size;
+	uint32_t uid, gid;
+	uint32_t mode;		/* type and permission bits (S_IFREG | 0644) */
+	uint32_t atime, mtime;	/* whole seconds */
+};
+
+/*
+ * Connect, verify the host key, authenticate, start the sftp subsystem.
+ * On failure returns a negative errno and, when cause is not NULL, sets
+ * *cause to one malloc'd line for the user that says what happened and what
+ * to do (e.g. the host key is unknown: its SHA256 fingerprint and how to
+ * accept it; authentication refused; host unreachable).  Host key check:
+ * unknown or changed key is always refused (-EPERM); there is no override.
+ */
+int sftp_connect(const struct sftp_opts *o, struct sftp **out, char **cause);
+/* Close the channel and the session and free everything. */
+void sftp_close(struct sftp *s);
+/* Server's idea of a path (SSH_FXP_REALPATH), e.g. "." -> "/home/ann". */
+int sftp_realpath(struct sftp *s, const char *path, char **out);
+
+int sftp_stat(struct sftp *s, const char *path, struct sftp_attr *a);
+int sftp_lstat(struct sftp *s, const char *path, struct sftp_attr *a);
+/* Set the attributes whose flags are set (SIZE truncates). */
+int sftp_setstat(struct sftp *s, const char *path, const struct sftp_attr *a);
+
+/* Called once per entry except "." and ".."; a non-zero return stops the listing and is returned. */
+typedef int (*sftp_dirent_fn)(void *arg, const char *name, const struct sftp_attr *a);
+/* List a directory: opendir, readdir until EOF (attributes are lstat-like), close. */
+int sftp_readdir(struct sftp *s, const char *path, sftp_dirent_fn fn, void *arg);
+
+int sftp_mkdir(struct sftp *s, const char *path, uint32_t mode);
+int sftp_rmdir(struct sftp *s, const char *path);
+int sftp_remove(struct sftp *s, const char *path);
+/* Create a symbolic link at linkpath pointing to target (argument order as
+ * symlink(2); OpenSSH's reversed wire order is handled inside). */
+int sftp_symlink(struct sftp *s, const char *target, const char *linkpath);
+int sftp_readlink(struct sftp *s, const char *path, char **target);
+/* posix-rename@openssh.com: atomic, replaces an existing target. */
+int sftp_rename(struct sftp *s, const char *from, const char *to);
+/* hardlink@openssh.com. */
+int sftp_link(struct sftp *s, const char *from, const char *to);
+/* statvfs@openssh.com. */
+int sftp_statvfs(struct sftp *s, const char *path, struct statvfs *st);
+
+/* Progress callback for transfers: bytes done so far; non-zero aborts with that value. */
+typedef int (*sftp_progress_fn)(void *arg, uint64_t done);
+
+/*
+ * Upload: write the whole local file fd (from offset 0, its current size)
+ * to path, created or truncated with mode (permission bits), keeping many
+ * WRITE requests in flight (window grows like OpenSSH's sftp-client.c, with
+ * a bound on bytes in flight), then fsync@openssh.com the handle when
+ * do_fsync, then close.  Does not rename; the caller uploads to a temporary
+ * name and renames.  *written (may be NULL) gets the bytes sent.
+ */
+int sftp_upload(struct sftp *s, int fd, const char *path, uint32_t mode,
+    int do_fsync, sftp_progress_fn progress, void *arg, uint64_t *written);
+/*
+ * Download: read the whole remote file into local fd (truncated first,
+ * written from offset 0) with many READ requests in flight, re-requesting
+ * short reads; *a (may be NULL) gets the attributes fstat'ed on the open
+ * handle before reading, so the caller knows which version it got.
+ */
+int sftp_download(struct sftp *s, const char *path, int fd,
+    struct sftp_attr *a, sftp_progress_fn progress, void *arg);
+
+/* Request counters for tests and benchmarks (each SFTP request sent, by type). */
+struct sftp_stats {
+	uint64_t requests, opendir, readdir, open, read, write, stat;
+	uint64_t bytes_up, bytes_down;
+};
+void sftp_get_stats(const struct sftp *s, struct sftp_stats *st);
+
+#endif
