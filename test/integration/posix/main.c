@@ -51,6 +51,8 @@ const struct suite_case suite_cases[] = {
 	{ "misc-fsync", case_misc_fsync },
 	{ "misc-access", case_misc_access },
 	{ "misc-special", case_misc_special },
+	{ "lock-conflict", case_lock_conflict },
+	{ "xattr-user", case_xattr_user },
 };
 const size_t suite_ncases = sizeof suite_cases / sizeof suite_cases[0];
 

@@ -101,5 +101,7 @@ void case_misc_statfs(void);
 void case_misc_fsync(void);
 void case_misc_access(void);
 void case_misc_special(void);
+void case_lock_conflict(void);
+void case_xattr_user(void);
 
 #endif
