@@ -108,10 +108,16 @@ int sftp_upload(struct sftp *s, int fd, const char *path, uint32_t mode,
 int sftp_download(struct sftp *s, const char *path, int fd,
     struct sftp_attr *a, sftp_progress_fn progress, void *arg);
 
-/* Request counters for tests and benchmarks (each SFTP request sent, by type). */
+/*
+ * Request counters for tests and benchmarks (each SFTP request sent, by
+ * type; stat counts STAT, LSTAT and FSTAT).  max_in_flight is the largest
+ * number of READ or WRITE requests that were outstanding at once: above 1
+ * proves the transfers are pipelined.
+ */
 struct sftp_stats {
 	uint64_t requests, opendir, readdir, open, read, write, stat;
 	uint64_t bytes_up, bytes_down;
+	uint64_t max_in_flight;
 };
 void sftp_get_stats(const struct sftp *s, struct sftp_stats *st);
 
