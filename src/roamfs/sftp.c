@@ -271,6 +271,19 @@ refine_failure(struct sftp *s, int r, const char *path, int kind)
 	return kind > 0 ? -ENOTDIR : r;
 }
 
+/* After a rename FAILURE onto a directory: ENOTEMPTY (a directory moved
+ * onto a non-empty one) or EISDIR (a non-directory onto a directory). */
+static int
+refine_rename(struct sftp *s, int r, const char *from, const char *to)
+{
+	struct sftp_attr a, b;
+
+	if (r != -EIO || call_attrs(s, SSH_FXP_LSTAT, to, &b) < 0 ||
+	    !S_ISDIR(b.mode) || call_attrs(s, SSH_FXP_LSTAT, from, &a) < 0)
+		return r;
+	return S_ISDIR(a.mode) ? -ENOTEMPTY : -EISDIR;
+}
+
 int
 sftp_realpath(struct sftp *s, const char *path, char **out)
 {
@@ -351,7 +364,7 @@ sftp_rename(struct sftp *s, const char *from, const char *to)
 		return -ENOTSUP;
 	if ((r = req_ext(s, "posix-rename@openssh.com", from, to)) < 0)
 		return r;
-	return sftp_io_call_status(s);
+	return refine_rename(s, sftp_io_call_status(s), from, to);
 }
 
 int

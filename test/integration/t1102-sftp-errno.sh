@@ -4,7 +4,8 @@
 # OpenSSH's sftp-server answers SSH_FX_FAILURE (no detail) for EEXIST,
 # ENOTEMPTY and EISDIR; the client then looks at the path with LSTAT and
 # reports EEXIST (mkdir, ln, symlink over an existing name), ENOTEMPTY
-# (rmdir of a non-empty directory) and EISDIR (rm of a directory).
+# (rmdir of a non-empty directory, mv of a directory onto a non-empty one)
+# and EISDIR (rm of a directory, mv of a file onto a directory).
 . "$top_srcdir/test/integration/lib.sh"
 require_root
 start_sshd || bail_out "cannot start sshd"
@@ -46,6 +47,18 @@ test_expect_success 'EEXIST: mkdir, ln and symlink over an existing name' '
 
 test_expect_success 'EISDIR: rm of a directory keeps it' '
 	expect_errno EISDIR T rm "$SERVER/full" && test -d "$SERVER/full"
+'
+
+test_expect_success 'ENOTEMPTY / EISDIR: mv onto a non-empty directory keeps both' '
+	mkdir -p "$SERVER/src/sub" &&
+	expect_errno ENOTEMPTY T mv "$SERVER/src" "$SERVER/full" &&
+	test -d "$SERVER/src/sub" && test -f "$SERVER/full/f" &&
+	expect_errno EISDIR T mv "$SERVER/other" "$SERVER/full" &&
+	test -f "$SERVER/other"
+'
+
+test_expect_success 'a 256-byte name is EBADMSG (OpenSSH: BAD_MESSAGE for ENAMETOOLONG)' '
+	expect_errno EBADMSG T mkdir "$SERVER/$(printf "n%.0s" $(seq 1 256))"
 '
 
 # An unprivileged user (root bypasses permission bits).

@@ -244,6 +244,8 @@ main(int argc, char **argv)
 	if (r < 0) {
 		fprintf(stderr, "sftp-tool: connect: %s: %s\n", strerrorname_np(-r),
 		    cause ? cause : strerror(-r));
+		free(cause);
+		free(password);
 		return 2;
 	}
 	r = run(s, argv[optind + 1], argv + optind + 2, argc - optind - 2);
