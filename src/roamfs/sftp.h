@@ -13,6 +13,33 @@
  * server says so, OP_UNSUPPORTED -> ENOTSUP, connection lost -> ENOTCONN).
  * After ENOTCONN the connection is dead: sftp_close() it and connect again.
  * Paths are server paths, absolute or relative to the login directory.
+ *
+ * What OpenSSH's sftp-server sends and what callers get:
+ *  - FAILURE carries no detail, so after a FAILURE the client LSTATs the
+ *    path once to tell better: mkdir, link and symlink over an existing
+ *    name -> EEXIST; rmdir of a non-empty directory -> ENOTEMPTY (of a
+ *    non-directory -> ENOTDIR); remove of a directory -> EISDIR; rename
+ *    onto a directory -> ENOTEMPTY (from a directory) or EISDIR; other
+ *    failures stay EIO.
+ *  - BAD_MESSAGE (e.g. a name over 255 bytes, ENAMETOOLONG on the server)
+ *    -> EBADMSG; ENOTDIR and ELOOP on the server arrive as ENOENT.
+ *  - A server silent for 60 seconds, a closed channel or a malformed
+ *    packet -> ENOTCONN (a lost network never hangs a caller for longer).
+ *
+ * Connection set-up decisions:
+ *  - libssh's ssh_config processing (SSH_OPTIONS_PROCESS_CONFIG) is OFF:
+ *    what roamfs does must follow from its own options alone, the same under
+ *    pam_mount as in a shell, and libssh understands only part of
+ *    ssh_config, so reading it would half-apply a user's file (a Host alias,
+ *    a different IdentityFile, ...) in ways ssh(1) would not.
+ *  - Host keys: known_hosts is opts->known_hosts (default ~/.ssh/known_hosts)
+ *    plus the global /etc/ssh/ssh_known_hosts, as in ssh(1).  Nothing is
+ *    ever added to them.
+ *  - Authentication: identity_file, else the agent and the default keys;
+ *    then, if password is set, "password" and "keyboard-interactive".
+ *    Neither the password nor anything derived from it is logged.
+ *  - Only SFTP version 3 servers; OpenSSH's reversed SYMLINK argument order
+ *    is assumed (as OpenSSH's sftp and sshfs do).
  */
 #ifndef ROAMFS_SFTP_H
 #define ROAMFS_SFTP_H
@@ -67,7 +94,11 @@ int sftp_lstat(struct sftp *s, const char *path, struct sftp_attr *a);
 /* Set the attributes whose flags are set (SIZE truncates). */
 int sftp_setstat(struct sftp *s, const char *path, const struct sftp_attr *a);
 
-/* Called once per entry except "." and ".."; a non-zero return stops the listing and is returned. */
+/*
+ * Called once per entry except "." and ".." (entries whose names hold '/'
+ * or NUL are skipped with a warning); a non-zero return stops the listing
+ * and is returned.  The callback may use the same connection.
+ */
 typedef int (*sftp_dirent_fn)(void *arg, const char *name, const struct sftp_attr *a);
 /* List a directory: opendir, readdir until EOF (attributes are lstat-like), close. */
 int sftp_readdir(struct sftp *s, const char *path, sftp_dirent_fn fn, void *arg);
@@ -79,11 +110,12 @@ int sftp_remove(struct sftp *s, const char *path);
  * symlink(2); OpenSSH's reversed wire order is handled inside). */
 int sftp_symlink(struct sftp *s, const char *target, const char *linkpath);
 int sftp_readlink(struct sftp *s, const char *path, char **target);
-/* posix-rename@openssh.com: atomic, replaces an existing target. */
+/* posix-rename@openssh.com: atomic, replaces an existing target.  Without
+ * the extension: -ENOTSUP (never a non-atomic fallback). */
 int sftp_rename(struct sftp *s, const char *from, const char *to);
-/* hardlink@openssh.com. */
+/* hardlink@openssh.com (-ENOTSUP without it). */
 int sftp_link(struct sftp *s, const char *from, const char *to);
-/* statvfs@openssh.com. */
+/* statvfs@openssh.com (-ENOTSUP without it). */
 int sftp_statvfs(struct sftp *s, const char *path, struct statvfs *st);
 
 /* Progress callback for transfers: bytes done so far; non-zero aborts with that value. */
@@ -96,6 +128,13 @@ typedef int (*sftp_progress_fn)(void *arg, uint64_t done);
  * a bound on bytes in flight), then fsync@openssh.com the handle when
  * do_fsync, then close.  Does not rename; the caller uploads to a temporary
  * name and renames.  *written (may be NULL) gets the bytes sent.
+ * The server applies its umask to mode on creation; an existing file keeps
+ * its mode (setstat afterwards when the mode matters).  Requests carry
+ * up to 255 KiB each when the server announces limits@openssh.com (32 KiB
+ * otherwise); at most 64 requests and 8 MiB are in flight, and a WRITE is
+ * only sent while others are outstanding when the channel window can take
+ * it, so the client never blocks in a write while replies wait.  do_fsync
+ * without fsync@openssh.com: -ENOTSUP.  progress may be NULL.
  */
 int sftp_upload(struct sftp *s, int fd, const char *path, uint32_t mode,
     int do_fsync, sftp_progress_fn progress, void *arg, uint64_t *written);
@@ -108,10 +147,16 @@ int sftp_upload(struct sftp *s, int fd, const char *path, uint32_t mode,
 int sftp_download(struct sftp *s, const char *path, int fd,
     struct sftp_attr *a, sftp_progress_fn progress, void *arg);
 
-/* Request counters for tests and benchmarks (each SFTP request sent, by type). */
+/*
+ * Request counters for tests and benchmarks (each SFTP request sent, by
+ * type; stat counts STAT, LSTAT and FSTAT).  max_in_flight is the largest
+ * number of READ or WRITE requests that were outstanding at once: above 1
+ * proves the transfers are pipelined.
+ */
 struct sftp_stats {
 	uint64_t requests, opendir, readdir, open, read, write, stat;
 	uint64_t bytes_up, bytes_down;
+	uint64_t max_in_flight;
 };
 void sftp_get_stats(const struct sftp *s, struct sftp_stats *st);
 

@@ -1,0 +1,85 @@
+/*
+ * sftp_int: what the files of the SFTP client share (not for other modules):
+ * the connection struct, the packet I/O over the channel (sftp_io.c) and
+ * the SSH session set-up (ssh_conn.c, ssh_hostkey.c, ssh_auth.c).
+ */
+#ifndef ROAMFS_SFTP_INT_H
+#define ROAMFS_SFTP_INT_H
+
+#include <libssh/libssh.h>
+
+#include "roam/buf.h"
+#include "sftp.h"
+#include "sftp_proto.h"
+
+/* Server extensions we use, from the VERSION reply. */
+#define SFTP_EXT_POSIX_RENAME	0x01u
+#define SFTP_EXT_HARDLINK	0x02u
+#define SFTP_EXT_FSYNC		0x04u
+#define SFTP_EXT_STATVFS	0x08u
+#define SFTP_EXT_LIMITS		0x10u
+
+/* Transfer tuning (see sftp.h for the reasoning). */
+#define SFTP_MAX_REQUESTS	64		/* READ/WRITE requests in flight */
+#define SFTP_MAX_INFLIGHT	(8u << 20)	/* bytes in flight */
+#define SFTP_DEFAULT_CHUNK	32768u		/* without limits@openssh.com */
+#define SFTP_MAX_CHUNK		(255u * 1024u)	/* with it, at most */
+#define SFTP_REPLY_TIMEOUT_MS	60000		/* a silent server is gone */
+
+struct sftp {
+	ssh_session session;
+	ssh_channel channel;
+	uint32_t next_id;
+	unsigned ext;			/* SFTP_EXT_* */
+	uint32_t read_chunk, write_chunk; /* bytes per READ / WRITE */
+	int dead;			/* the connection failed: ENOTCONN */
+	struct buf tx;			/* packet being sent */
+	struct buf rx;			/* bytes received, not yet consumed */
+	uint32_t rx_pkt;		/* length of the packet at rx.off, 0: none */
+	struct sftp_stats stats;
+};
+
+/* A file or directory handle, copied out of the reply. */
+#define SFTP_MAX_HANDLE 256
+struct sftp_handle {
+	uint8_t h[SFTP_MAX_HANDLE];
+	uint32_t len;
+};
+
+/* Allocate a request id. */
+uint32_t sftp_io_id(struct sftp *s);
+/* Send the packet in s->tx (finished with sftp_proto_end); counts it. */
+int sftp_io_send(struct sftp *s);
+/*
+ * Wait for the next packet and decode it into *m; its bytes stay valid until
+ * the next sftp_io_recv.  Returns -ENOTCONN (and marks the connection dead)
+ * on a lost channel, a timeout or a malformed packet.
+ */
+int sftp_io_recv(struct sftp *s, struct sftp_msg *m);
+/* Send s->tx and wait for the reply with its id (other replies: protocol error). */
+int sftp_io_call(struct sftp *s, struct sftp_msg *m);
+/* Send s->tx and expect a STATUS reply: 0 or -errno. */
+int sftp_io_call_status(struct sftp *s);
+/* The errno of a reply expected to be of type want (a STATUS gives its code). */
+int sftp_io_expect(struct sftp *s, const struct sftp_msg *m, uint8_t want);
+/* Mark the connection dead and return -ENOTCONN. */
+int sftp_io_fail(struct sftp *s, const char *why);
+/* Send s->tx (an OPEN or OPENDIR) and copy the handle of the reply. */
+int sftp_io_call_handle(struct sftp *s, struct sftp_handle *h);
+/* Begin a request of type whose first argument is the handle h. */
+int sftp_io_begin_handle(struct sftp *s, uint8_t type, uint32_t id,
+    const struct sftp_handle *h);
+/* Close a handle (one request); returns the status as -errno. */
+int sftp_io_close_handle(struct sftp *s, const struct sftp_handle *h);
+
+/* Open and set up the SSH session: connect, host key, authentication. */
+int ssh_conn_open(const struct sftp_opts *o, ssh_session *out, char **cause);
+/* Check the server's host key against known_hosts; -EPERM with a cause. */
+int ssh_hostkey_check(ssh_session ss, const struct sftp_opts *o, char **cause);
+/* Authenticate with a key, the agent or a password; -EACCES with a cause. */
+int ssh_auth_login(ssh_session ss, const struct sftp_opts *o, char **cause);
+/* Set *cause (if not NULL) to a formatted malloc'd line. */
+void sftp_cause(char **cause, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,355 @@
+/*
+ * sftp_xfer: pipelined whole-file upload and download.
+ *
+ * Like OpenSSH's sftp-client.c: a queue of READ or WRITE requests in
+ * flight, matched to replies by id; the window starts at one request and
+ * grows by one per reply up to SFTP_MAX_REQUESTS, with at most
+ * SFTP_MAX_INFLIGHT bytes outstanding.  Short reads are re-requested.
+ * A WRITE is only sent while requests are outstanding if the channel's
+ * remote window can take it whole, so ssh_channel_write never blocks while
+ * replies wait to be read (no deadlock with a full window).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "roam/log.h"
+#include "sftp_int.h"
+
+struct xfer_req {
+	uint32_t id;
+	uint64_t off;
+	uint32_t len;
+};
+
+struct xfer {
+	struct sftp *s;
+	struct sftp_handle h;
+	int fd;
+	struct xfer_req q[SFTP_MAX_REQUESTS];
+	unsigned nq;		/* requests outstanding */
+	unsigned window;	/* how many may be outstanding now */
+	uint64_t inflight;	/* bytes outstanding */
+	uint64_t off;		/* next offset to request */
+	uint64_t done;		/* bytes finished */
+	int err;		/* first error; stop sending new requests */
+	sftp_progress_fn progress;
+	void *arg;
+};
+
+/* Room for one more request of len bytes? */
+static int
+xfer_can_send(const struct xfer *x, uint32_t len)
+{
+	return x->err == 0 && x->nq < x->window &&
+	    (x->nq == 0 || x->inflight + len <= SFTP_MAX_INFLIGHT);
+}
+
+/* Record a request just sent. */
+static void
+xfer_push(struct xfer *x, uint32_t id, uint64_t off, uint32_t len)
+{
+	x->q[x->nq++] = (struct xfer_req){ .id = id, .off = off, .len = len };
+	x->inflight += len;
+	if (x->nq > x->s->stats.max_in_flight)
+		x->s->stats.max_in_flight = x->nq;
+}
+
+/* Take the request a reply answers out of the queue; -ENOTCONN if none. */
+static int
+xfer_pop(struct xfer *x, uint32_t id, struct xfer_req *out)
+{
+	unsigned i;
+
+	for (i = 0; i < x->nq; i++) {
+		if (x->q[i].id != id)
+			continue;
+		*out = x->q[i];
+		x->q[i] = x->q[--x->nq];
+		x->inflight -= out->len;
+		if (x->window < SFTP_MAX_REQUESTS)
+			x->window++;
+		return 0;
+	}
+	return sftp_io_fail(x->s, "the server answered a request it was not asked");
+}
+
+/* Account finished bytes and ask the progress callback. */
+static void
+xfer_progress(struct xfer *x, uint64_t n)
+{
+	int r;
+
+	x->done += n;
+	if (x->progress && x->err == 0 && (r = x->progress(x->arg, x->done)) != 0)
+		x->err = r;
+}
+
+/* Open path with flags and attributes into x->h. */
+static int
+xfer_open(struct xfer *x, const char *path, uint32_t flags, const struct sftp_attr *a)
+{
+	struct sftp *s = x->s;
+
+	if (sftp_proto_begin(&s->tx, SSH_FXP_OPEN, sftp_io_id(s)) < 0 ||
+	    buf_put_cstr(&s->tx, path) < 0 || buf_put_u32(&s->tx, flags) < 0 ||
+	    sftp_proto_put_attr(&s->tx, a) < 0 || sftp_proto_end(&s->tx) < 0)
+		return -ENAMETOOLONG;
+	return sftp_io_call_handle(s, &x->h);
+}
+
+/* Close the handle unless the connection is dead; keep the first error. */
+static int
+xfer_close(struct xfer *x)
+{
+	int r;
+
+	if (x->s->dead)
+		return -ENOTCONN;
+	r = sftp_io_close_handle(x->s, &x->h);
+	return x->err ? x->err : r;
+}
+
+/* Send one WRITE with up to len bytes of the local file at x->off. */
+static int
+upload_send(struct xfer *x, uint32_t len)
+{
+	struct sftp *s = x->s;
+	uint32_t id = sftp_io_id(s);
+	size_t at;
+	ssize_t n;
+	int r;
+
+	if (sftp_io_begin_handle(s, SSH_FXP_WRITE, id, &x->h) < 0 ||
+	    buf_put_u64(&s->tx, x->off) < 0 || buf_put_u32(&s->tx, 0) < 0 ||
+	    buf_reserve(&s->tx, len) < 0)
+		return -ENOMEM;
+	at = s->tx.len - 4;
+	do
+		n = pread(x->fd, s->tx.data + s->tx.len, len, (off_t)x->off);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return n < 0 ? -errno : 1;	/* 1: the file ended early */
+	s->tx.len += (size_t)n;
+	if (buf_poke_u32(&s->tx, at, (uint32_t)n) < 0 || sftp_proto_end(&s->tx) < 0)
+		return -ENOMEM;
+	if ((r = sftp_io_send(s)) < 0)
+		return r;
+	xfer_push(x, id, x->off, (uint32_t)n);
+	x->off += (uint64_t)n;
+	return 0;
+}
+
+/* Wait for one WRITE reply. */
+static int
+upload_reply(struct xfer *x)
+{
+	struct xfer_req rq;
+	struct sftp_msg m;
+	int r;
+
+	if ((r = sftp_io_recv(x->s, &m)) < 0 || (r = xfer_pop(x, m.id, &rq)) < 0)
+		return r;
+	if (m.type != SSH_FXP_STATUS)
+		return sftp_io_fail(x->s, "the server answered WRITE with the wrong packet type");
+	if (m.status != SSH_FX_OK) {
+		if (x->err == 0)
+			x->err = -sftp_status_errno(m.status);
+		return 0;
+	}
+	x->s->stats.bytes_up += rq.len;
+	xfer_progress(x, rq.len);
+	return 0;
+}
+
+/* Keep WRITE requests in flight until the file is sent or an error. */
+static int
+upload_loop(struct xfer *x, uint64_t size)
+{
+	uint32_t chunk = x->s->write_chunk, len, pkt;
+	int r;
+
+	for (;;) {
+		while (x->off < size) {
+			len = size - x->off < chunk ? (uint32_t)(size - x->off) : chunk;
+			pkt = len + 64 + x->h.len;
+			if (!xfer_can_send(x, len) ||
+			    (x->nq > 0 && ssh_channel_window_size(x->s->channel) < pkt))
+				break;
+			if ((r = upload_send(x, len)) < 0)
+				x->err = r;
+			if (r != 0)
+				size = x->off;	/* stop sending */
+		}
+		if (x->nq == 0)
+			return 0;
+		if ((r = upload_reply(x)) < 0)
+			return r;
+	}
+}
+
+/* fsync@openssh.com on the open handle. */
+static int
+upload_fsync(struct xfer *x)
+{
+	struct sftp *s = x->s;
+
+	if (!(s->ext & SFTP_EXT_FSYNC))
+		return -ENOTSUP;
+	if (sftp_proto_begin(&s->tx, SSH_FXP_EXTENDED, sftp_io_id(s)) < 0 ||
+	    buf_put_cstr(&s->tx, "fsync@openssh.com") < 0 ||
+	    buf_put_str(&s->tx, x->h.h, x->h.len) < 0 || sftp_proto_end(&s->tx) < 0)
+		return -ENOMEM;
+	return sftp_io_call_status(s);
+}
+
+int
+sftp_upload(struct sftp *s, int fd, const char *path, uint32_t mode,
+    int do_fsync, sftp_progress_fn progress, void *arg, uint64_t *written)
+{
+	struct sftp_attr a = { .flags = SFTP_ATTR_PERMISSIONS, .mode = mode & 07777 };
+	struct xfer x = { .s = s, .fd = fd, .window = 1, .progress = progress, .arg = arg };
+	struct stat st;
+	int r;
+
+	if (written)
+		*written = 0;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if ((r = xfer_open(&x, path, SSH_FXF_WRITE | SSH_FXF_CREAT | SSH_FXF_TRUNC, &a)) < 0)
+		return r;
+	if ((r = upload_loop(&x, (uint64_t)st.st_size)) < 0)
+		return r;	/* connection dead */
+	if (x.err == 0 && do_fsync)
+		x.err = upload_fsync(&x);
+	if (written)
+		*written = x.done;
+	return xfer_close(&x);
+}
+
+/* Send one READ of len bytes at off. */
+static int
+download_send(struct xfer *x, uint64_t off, uint32_t len)
+{
+	struct sftp *s = x->s;
+	uint32_t id = sftp_io_id(s);
+	int r;
+
+	if (sftp_io_begin_handle(s, SSH_FXP_READ, id, &x->h) < 0 ||
+	    buf_put_u64(&s->tx, off) < 0 || buf_put_u32(&s->tx, len) < 0 ||
+	    sftp_proto_end(&s->tx) < 0)
+		return -ENOMEM;
+	if ((r = sftp_io_send(s)) < 0)
+		return r;
+	xfer_push(x, id, off, len);
+	return 0;
+}
+
+/* Write received bytes to the local file at off. */
+static int
+download_store(struct xfer *x, const uint8_t *p, size_t n, uint64_t off)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = pwrite(x->fd, p, n, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		p += w;
+		n -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return 0;
+}
+
+/* Handle one READ reply; *eof is set when the server says EOF. */
+static int
+download_reply(struct xfer *x, int *eof)
+{
+	struct xfer_req rq;
+	struct sftp_msg m;
+	int r;
+
+	if ((r = sftp_io_recv(x->s, &m)) < 0 || (r = xfer_pop(x, m.id, &rq)) < 0)
+		return r;
+	if (m.type == SSH_FXP_STATUS) {
+		if (m.status == SSH_FX_EOF)
+			*eof = 1;
+		else if (x->err == 0)
+			x->err = -sftp_status_errno(m.status);
+		return 0;
+	}
+	if (m.type != SSH_FXP_DATA || m.len > rq.len)
+		return sftp_io_fail(x->s, "the server answered READ with a bad packet");
+	if (x->err == 0 && (r = download_store(x, m.str, m.len, rq.off)) < 0)
+		x->err = r;
+	x->s->stats.bytes_down += m.len;
+	xfer_progress(x, m.len);
+	/* A short read: ask again for the rest (it may just be EOF). */
+	if (x->err == 0 && m.len < rq.len && m.len > 0)
+		return download_send(x, rq.off + m.len, rq.len - m.len);
+	return 0;
+}
+
+/* Keep READ requests in flight until EOF or an error. */
+static int
+download_loop(struct xfer *x)
+{
+	uint32_t chunk = x->s->read_chunk;
+	int eof = 0, r;
+
+	for (;;) {
+		while (!eof && xfer_can_send(x, chunk)) {
+			if ((r = download_send(x, x->off, chunk)) < 0)
+				return r;
+			x->off += chunk;
+		}
+		if (x->nq == 0)
+			return 0;
+		if ((r = download_reply(x, &eof)) < 0)
+			return r;
+	}
+}
+
+/* FSTAT the open handle. */
+static int
+download_fstat(struct xfer *x, struct sftp_attr *a)
+{
+	struct sftp *s = x->s;
+	struct sftp_msg m;
+	int r;
+
+	if (sftp_io_begin_handle(s, SSH_FXP_FSTAT, sftp_io_id(s), &x->h) < 0 ||
+	    sftp_proto_end(&s->tx) < 0)
+		return -ENOMEM;
+	if ((r = sftp_io_call(s, &m)) < 0 || (r = sftp_io_expect(s, &m, SSH_FXP_ATTRS)) < 0)
+		return r;
+	*a = m.attr;
+	return 0;
+}
+
+int
+sftp_download(struct sftp *s, const char *path, int fd,
+    struct sftp_attr *a, sftp_progress_fn progress, void *arg)
+{
+	struct sftp_attr none = { 0 }, got;
+	struct xfer x = { .s = s, .fd = fd, .window = 1, .progress = progress, .arg = arg };
+	int r;
+
+	if ((r = xfer_open(&x, path, SSH_FXF_READ, &none)) < 0)
+		return r;
+	if ((r = download_fstat(&x, &got)) < 0)
+		x.err = r;
+	else if (a)
+		*a = got;
+	if (x.err == 0 && ftruncate(fd, 0) < 0)
+		x.err = -errno;
+	if (x.err == 0 && (r = download_loop(&x)) < 0)
+		return r;	/* connection dead */
+	return xfer_close(&x);
+}
