@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "roam/log.h"
@@ -24,8 +25,11 @@ sftp_io_id(struct sftp *s)
 int
 sftp_io_fail(struct sftp *s, const char *why)
 {
-	if (!s->dead)
-		log_warn("SFTP connection lost: %s; reconnect to go on", why);
+	if (!s->dead) {
+		snprintf(s->why, sizeof s->why, "%s", why);
+		if (!s->connecting)
+			log_warn("SFTP connection lost: %s; reconnect to go on", why);
+	}
 	s->dead = 1;
 	return -ENOTCONN;
 }
