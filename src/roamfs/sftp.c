@@ -143,11 +143,15 @@ sftp_connect(const struct sftp_opts *o, struct sftp **out, char **cause)
 		goto fail;
 	if ((r = sftp_open_channel(s, o->host, cause)) < 0)
 		goto fail;
+	s->connecting = 1;
 	if ((r = sftp_init(s)) < 0 || (r = sftp_limits(s)) < 0) {
-		sftp_cause(cause, "the SFTP server on %s failed to start: %s",
-		    o->host, r == -ENOTCONN ? "the connection was lost" : strerror(-r));
+		sftp_cause(cause, "the SFTP server on %s failed to start: %s; ask "
+		    "its admin to check the sftp subsystem (sshd_config: Subsystem, "
+		    "ForceCommand) and the login shell", o->host,
+		    s->dead ? s->why : strerror(-r));
 		goto fail;
 	}
+	s->connecting = 0;
 	log_debug("connected to %s, extensions 0x%x", o->host, s->ext);
 	*out = s;
 	return 0;

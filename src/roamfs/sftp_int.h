@@ -33,6 +33,8 @@ struct sftp {
 	unsigned ext;			/* SFTP_EXT_* */
 	uint32_t read_chunk, write_chunk; /* bytes per READ / WRITE */
 	int dead;			/* the connection failed: ENOTCONN */
+	int connecting;			/* in sftp_connect: the cause says why */
+	char why[256];			/* why it died, for messages */
 	struct buf tx;			/* packet being sent */
 	struct buf rx;			/* bytes received, not yet consumed */
 	uint32_t rx_pkt;		/* length of the packet at rx.off, 0: none */

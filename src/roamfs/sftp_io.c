@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "roam/log.h"
@@ -24,8 +25,11 @@ sftp_io_id(struct sftp *s)
 int
 sftp_io_fail(struct sftp *s, const char *why)
 {
-	if (!s->dead)
-		log_warn("SFTP connection lost: %s; reconnect to go on", why);
+	if (!s->dead) {
+		snprintf(s->why, sizeof s->why, "%s", why);
+		if (!s->connecting)
+			log_warn("SFTP connection lost: %s; reconnect to go on", why);
+	}
 	s->dead = 1;
 	return -ENOTCONN;
 }
@@ -60,8 +64,10 @@ sftp_io_send(struct sftp *s)
 	log_debug("send %s (%zu bytes)", sftp_proto_type_name(s->tx.data[4]),
 	    s->tx.len);
 	n = ssh_channel_write(s->channel, s->tx.data, (uint32_t)s->tx.len);
-	if (n == SSH_ERROR || (size_t)n != s->tx.len)
+	if (n == SSH_ERROR)
 		return sftp_io_fail(s, ssh_get_error(s->session));
+	if ((size_t)n != s->tx.len)	/* libssh's timeout waiting for window */
+		return sftp_io_fail(s, "the server stopped accepting data");
 	return 0;
 }
 

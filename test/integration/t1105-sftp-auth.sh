@@ -7,12 +7,20 @@ PWUSER=roampw$$
 PASSWORD="pw-$$-Secret"
 # Only this user may use passwords (sshd_config: first value wins, so a
 # Match block is the way to override start_sshd's "no").
-start_sshd "Match User $PWUSER" "PasswordAuthentication yes" || bail_out "cannot start sshd"
+# FCUSER gets a ForceCommand instead of the sftp server.
+FCUSER=roamfc$$
+start_sshd "Match User $PWUSER" "PasswordAuthentication yes" \
+	"Match User $FCUSER" "ForceCommand /bin/true" || bail_out "cannot start sshd"
 TOOL="$top_builddir/test/tools/sftp-tool"
 useradd -M -d "$TEST_DIR/home-$PWUSER" -s /bin/sh "$PWUSER" || bail_out "useradd failed"
 at_exit "userdel '$PWUSER' 2>/dev/null"
 mkdir -p "$TEST_DIR/home-$PWUSER" && chown "$PWUSER" "$TEST_DIR/home-$PWUSER"
 echo "$PWUSER:$PASSWORD" | chpasswd || bail_out "chpasswd failed"
+useradd -M -d "$TEST_DIR/home-$FCUSER" -s /bin/sh "$FCUSER" || bail_out "useradd failed"
+at_exit "userdel '$FCUSER' 2>/dev/null"
+usermod -p '*' "$FCUSER"
+mkdir -p "$TEST_DIR/home-$FCUSER/.ssh" && cp "$SSH_KEY.pub" "$TEST_DIR/home-$FCUSER/.ssh/authorized_keys" &&
+	chown -R "$FCUSER" "$TEST_DIR/home-$FCUSER" || bail_out "cannot set up $FCUSER's home"
 # No keys of root's own may interfere.
 export HOME="$TEST_DIR/nohome" SSH_AUTH_SOCK=
 
@@ -53,6 +61,13 @@ test_expect_success 'a missing identity file is named' '
 
 test_expect_success 'the key login works (identity file)' '
 	"$TOOL" -p "$SSHD_PORT" -i "$SSH_KEY" -k "$KNOWN_HOSTS" root@127.0.0.1 realpath .
+'
+
+test_expect_success 'a server whose sftp subsystem exits at once: one clear line, no hang' '
+	timeout 60 "$TOOL" -p "$SSHD_PORT" -i "$SSH_KEY" -k "$KNOWN_HOSTS" "$FCUSER@127.0.0.1" realpath . 2>"$TEST_DIR/err";
+	rc=$?; cat "$TEST_DIR/err"; test $rc = 2 &&
+	test "$(wc -l <"$TEST_DIR/err")" = 1 &&
+	grep -F "ENOTCONN: the SFTP server on 127.0.0.1 failed to start: the server closed the SFTP channel" "$TEST_DIR/err"
 '
 
 test_expect_success 'an unreachable server fails with a clear line' '

@@ -1,0 +1,38 @@
+#!/bin/bash
+# t1107: a connection lost in the middle of a request gives ENOTCONN and a
+# clear line, never a hang.
+. "$top_srcdir/test/integration/lib.sh"
+require_root
+start_sshd || bail_out "cannot start sshd"
+TOOL="$top_builddir/test/tools/sftp-tool"
+L="$TEST_DIR/local"; mkdir -p "$L"
+mkfifo "$SERVER/fifo"
+
+# server_blocked_in_open: some sshd session process sits in openat(2)
+# (sftp-server opening the FIFO, which waits for a writer that never comes).
+server_blocked_in_open() {
+	for p in $(pgrep -P "$(cat "$SSHD_DIR/sshd.pid")"); do
+		for q in $p $(pgrep -P $p); do
+			grep -q "^257 " /proc/$q/syscall 2>/dev/null && return 0
+		done
+	done
+	return 1
+}
+
+test_expect_success 'server session killed while OPEN waits: ENOTCONN and the cause' '
+	"$TOOL" -p "$SSHD_PORT" -i "$SSH_KEY" -k "$KNOWN_HOSTS" root@127.0.0.1 \
+	    get "$SERVER/fifo" "$L/x" 2>"$TEST_DIR/err" &
+	tool=$!
+	rc=none
+	if wait_for server_blocked_in_open; then
+		kill $(pgrep -P "$(cat "$SSHD_DIR/sshd.pid")")
+		wait $tool; rc=$?
+	else
+		kill $tool
+	fi
+	cat "$TEST_DIR/err"
+	test "$rc" = 1 &&
+	grep -F "SFTP connection lost: " "$TEST_DIR/err" &&
+	grep -F "get $SERVER/fifo: ENOTCONN" "$TEST_DIR/err"
+'
+test_done
