@@ -225,7 +225,8 @@ dir_push(struct linksim *ls, struct dir *d, const uint8_t *data, size_t len, int
 	c->len = len;
 	c->off = 0;
 	c->eof = eof;
-	memcpy(c->data, data, len);
+	if (len > 0)
+		memcpy(c->data, data, len);
 	if (d->tail != NULL)
 		d->tail->next = c;
 	else

@@ -92,8 +92,8 @@ elif mode == "many":
     def one(i):
         try:
             echo(100 + i)
-        except SystemExit as e:
-            errors.append(str(e))
+        except BaseException as e:
+            errors.append(repr(e))
     ts = [threading.Thread(target=one, args=(i,)) for i in range(int(sys.argv[4]))]
     for t in ts: t.start()
     for t in ts: t.join()
