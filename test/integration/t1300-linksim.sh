@@ -188,8 +188,8 @@ test_expect_success 'a refused target connection is closed, not hung' '
 	wait_for test -s "$TEST_DIR/dead.port" &&
 	python3 -c "
 import socket, sys
-s = socket.create_connection((\"127.0.0.1\", $(cat "$TEST_DIR/dead.port")), timeout=5)
 try:
+    s = socket.create_connection((\"127.0.0.1\", $(cat "$TEST_DIR/dead.port")), timeout=5)
     sys.exit(1 if s.recv(1) else 0)
 except ConnectionResetError:
     pass
