@@ -584,9 +584,12 @@ int
 exclude_match(const struct exclude *ex, const char *relpath, int is_dir)
 {
 	char stackbuf[1024], *buf = stackbuf;
-	size_t len = strlen(relpath), i;
+	size_t len, i;
 	int ret = 0;
 
+	while (*relpath == '/')
+		relpath++;
+	len = strlen(relpath);
 	if (len == 0 || ex->nrules == 0)
 		return 0;
 	if (len + 2 > sizeof stackbuf && (buf = malloc(len + 2)) == NULL)

@@ -417,8 +417,10 @@ conn_pump(struct linksim *ls, struct conn *c, uint64_t now)
 		return;
 	}
 	if (dir_fill(ls, &c->up) != 0 || (c->connected && dir_fill(ls, &c->down) != 0) ||
-	    (c->connected && dir_flush(ls, &c->up, now) != 0) || dir_flush(ls, &c->down, now) != 0)
+	    (c->connected && dir_flush(ls, &c->up, now) != 0) || dir_flush(ls, &c->down, now) != 0) {
+		log_info("connection reset after an error: %s", strerror(errno));
 		c->dead = 1;
+	}
 }
 
 /* Set each socket's epoll interest from the state of both directions. */

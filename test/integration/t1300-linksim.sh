@@ -47,6 +47,7 @@ class Handler(socketserver.StreamRequestHandler):
 class Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True
+    request_queue_size = 128	# the default 5 resets bursts of connections
 
 srv = Server(("127.0.0.1", 0), Handler)
 print(srv.server_address[1], flush=True)
