@@ -201,11 +201,10 @@ parse_class(struct pctx *pc, const unsigned char **pp, uint8_t *set)
 	return 0;
 }
 
-/* Append a token to a rule. */
+/* Append a token to a rule (compile_rule made room for one per pattern byte). */
 static void
 add_tok(struct rule *r, enum tok_kind kind, int byte, size_t cls)
 {
-	r->toks = xrealloc(r->toks, r->ntoks + 1, sizeof *r->toks);
 	r->toks[r->ntoks].kind = (uint8_t)kind;
 	r->toks[r->ntoks].byte = (uint8_t)byte;
 	r->toks[r->ntoks].cls = (uint32_t)cls;
@@ -262,6 +261,7 @@ compile_rule(struct pctx *pc, struct rule *r, char *pat, size_t len)
 		r->anchored = 1;
 		pat++;
 	}
+	r->toks = xrealloc(NULL, strlen(pat) + 1, sizeof *r->toks);
 	if (strpbrk(pat, "*[?") != NULL)
 		return compile_wild(pc, r, (const unsigned char *)pat);
 	for (s = pat; *s != '\0'; s++)

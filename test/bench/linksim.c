@@ -2,7 +2,7 @@
  * linksim: a TCP proxy on 127.0.0.1 that behaves like a slow, distant link,
  * for benchmarks on machines without netem.
  *
- * Usage: linksim -l LISTEN_PORT -t TARGET_HOST:PORT -r RTT_MS -b MBIT [-T MAX_SECONDS]
+ * Usage: linksim [-d] -l LISTEN_PORT -t TARGET_HOST:PORT -r RTT_MS -b MBIT [-T MAX_SECONDS]
  *
  * Each accepted connection is forwarded to the target.  In each direction,
  * bytes become deliverable RTT/2 after they were read, then leave through a
@@ -101,10 +101,10 @@ now_us(void)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: linksim -l LISTEN_PORT -t TARGET_HOST:PORT -r RTT_MS -b MBIT [-T MAX_SECONDS]\n"
+	fprintf(stderr, "usage: linksim [-d] -l LISTEN_PORT -t TARGET_HOST:PORT -r RTT_MS -b MBIT [-T MAX_SECONDS]\n"
 	    "  forwards 127.0.0.1:LISTEN_PORT to the target with RTT_MS of round-trip delay\n"
 	    "  and at most MBIT megabits per second each way (0: unlimited); exits after\n"
-	    "  MAX_SECONDS (default 3600); LISTEN_PORT 0 picks one and prints it\n");
+	    "  MAX_SECONDS (default 3600); LISTEN_PORT 0 picks one and prints it; -d: debug\n");
 	exit(2);
 }
 
