@@ -58,7 +58,7 @@ struct rule {
 
 struct exclude {
 	struct rule	*rules;
-	size_t		 nrules;
+	size_t		 nrules, cap;
 };
 
 /* Where the text a rule is matched against may start. */
@@ -309,7 +309,8 @@ parse_line(struct pctx *pc, struct exclude *ex, const char *line, size_t len)
 	if (memchr(line, '\0', len) != NULL)
 		return perr(pc, "line holds a NUL byte: is this a text file?");
 	if (len > EXCLUDE_LINE_MAX)
-		return perr(pc, "line longer than %d bytes", EXCLUDE_LINE_MAX);
+		return perr(pc, "line longer than %d bytes (rsync would drop it): shorten the pattern with wildcards",
+		    EXCLUDE_LINE_MAX);
 	if ((pat = strndup(line, len)) == NULL)
 		fatal("out of memory");
 	if ((ret = check_prefix(pc, pat)) != 0)
@@ -328,7 +329,10 @@ parse_line(struct pctx *pc, struct exclude *ex, const char *line, size_t len)
 		free(r.classes);
 		goto out;
 	}
-	ex->rules = xrealloc(ex->rules, ex->nrules + 1, sizeof *ex->rules);
+	if (ex->nrules == ex->cap) {
+		ex->cap = ex->cap ? ex->cap * 2 : 16;
+		ex->rules = xrealloc(ex->rules, ex->cap, sizeof *ex->rules);
+	}
 	ex->rules[ex->nrules++] = r;
 out:
 	free(pat);
