@@ -58,7 +58,7 @@ struct rule {
 
 struct exclude {
 	struct rule	*rules;
-	size_t		 nrules;
+	size_t		 nrules, cap;
 };
 
 /* Where the text a rule is matched against may start. */
@@ -201,11 +201,10 @@ parse_class(struct pctx *pc, const unsigned char **pp, uint8_t *set)
 	return 0;
 }
 
-/* Append a token to a rule. */
+/* Append a token to a rule (compile_rule made room for one per pattern byte). */
 static void
 add_tok(struct rule *r, enum tok_kind kind, int byte, size_t cls)
 {
-	r->toks = xrealloc(r->toks, r->ntoks + 1, sizeof *r->toks);
 	r->toks[r->ntoks].kind = (uint8_t)kind;
 	r->toks[r->ntoks].byte = (uint8_t)byte;
 	r->toks[r->ntoks].cls = (uint32_t)cls;
@@ -262,6 +261,7 @@ compile_rule(struct pctx *pc, struct rule *r, char *pat, size_t len)
 		r->anchored = 1;
 		pat++;
 	}
+	r->toks = xrealloc(NULL, strlen(pat) + 1, sizeof *r->toks);
 	if (strpbrk(pat, "*[?") != NULL)
 		return compile_wild(pc, r, (const unsigned char *)pat);
 	for (s = pat; *s != '\0'; s++)
@@ -309,7 +309,8 @@ parse_line(struct pctx *pc, struct exclude *ex, const char *line, size_t len)
 	if (memchr(line, '\0', len) != NULL)
 		return perr(pc, "line holds a NUL byte: is this a text file?");
 	if (len > EXCLUDE_LINE_MAX)
-		return perr(pc, "line longer than %d bytes", EXCLUDE_LINE_MAX);
+		return perr(pc, "line longer than %d bytes (rsync would drop it): shorten the pattern with wildcards",
+		    EXCLUDE_LINE_MAX);
 	if ((pat = strndup(line, len)) == NULL)
 		fatal("out of memory");
 	if ((ret = check_prefix(pc, pat)) != 0)
@@ -328,7 +329,10 @@ parse_line(struct pctx *pc, struct exclude *ex, const char *line, size_t len)
 		free(r.classes);
 		goto out;
 	}
-	ex->rules = xrealloc(ex->rules, ex->nrules + 1, sizeof *ex->rules);
+	if (ex->nrules == ex->cap) {
+		ex->cap = ex->cap ? ex->cap * 2 : 16;
+		ex->rules = xrealloc(ex->rules, ex->cap, sizeof *ex->rules);
+	}
 	ex->rules[ex->nrules++] = r;
 out:
 	free(pat);
@@ -584,9 +588,12 @@ int
 exclude_match(const struct exclude *ex, const char *relpath, int is_dir)
 {
 	char stackbuf[1024], *buf = stackbuf;
-	size_t len = strlen(relpath), i;
+	size_t len, i;
 	int ret = 0;
 
+	while (*relpath == '/')
+		relpath++;
+	len = strlen(relpath);
 	if (len == 0 || ex->nrules == 0)
 		return 0;
 	if (len + 2 > sizeof stackbuf && (buf = malloc(len + 2)) == NULL)

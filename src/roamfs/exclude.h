@@ -56,7 +56,8 @@ const char *exclude_default_path(void);
  * 1 if relpath (relative to the home's root, no leading '/', components
  * separated by single '/') is excluded, else 0.  is_dir says whether the
  * last component is a directory (a symbolic link is not).  A path under an
- * excluded directory is excluded.  The root ("") is never excluded.
+ * excluded directory is excluded.  The root ("") is never excluded; leading
+ * '/' are ignored.
  */
 int exclude_match(const struct exclude *ex, const char *relpath, int is_dir);
 

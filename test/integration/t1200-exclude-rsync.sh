@@ -113,6 +113,42 @@ for l in names anchors order classes blanks stars infix dotfiles shipped; do
 	test_expect_success "rsync and exclude_match agree on list '$l'" "compare $l"
 done
 
+# Random lists built from the tree's names and every kind of wildcard (no
+# unterminated '[': rsync takes it as a rule that never matches, we refuse it).
+python3 - "$LISTS" <<'PY'
+import random, sys
+rnd = random.Random(1200)
+names = ["a", "b", "c", "d", "e", "foo", "x", "deep", "src", "build", ".cache",
+         "c.o", "x.txt", "Default", "caf\u00e9", "x y", "q?", "*star", "[br]"]
+wild = ["*", "**", "?", "[a-c]", "[!a]", "*o", "c*", "*.*", "[[:alpha:]]*", "?*"]
+for i in range(24):
+    lines = []
+    for _ in range(rnd.randint(1, 5)):
+        parts = []
+        for _ in range(rnd.randint(1, 3)):
+            r = rnd.random()
+            parts.append(rnd.choice(names) if r < 0.5 else rnd.choice(wild) if r < 0.85
+                         else rnd.choice(names[:-1])[:1] + rnd.choice(wild))
+        pat = "/".join(parts)
+        pat = rnd.choice(["", "", "/"]) + pat + rnd.choice(["", "", "/", "/***"])
+        lines.append(rnd.choice(["", "", "- ", "+ "]) + pat)
+    with open("%s/random%02d" % (sys.argv[1], i), "w") as f:
+        f.write("\n".join(lines) + "\n")
+PY
+
+test_expect_success 'rsync and exclude_match agree on 24 random lists' '
+	for f in "$LISTS"/random*; do
+		l=$(basename "$f") &&
+		rm -rf "$TEST_DIR/dst" &&
+		rsync -a --exclude-from="$f" "$SRC/" "$TEST_DIR/dst/" &&
+		listing "$TEST_DIR/dst" >"$TEST_DIR/$l.rsync" &&
+		listing "$SRC" | "$TOOL" "$f" | LC_ALL=C sort >"$TEST_DIR/$l.ours" &&
+		if ! diff -u "$TEST_DIR/$l.rsync" "$TEST_DIR/$l.ours"; then
+			echo "list $l:" && cat "$f" && exit 1
+		fi
+	done
+'
+
 test_expect_success 'exclude-tool refuses a bad list with its line number' '
 	printf "%s\n" "a" "merge b" >"$LISTS/bad" &&
 	! echo a | "$TOOL" "$LISTS/bad" 2>"$TEST_DIR/err" &&
