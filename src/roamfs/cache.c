@@ -1,0 +1,260 @@
+/*
+ * cache: checks, lock and content files of the cache directory.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "cache.h"
+
+struct cache {
+	char *dir;
+	char *dbdir;
+	int dirfd, datafd, tmpfd, lockfd;
+	unsigned tmpseq;
+};
+
+static int
+cache_fail(char **cause, int err, const char *fmt, const char *dir)
+{
+	if (asprintf(cause, fmt, dir, strerror(-err)) < 0)
+		*cause = NULL;
+	return err;
+}
+
+char *
+cache_default_dir(const char *user)
+{
+	char *d;
+
+	if (asprintf(&d, "%s/cache/roamfs/%s", LOCALSTATEDIR, user) < 0)
+		return NULL;
+	return d;
+}
+
+static int
+cache_mkdir(const char *dir, char **cause)
+{
+	if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+		return 0;
+	return cache_fail(cause, -errno, "cannot create the cache directory %s: %s "
+	    "(create its parent, or choose another with -o cache=DIR)", dir);
+}
+
+static int
+cache_check(int fd, const char *dir, uid_t uid, char **cause)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return cache_fail(cause, -errno, "cannot examine the cache directory %s: %s", dir);
+	if (st.st_uid != uid) {
+		if (asprintf(cause, "the cache directory %s belongs to uid %u, not to you "
+		    "(uid %u): use your own with -o cache=DIR, or have an admin chown it",
+		    dir, (unsigned)st.st_uid, (unsigned)uid) < 0)
+			*cause = NULL;
+		return -EPERM;
+	}
+	if (st.st_mode & 077) {
+		if (asprintf(cause, "the cache directory %s is open to other users "
+		    "(mode %03o): run chmod 700 %s", dir, st.st_mode & 0777, dir) < 0)
+			*cause = NULL;
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int
+cache_lock(struct cache *c, char **cause)
+{
+	char pid[32];
+	ssize_t n;
+
+	c->lockfd = openat(c->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (c->lockfd < 0)
+		return cache_fail(cause, -errno, "cannot create the lock file in %s: %s", c->dir);
+	if (flock(c->lockfd, LOCK_EX | LOCK_NB) < 0) {
+		n = pread(c->lockfd, pid, sizeof pid - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		if (asprintf(cause, "the cache %s is in use by another roamfs (pid %s): "
+		    "unmount that one first, or use another -o cache=DIR",
+		    c->dir, *pid ? pid : "unknown") < 0)
+			*cause = NULL;
+		return -EBUSY;
+	}
+	return 0;
+}
+
+void
+cache_write_pid(struct cache *c)
+{
+	char pid[32];
+	int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+
+	if (ftruncate(c->lockfd, 0) == 0 && pwrite(c->lockfd, pid, n, 0) < 0)
+		return;
+}
+
+static int
+cache_subdir(struct cache *c, const char *name, int *fd, char **cause)
+{
+	if (mkdirat(c->dirfd, name, 0700) < 0 && errno != EEXIST)
+		return cache_fail(cause, -errno, "cannot create a directory in the cache %s: %s", c->dir);
+	*fd = openat(c->dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (*fd < 0)
+		return cache_fail(cause, -errno, "cannot open a directory in the cache %s: %s", c->dir);
+	return 0;
+}
+
+int
+cache_open(const char *dir, uid_t uid, struct cache **out, char **cause)
+{
+	struct cache *c;
+	int r, junk;
+
+	*cause = NULL;
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		return -ENOMEM;
+	c->dirfd = c->datafd = c->tmpfd = c->lockfd = -1;
+	c->dir = strdup(dir);
+	if (c->dir == NULL || asprintf(&c->dbdir, "%s/db", dir) < 0) {
+		cache_close(c);
+		return -ENOMEM;
+	}
+	if ((r = cache_mkdir(dir, cause)) < 0)
+		goto fail;
+	c->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (c->dirfd < 0) {
+		r = cache_fail(cause, -errno, "cannot open the cache directory %s: %s "
+		    "(it must be a directory, not a symbolic link)", dir);
+		goto fail;
+	}
+	if ((r = cache_check(c->dirfd, dir, uid, cause)) < 0 ||
+	    (r = cache_lock(c, cause)) < 0 ||
+	    (r = cache_subdir(c, "data", &c->datafd, cause)) < 0 ||
+	    (r = cache_subdir(c, "tmp", &c->tmpfd, cause)) < 0 ||
+	    (r = cache_subdir(c, "db", &junk, cause)) < 0)
+		goto fail;
+	close(junk);
+	cache_write_pid(c);
+	*out = c;
+	return 0;
+fail:
+	cache_close(c);
+	return r;
+}
+
+void
+cache_close(struct cache *c)
+{
+	if (c == NULL)
+		return;
+	if (c->datafd >= 0)
+		close(c->datafd);
+	if (c->tmpfd >= 0)
+		close(c->tmpfd);
+	if (c->lockfd >= 0)
+		close(c->lockfd);
+	if (c->dirfd >= 0)
+		close(c->dirfd);
+	free(c->dir);
+	free(c->dbdir);
+	free(c);
+}
+
+const char *
+cache_dir(const struct cache *c)
+{
+	return c->dir;
+}
+
+const char *
+cache_db_dir(const struct cache *c)
+{
+	return c->dbdir;
+}
+
+static void
+cache_name(char *buf, uint64_t ino)
+{
+	snprintf(buf, 24, "%016" PRIx64, ino);
+}
+
+int
+cache_file_open(struct cache *c, uint64_t ino, int flags)
+{
+	char name[24];
+	int fd;
+
+	cache_name(name, ino);
+	fd = openat(c->datafd, name, flags | O_CLOEXEC | O_NOFOLLOW, 0600);
+	return fd < 0 ? -errno : fd;
+}
+
+int
+cache_file_unlink(struct cache *c, uint64_t ino)
+{
+	char name[24];
+
+	cache_name(name, ino);
+	if (unlinkat(c->datafd, name, 0) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int
+cache_file_exists(struct cache *c, uint64_t ino)
+{
+	char name[24];
+
+	cache_name(name, ino);
+	return faccessat(c->datafd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+int
+cache_tmp_open(struct cache *c, uint64_t ino, char *name)
+{
+	int fd;
+
+	snprintf(name, 64, "%016" PRIx64 ".%ld.%u", ino, (long)getpid(),
+	    __atomic_add_fetch(&c->tmpseq, 1, __ATOMIC_RELAXED));
+	fd = openat(c->tmpfd, name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	return fd < 0 ? -errno : fd;
+}
+
+int
+cache_tmp_commit(struct cache *c, const char *name, uint64_t ino)
+{
+	char dst[24];
+
+	cache_name(dst, ino);
+	if (renameat(c->tmpfd, name, c->datafd, dst) < 0)
+		return -errno;
+	return 0;
+}
+
+void
+cache_tmp_discard(struct cache *c, const char *name)
+{
+	unlinkat(c->tmpfd, name, 0);
+}
+
+int64_t
+cache_free_bytes(struct cache *c)
+{
+	struct statvfs st;
+
+	if (fstatvfs(c->datafd, &st) < 0)
+		return -errno;
+	return (int64_t)st.f_bavail * (int64_t)st.f_frsize;
+}

@@ -1,0 +1,46 @@
+/*
+ * cache: the persistent cache directory of one roamfs home.
+ *
+ * Layout: DIR/lock (held while a roamfs uses the cache), DIR/db/ (LMDB),
+ * DIR/data/<ino in hex> (file contents, one per inode), DIR/tmp/ (downloads
+ * in progress).  The directory must belong to the user and be closed to
+ * everyone else (0700), as promise 7 demands.
+ */
+#ifndef ROAMFS_CACHE_H
+#define ROAMFS_CACHE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct cache;
+
+/* The default cache directory for a user: /var/cache/roamfs/USER. */
+char *cache_default_dir(const char *user);
+/*
+ * Create (if needed) and check the cache directory, take its lock.
+ * Returns 0 or -errno with *cause: one line saying what is wrong and what
+ * to do (owned by another user, open to others, in use by another roamfs).
+ */
+int cache_open(const char *dir, uid_t uid, struct cache **out, char **cause);
+void cache_close(struct cache *c);
+/* Record the current pid in the lock file (again after daemonising). */
+void cache_write_pid(struct cache *c);
+const char *cache_dir(const struct cache *c);
+/* Path of the LMDB directory inside the cache. */
+const char *cache_db_dir(const struct cache *c);
+
+/* Open the contents file of ino with open(2) flags (O_CREAT makes it 0600). */
+int cache_file_open(struct cache *c, uint64_t ino, int flags);
+/* Remove the contents file of ino (missing is fine). */
+int cache_file_unlink(struct cache *c, uint64_t ino);
+/* 1 if the contents file of ino exists. */
+int cache_file_exists(struct cache *c, uint64_t ino);
+/* A fresh temporary file for a download of ino; its name goes to name[64]. */
+int cache_tmp_open(struct cache *c, uint64_t ino, char *name);
+/* Move a finished download into place as the contents of ino. */
+int cache_tmp_commit(struct cache *c, const char *name, uint64_t ino);
+void cache_tmp_discard(struct cache *c, const char *name);
+/* Free space on the cache's filesystem in bytes, or -errno. */
+int64_t cache_free_bytes(struct cache *c);
+
+#endif

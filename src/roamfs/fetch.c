@@ -1,0 +1,510 @@
+/*
+ * fetch: bring server state into the cache on first access.
+ *
+ * A directory is listed when it was never listed, or not since the mount,
+ * or longer ago than dir_ttl; the listing is merged into LMDB without ever
+ * touching objects that have local changes not yet replayed.  A file's
+ * contents are downloaded on first open into a temporary file, then moved
+ * into place, so a half-downloaded file is never served.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "roam/log.h"
+#include "roamfs.h"
+
+struct listing {
+	size_t n, cap;
+	struct lent {
+		char *name;
+		struct sftp_attr a;
+	} *e;
+};
+
+static int
+listing_add(void *arg, const char *name, const struct sftp_attr *a)
+{
+	struct listing *l = arg;
+	struct lent *e;
+
+	if (strncmp(name, REMOTE_TMP_PREFIX, strlen(REMOTE_TMP_PREFIX)) == 0 ||
+	    strlen(name) > 255 || strchr(name, '/'))
+		return 0;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		if ((e = realloc(l->e, l->cap * sizeof *e)) == NULL)
+			return -ENOMEM;
+		l->e = e;
+	}
+	if ((l->e[l->n].name = strdup(name)) == NULL)
+		return -ENOMEM;
+	l->e[l->n].a = *a;
+	l->n++;
+	return 0;
+}
+
+static void
+listing_free(struct listing *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->e[i].name);
+	free(l->e);
+}
+
+static int
+lent_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct lent *)a)->name, ((const struct lent *)b)->name);
+}
+
+static struct lent *
+listing_find(struct listing *l, const char *name)
+{
+	struct lent key = { (char *)name, { 0 } };
+
+	return bsearch(&key, l->e, l->n, sizeof *l->e, lent_cmp);
+}
+
+static uint32_t
+attr_mode(const struct sftp_attr *a)
+{
+	uint32_t m = (a->flags & SFTP_ATTR_PERMISSIONS) ? a->mode : S_IFREG | 0644;
+
+	if ((m & S_IFMT) == 0)
+		m |= S_IFREG;
+	return m;
+}
+
+static void
+base_from_attr(struct base *b, const struct sftp_attr *a)
+{
+	b->size = a->size;
+	b->mtime = a->mtime;
+	b->mode = attr_mode(a);
+	b->valid = 1;
+}
+
+/* Whether an object has local changes the server has not seen. */
+static int
+has_local_changes(struct roamfs *fs, struct db_txn *t, const struct inode *in)
+{
+	struct node *n;
+	int dirty;
+
+	if (in->flags & (I_LOCALNEW | I_EXCLUDED))
+		return 1;
+	nodes_lock(fs->nodes);
+	n = nodes_find(fs->nodes, in->ino);
+	dirty = n && (n->dirty || (n->nopen && S_ISREG(in->mode) && in->pending_store));
+	nodes_unlock(fs->nodes);
+	return dirty || journal_pending_ino(t, in->ino) != 0;
+}
+
+/* A name the server no longer has: drop it locally unless it has local changes. */
+static void
+merge_gone(struct roamfs *fs, struct db_txn *t, struct inode *dir, const char *name, uint64_t ino)
+{
+	struct inode in;
+
+	if (meta_inode_get(t, ino, &in) < 0)
+		return;
+	if (!(in.flags & I_REMOTE) || has_local_changes(fs, t, &in) ||
+	    (S_ISDIR(in.mode) && meta_dir_empty(t, ino) != 1)) {
+		inode_free(&in);
+		return;
+	}
+	meta_dirent_del(t, dir->ino, name);
+	in.nlink = S_ISDIR(in.mode) ? 0 : in.nlink - 1;
+	if (S_ISDIR(in.mode))
+		dir->nlink--;
+	if (in.parent == dir->ino && strcmp(in.name, name) == 0)
+		in.parent = 0;
+	meta_inode_put(t, &in);
+	inode_free(&in);
+	notify_entry(fs, dir->ino, name);
+}
+
+/* A name both sides have: take the server's version if ours is clean and differs. */
+static void
+merge_known(struct roamfs *fs, struct db_txn *t, uint64_t ino, const struct sftp_attr *a)
+{
+	struct inode in;
+	struct base nb;
+
+	if (meta_inode_get(t, ino, &in) < 0)
+		return;
+	base_from_attr(&nb, a);
+	if (has_local_changes(fs, t, &in) || (in.base.valid && in.base.size == nb.size &&
+	    in.base.mtime == nb.mtime && in.base.mode == nb.mode) ||
+	    (in.mode & S_IFMT) != (nb.mode & S_IFMT)) {
+		inode_free(&in);
+		return;
+	}
+	in.mode = nb.mode;
+	in.size = nb.size;
+	in.mtime_s = nb.mtime;
+	in.mtime_ns = 0;
+	in.flags |= I_REMOTE;
+	if (S_ISREG(in.mode) && (in.flags & I_CACHED) && in.base.valid &&
+	    (in.base.size != nb.size || in.base.mtime != nb.mtime)) {
+		in.flags &= ~I_CACHED;
+		cache_file_unlink(fs->cache, ino);
+		notify_inode(fs, ino);
+	}
+	if (S_ISLNK(in.mode) && in.base.valid && in.base.mtime != nb.mtime) {
+		free(in.target);
+		in.target = NULL;
+	}
+	in.base = nb;
+	meta_inode_put(t, &in);
+	inode_free(&in);
+}
+
+/* A name only the server has: a new inode, unless we removed it ourselves. */
+static void
+merge_new(struct roamfs *fs, struct db_txn *t, struct inode *dir, const char *rel,
+    const char *name, const struct sftp_attr *a)
+{
+	struct inode in;
+	uint64_t seq;
+
+	if (meta_tomb_get(t, dir->ino, name, &seq) == 0) {
+		if (seq >= journal_head(t))
+			return;	/* our removal is still on its way */
+		meta_tomb_del(t, dir->ino, name);
+	}
+	memset(&in, 0, sizeof in);
+	in.mode = attr_mode(a);
+	if (fs_excluded(fs, rel, S_ISDIR(in.mode)))
+		return;	/* excluded paths are never fetched */
+	if (meta_alloc_ino(t, &in.ino) < 0)
+		return;
+	in.nlink = S_ISDIR(in.mode) ? 2 : 1;
+	in.size = a->size;
+	in.mtime_s = in.ctime_s = in.atime_s = a->mtime;
+	in.flags = I_REMOTE;
+	in.parent = dir->ino;
+	in.name = strdup(name);
+	base_from_attr(&in.base, a);
+	if (S_ISDIR(in.mode))
+		dir->nlink++;
+	meta_dirent_put(t, dir->ino, name, in.ino);
+	meta_inode_put(t, &in);
+	inode_free(&in);
+}
+
+struct local_names {
+	struct buf names;	/* u64 ino, u32 len, bytes */
+};
+
+static int
+collect_local(void *arg, const char *name, size_t len, uint64_t ino)
+{
+	struct buf *b = arg;
+
+	return buf_put_u64(b, ino) || buf_put_str(b, name, len) ? -ENOMEM : 0;
+}
+
+/* Merge a server listing of directory ino into LMDB. */
+static int
+merge_listing(struct roamfs *fs, uint64_t ino, const char *dirrel, struct listing *l)
+{
+	struct db_txn t;
+	struct inode dir;
+	struct buf local, rd;
+	uint64_t cino;
+	char *name, *rel;
+	size_t i;
+	int r;
+
+	qsort(l->e, l->n, sizeof *l->e, lent_cmp);
+	buf_init(&local, 0);
+	if ((r = db_begin(fs->db, &t, 1)) < 0)
+		return r;
+	if (meta_inode_get(&t, ino, &dir) < 0) {
+		db_abort(&t);
+		return t.ret;
+	}
+	meta_dir_scan(&t, ino, collect_local, &local);
+	buf_wrap(&rd, local.data, local.len);
+	while (t.ret == 0 && buf_avail(&rd) > 0) {
+		if (buf_get_u64(&rd, &cino) < 0 || buf_get_cstr(&rd, &name) < 0)
+			break;
+		if (listing_find(l, name) == NULL)
+			merge_gone(fs, &t, &dir, name, cino);
+		free(name);
+	}
+	for (i = 0; i < l->n && t.ret == 0; i++) {
+		if (meta_dirent_get(&t, ino, l->e[i].name, &cino) == 0) {
+			merge_known(fs, &t, cino, &l->e[i].a);
+			continue;
+		}
+		if (asprintf(&rel, "%s%s%s", dirrel, *dirrel ? "/" : "", l->e[i].name) < 0)
+			continue;
+		merge_new(fs, &t, &dir, rel, l->e[i].name, &l->e[i].a);
+		free(rel);
+	}
+	dir.flags |= I_LISTED;
+	meta_inode_put(&t, &dir);
+	inode_free(&dir);
+	buf_free(&local);
+	return db_commit(&t);
+}
+
+/*
+ * Whether directory ino needs a listing now: 0 no, 1 yes and it was never
+ * listed, 2 yes but a listing is cached; *rel gets its path.
+ */
+static int
+dir_needs_listing(struct roamfs *fs, uint64_t ino, char **rel)
+{
+	struct db_txn t;
+	struct inode in;
+	struct node *n;
+	int r, fresh;
+
+	nodes_lock(fs->nodes);
+	n = nodes_find(fs->nodes, ino);
+	fresh = n && n->listed && (fs->dir_ttl == 0 ||
+	    time(NULL) - (time_t)n->listed < (time_t)fs->dir_ttl);
+	nodes_unlock(fs->nodes);
+	if (fresh)
+		return 0;
+	if ((r = db_begin(fs->db, &t, 0)) < 0)
+		return r;
+	if ((r = meta_inode_get(&t, ino, &in)) == 0) {
+		if (!S_ISDIR(in.mode))
+			r = -ENOTDIR;
+		else if ((in.flags & (I_EXCLUDED | I_LOCALNEW)) || !(in.flags & I_REMOTE))
+			r = 0;
+		else
+			r = meta_path(&t, ino, rel) < 0 ? t.ret : (in.flags & I_LISTED) ? 2 : 1;
+		inode_free(&in);
+	}
+	db_abort(&t);
+	return r;
+}
+
+static void
+mark_listed(struct roamfs *fs, uint64_t ino)
+{
+	struct node *n;
+
+	nodes_lock(fs->nodes);
+	if ((n = nodes_get(fs->nodes, ino)) != NULL)
+		n->listed = (int)time(NULL);
+	nodes_unlock(fs->nodes);
+}
+
+int
+fetch_dir(struct roamfs *fs, uint64_t ino)
+{
+	struct listing l = { 0, 0, NULL };
+	struct sftp *s;
+	char *rel = NULL, *path;
+	int r;
+
+	int need;
+
+	if ((need = dir_needs_listing(fs, ino, &rel)) <= 0)
+		return need;
+	if ((r = remote_acquire(fs->fg, &s)) < 0) {
+		free(rel);
+		/* Offline: serve the cached listing when there is one. */
+		return need == 2 && r == -EOFFLINE ? 0 : r;
+	}
+	if ((path = remote_path(fs->fg, rel)) == NULL)
+		r = -ENOMEM;
+	else
+		r = sftp_readdir(s, path, listing_add, &l);
+	remote_release(fs->fg, r);
+	if (r == 0)
+		r = merge_listing(fs, ino, rel, &l);
+	else if (r == -ENOENT)
+		r = 0;	/* not on the server yet: our own creation still on its way */
+	if (r == 0)
+		mark_listed(fs, ino);
+	else
+		log_warn("cannot list %s on the server: %s", *rel ? rel : "the home", strerror(-r));
+	listing_free(&l);
+	free(path);
+	free(rel);
+	return r;
+}
+
+/* Record a finished download in the inode, unless it was changed meanwhile. */
+static int
+fetch_commit(struct roamfs *fs, uint64_t ino, const char *tmp, const struct sftp_attr *a)
+{
+	struct db_txn t;
+	struct inode in;
+	int r;
+
+	if ((r = db_begin(fs->db, &t, 1)) < 0)
+		return r;
+	if ((r = meta_inode_get(&t, ino, &in)) < 0) {
+		db_abort(&t);
+		return r;
+	}
+	if (!(in.flags & I_CACHED)) {
+		if ((r = cache_tmp_commit(fs->cache, tmp, ino)) < 0)
+			db_fail(&t, r);
+		in.flags |= I_CACHED;
+		in.size = a->size;
+		in.mtime_s = a->mtime;
+		in.mtime_ns = 0;
+		base_from_attr(&in.base, a);
+		meta_inode_put(&t, &in);
+	}
+	inode_free(&in);
+	return db_commit(&t);
+}
+
+/* Whether ino needs a download; *rel gets its path. */
+static int
+file_needs_fetch(struct roamfs *fs, uint64_t ino, char **rel, uint64_t *size)
+{
+	struct db_txn t;
+	struct inode in;
+	int r;
+
+	if ((r = db_begin(fs->db, &t, 0)) < 0)
+		return r;
+	if ((r = meta_inode_get(&t, ino, &in)) == 0) {
+		if (S_ISDIR(in.mode))
+			r = -EISDIR;
+		else if (!S_ISREG(in.mode) || (in.flags & (I_CACHED | I_LOCALNEW | I_EXCLUDED)))
+			r = 0;
+		else
+			r = meta_path(&t, ino, rel) < 0 ? t.ret : 1;
+		*size = in.size;
+		inode_free(&in);
+	}
+	db_abort(&t);
+	return r;
+}
+
+static int
+download(struct roamfs *fs, uint64_t ino, const char *rel)
+{
+	struct sftp_attr a;
+	struct sftp *s;
+	char tmp[64], *path;
+	int fd, r;
+
+	if ((r = remote_acquire(fs->fg, &s)) < 0)
+		return r;
+	if ((r = file_needs_fetch(fs, ino, &path, &a.size)) <= 0) {
+		remote_release(fs->fg, 0);	/* fetched by another thread meanwhile */
+		return r;
+	}
+	free(path);
+	if ((fd = cache_tmp_open(fs->cache, ino, tmp)) < 0) {
+		remote_release(fs->fg, 0);
+		return fd;
+	}
+	if ((path = remote_path(fs->fg, rel)) == NULL)
+		r = -ENOMEM;
+	else
+		r = sftp_download(s, path, fd, &a, NULL, NULL);
+	remote_release(fs->fg, r);
+	free(path);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	if (r == 0)
+		r = fetch_commit(fs, ino, tmp, &a);
+	if (r < 0)
+		cache_tmp_discard(fs->cache, tmp);
+	return r;
+}
+
+int
+fetch_file(struct roamfs *fs, uint64_t ino)
+{
+	uint64_t size = 0;
+	int64_t avail;
+	char *rel = NULL;
+	int r;
+
+	if ((r = file_needs_fetch(fs, ino, &rel, &size)) <= 0)
+		return r;
+	avail = cache_free_bytes(fs->cache);
+	if (avail >= 0 && (uint64_t)avail < size) {
+		log_err("%s: not enough room in the cache %s for %llu bytes: free some space "
+		    "or choose a larger cache", rel, cache_dir(fs->cache), (unsigned long long)size);
+		r = -ENOSPC;
+	} else {
+		r = download(fs, ino, rel);
+		if (r == -EOFFLINE)
+			log_warn("%s: not in the cache and the server is unreachable", rel);
+		else if (r < 0)
+			log_warn("%s: download failed: %s", rel, strerror(-r));
+	}
+	free(rel);
+	return r;
+}
+
+static int
+link_store(struct roamfs *fs, uint64_t ino, const char *target)
+{
+	struct db_txn t;
+	struct inode in;
+	int r;
+
+	if ((r = db_begin(fs->db, &t, 1)) < 0)
+		return r;
+	if (meta_inode_get(&t, ino, &in) == 0) {
+		if (in.target == NULL) {
+			in.target = strdup(target);
+			in.size = strlen(target);
+			meta_inode_put(&t, &in);
+		}
+		inode_free(&in);
+	}
+	return db_commit(&t);
+}
+
+int
+fetch_link(struct roamfs *fs, uint64_t ino, char **target)
+{
+	struct inode in;
+	struct sftp *s;
+	struct db_txn t;
+	char *rel = NULL, *path;
+	int r;
+
+	if ((r = db_begin(fs->db, &t, 0)) < 0)
+		return r;
+	if ((r = meta_inode_get(&t, ino, &in)) == 0) {
+		if (!S_ISLNK(in.mode))
+			r = -EINVAL;
+		else if (in.target)
+			*target = strdup(in.target);
+		else
+			r = meta_path(&t, ino, &rel) < 0 ? t.ret : 1;
+		inode_free(&in);
+	}
+	db_abort(&t);
+	if (r <= 0)
+		return r;
+	if ((r = remote_acquire(fs->fg, &s)) == 0) {
+		path = remote_path(fs->fg, rel);
+		r = path ? sftp_readlink(s, path, target) : -ENOMEM;
+		remote_release(fs->fg, r);
+		free(path);
+	}
+	if (r == 0)
+		link_store(fs, ino, *target);
+	free(rel);
+	return r;
+}

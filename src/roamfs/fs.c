@@ -1,0 +1,1359 @@
+/*
+ * fs: the FUSE low-level handlers of roamfs.
+ *
+ * Every change is applied to the cache and journaled in one LMDB
+ * transaction; applications never wait for the network, except to list a
+ * directory or download a file they reach for the first time (fetch.c).
+ * Each handler replies exactly once.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/fs.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "roam/log.h"
+#include "roamfs.h"
+
+#define FS(req) ((struct roamfs *)fuse_req_userdata(req))
+
+struct dirsnap {
+	size_t n;
+	struct dirsnap_ent {
+		char *name;
+		uint64_t ino;
+		uint32_t mode;
+	} *ents;
+};
+
+void
+fs_stat(const struct roamfs *fs, const struct inode *in, const struct node *n, struct stat *st)
+{
+	memset(st, 0, sizeof *st);
+	st->st_ino = in->ino;
+	st->st_mode = in->mode;
+	st->st_nlink = in->nlink;
+	st->st_uid = fs->uid;
+	st->st_gid = fs->gid;
+	st->st_size = (off_t)in->size;
+	st->st_mtim.tv_sec = in->mtime_s;
+	st->st_mtim.tv_nsec = in->mtime_ns;
+	st->st_ctim.tv_sec = in->ctime_s;
+	st->st_ctim.tv_nsec = in->ctime_ns;
+	st->st_atim.tv_sec = in->atime_s;
+	st->st_atim.tv_nsec = in->atime_ns;
+	if (n && n->dirty) {
+		st->st_size = (off_t)n->size;
+		st->st_mtim = n->mtime;
+	}
+	st->st_blksize = 65536;
+	st->st_blocks = (st->st_size + 511) / 512;
+}
+
+int
+fs_excluded(const struct roamfs *fs, const char *rel, int is_dir)
+{
+	return fs->exclude && exclude_match(fs->exclude, rel, is_dir) == 1;
+}
+
+static void
+now_ts(int64_t *s, uint32_t *ns)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	*s = t.tv_sec;
+	*ns = (uint32_t)t.tv_nsec;
+}
+
+static void
+touch_ctime(struct inode *in)
+{
+	now_ts(&in->ctime_s, &in->ctime_ns);
+}
+
+static void
+touch_mtime(struct inode *in)
+{
+	now_ts(&in->mtime_s, &in->mtime_ns);
+	in->ctime_s = in->mtime_s;
+	in->ctime_ns = in->mtime_ns;
+}
+
+/* Read one inode in its own read transaction. */
+static int
+get_inode(struct roamfs *fs, uint64_t ino, struct inode *in)
+{
+	struct db_txn t;
+	int r;
+
+	if ((r = db_begin(fs->db, &t, 0)) < 0)
+		return r;
+	r = meta_inode_get(&t, ino, in);
+	db_abort(&t);
+	return r;
+}
+
+/* Reply with an entry and count the kernel's new reference. */
+static void
+reply_entry(struct roamfs *fs, fuse_req_t req, const struct inode *in)
+{
+	struct fuse_entry_param e;
+	struct node *n;
+
+	memset(&e, 0, sizeof e);
+	nodes_lock(fs->nodes);
+	if ((n = nodes_get(fs->nodes, in->ino)) == NULL) {
+		nodes_unlock(fs->nodes);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	n->nlookup++;
+	fs_stat(fs, in, n, &e.attr);
+	nodes_unlock(fs->nodes);
+	e.ino = in->ino;
+	e.generation = 1;
+	e.attr_timeout = fs->timeout;
+	e.entry_timeout = fs->timeout;
+	if (fuse_reply_entry(req, &e) == -ENOENT) {
+		/* The request was interrupted: take the reference back. */
+		nodes_lock(fs->nodes);
+		n->nlookup--;
+		nodes_drop_if_unused(fs->nodes, n);
+		nodes_unlock(fs->nodes);
+	}
+}
+
+/* Append a journal record describing a change to in. */
+static int
+jadd(struct db_txn *t, uint8_t type, const struct inode *in, const char *path,
+    const char *path2, uint64_t *seq)
+{
+	struct jrec r;
+
+	memset(&r, 0, sizeof r);
+	r.type = type;
+	r.ino = in->ino;
+	r.mode = in->mode & 07777;
+	r.mtime = in->mtime_s;
+	r.path = (char *)path;
+	r.path2 = (char *)path2;
+	r.base = in->base;
+	r.when = time(NULL);
+	journal_append(t, &r);
+	if (seq)
+		*seq = r.seq;
+	return t->ret;
+}
+
+/* Create a new inode named name in parent (write transaction). */
+static int
+new_child(struct roamfs *fs, struct db_txn *t, struct inode *parent, const char *name,
+    uint32_t mode, struct inode *in, char **path)
+{
+	uint64_t ino, old;
+	int r;
+
+	memset(in, 0, sizeof *in);
+	if ((r = meta_dirent_get(t, parent->ino, name, &old)) == 0)
+		return -EEXIST;
+	if (r != -ENOENT)
+		return r;
+	if (meta_alloc_ino(t, &ino) < 0 || meta_child_path(t, parent->ino, name, path) < 0)
+		return t->ret ? t->ret : -ENOMEM;
+	in->ino = ino;
+	in->mode = mode;
+	in->nlink = S_ISDIR(mode) ? 2 : 1;
+	touch_mtime(in);
+	in->atime_s = in->mtime_s;
+	in->atime_ns = in->mtime_ns;
+	in->flags = I_LOCALNEW;
+	if ((parent->flags & I_EXCLUDED) || fs_excluded(fs, *path, S_ISDIR(mode)))
+		in->flags |= I_EXCLUDED;
+	in->parent = parent->ino;
+	if ((in->name = strdup(name)) == NULL)
+		return -ENOMEM;
+	meta_dirent_put(t, parent->ino, name, ino);
+	touch_mtime(parent);
+	if (S_ISDIR(mode))
+		parent->nlink++;
+	meta_inode_put(t, parent);
+	return t->ret;
+}
+
+static void
+fs_init(void *userdata, struct fuse_conn_info *conn)
+{
+	if (conn->capable & FUSE_CAP_WRITEBACK_CACHE)
+		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+	if (conn->capable & FUSE_CAP_HANDLE_KILLPRIV)
+		conn->want |= FUSE_CAP_HANDLE_KILLPRIV;
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	conn->want &= ~FUSE_CAP_POSIX_ACL;
+	conn->time_gran = 1;
+}
+
+static void
+fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct roamfs *fs = FS(req);
+	struct fuse_entry_param e;
+	struct inode in;
+	struct db_txn t;
+	uint64_t ino;
+	int r;
+
+	if (strlen(name) > 255) {
+		fuse_reply_err(req, ENAMETOOLONG);
+		return;
+	}
+	if ((r = fetch_dir(fs, parent)) < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	if ((r = db_begin(fs->db, &t, 0)) == 0) {
+		if ((r = meta_dirent_get(&t, parent, name, &ino)) == 0)
+			r = meta_inode_get(&t, ino, &in);
+		db_abort(&t);
+	}
+	if (r == -ENOENT) {
+		/* Negative entry: not cached by the kernel, so new names show. */
+		memset(&e, 0, sizeof e);
+		fuse_reply_entry(req, &e);
+		return;
+	}
+	if (r < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	reply_entry(fs, req, &in);
+	inode_free(&in);
+}
+
+/* Drop n kernel references to ino, reaping it when nothing is left. */
+static void
+forget_one(struct roamfs *fs, fuse_ino_t ino, uint64_t nlookup)
+{
+	struct node *n;
+	int reap = 0;
+
+	nodes_lock(fs->nodes);
+	if ((n = nodes_find(fs->nodes, ino)) != NULL) {
+		n->nlookup = n->nlookup > nlookup ? n->nlookup - nlookup : 0;
+		reap = n->nlookup == 0 && n->nopen == 0;
+		nodes_drop_if_unused(fs->nodes, n);
+	}
+	nodes_unlock(fs->nodes);
+	if (reap)
+		fs_reap(fs, ino);
+}
+
+static void
+fs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	forget_one(FS(req), ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void
+fs_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		forget_one(FS(req), forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+/* Whether an inode has no name left (a directory removed, a file unlinked). */
+static int
+is_orphan(const struct inode *in)
+{
+	return in->nlink == 0;
+}
+
+void
+fs_reap(struct roamfs *fs, uint64_t ino)
+{
+	struct inode in;
+	struct db_txn t;
+	int gone = 0;
+
+	if (ino == INO_ROOT || get_inode(fs, ino, &in) < 0)
+		return;
+	gone = is_orphan(&in);
+	inode_free(&in);
+	if (!gone || db_begin(fs->db, &t, 1) < 0)
+		return;
+	gone = 0;
+	if (meta_inode_get(&t, ino, &in) == 0) {
+		if ((gone = is_orphan(&in)) != 0)
+			meta_inode_del(&t, ino);
+		inode_free(&in);
+	}
+	if (db_commit(&t) == 0 && gone)
+		cache_file_unlink(fs->cache, ino);
+}
+
+static int
+reap_collect(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct buf *list = arg;
+	struct inode in;
+
+	if (k->mv_size != 8 || inode_decode(v->mv_data, v->mv_size, &in) < 0)
+		return 0;
+	if (in.nlink == 0)
+		buf_put(list, k->mv_data, 8);
+	inode_free(&in);
+	return 0;
+}
+
+int
+fs_reap_orphans(struct roamfs *fs)
+{
+	struct db_txn t;
+	struct buf list;
+	size_t i;
+	int r;
+
+	buf_init(&list, 0);
+	if ((r = db_begin(fs->db, &t, 0)) < 0)
+		return r;
+	r = db_scan(&t, DB_INODE, NULL, 0, reap_collect, &list);
+	db_abort(&t);
+	for (i = 0; r >= 0 && i + 8 <= list.len; i += 8)
+		fs_reap(fs, be_get_u64(list.data + i));
+	buf_free(&list);
+	return r < 0 ? r : 0;
+}
+
+static void
+fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct roamfs *fs = FS(req);
+	struct inode in;
+	struct stat st;
+	int r;
+
+	if ((r = get_inode(fs, ino, &in)) < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	nodes_lock(fs->nodes);
+	fs_stat(fs, &in, nodes_find(fs->nodes, ino), &st);
+	nodes_unlock(fs->nodes);
+	inode_free(&in);
+	fuse_reply_attr(req, &st, fs->timeout);
+}
+
+/* Journal a change of mode or times, unless a pending upload carries it. */
+static void
+journal_attrs(struct db_txn *t, struct inode *in, uint32_t attrs)
+{
+	struct jrec r;
+	char *path;
+
+	if ((in->flags & I_EXCLUDED) || in->pending_store || attrs == 0)
+		return;
+	if (meta_path(t, in->ino, &path) < 0)
+		return;
+	memset(&r, 0, sizeof r);
+	r.type = J_SETATTR;
+	r.ino = in->ino;
+	r.attrs = attrs;
+	r.mode = in->mode & 07777;
+	r.mtime = in->mtime_s;
+	r.path = path;
+	r.base = in->base;
+	r.when = time(NULL);
+	journal_append(t, &r);
+	free(path);
+}
+
+void
+fs_journal_store(struct db_txn *t, struct inode *in)
+{
+	char *path;
+
+	if ((in->flags & I_EXCLUDED) || in->pending_store || !S_ISREG(in->mode))
+		return;
+	if (meta_path(t, in->ino, &path) < 0)
+		return;
+	jadd(t, J_STORE, in, path, NULL, &in->pending_store);
+	free(path);
+}
+
+/* Truncate the cached contents of ino to size, fetching them first when needed. */
+static int
+truncate_contents(struct roamfs *fs, struct inode *in, off_t size, struct fuse_file_info *fi)
+{
+	int fd, r = 0;
+
+	if (!(in->flags & I_CACHED) && size > 0 && (r = fetch_file(fs, in->ino)) < 0)
+		return r;
+	fd = fi ? (int)fi->fh : cache_file_open(fs->cache, in->ino, O_WRONLY | O_CREAT);
+	if (fd < 0)
+		return fd;
+	if (ftruncate(fd, size) < 0)
+		r = -errno;
+	if (!fi)
+		close(fd);
+	return r;
+}
+
+static int
+apply_setattr(struct roamfs *fs, fuse_ino_t ino, struct stat *attr, int to_set,
+    struct fuse_file_info *fi, struct inode *in)
+{
+	struct db_txn t;
+	struct node *n;
+	uint32_t jattrs = 0;
+	int r;
+
+	if ((to_set & FUSE_SET_ATTR_UID) && attr->st_uid != fs->uid)
+		return -EPERM;
+	if ((to_set & FUSE_SET_ATTR_GID) && attr->st_gid != fs->gid)
+		return -EPERM;
+	if ((to_set & FUSE_SET_ATTR_SIZE) && (r = get_inode(fs, ino, in)) == 0) {
+		r = S_ISREG(in->mode) ? truncate_contents(fs, in, attr->st_size, fi) : -EISDIR;
+		inode_free(in);
+		if (r < 0)
+			return r;
+	}
+	if ((r = db_begin(fs->db, &t, 1)) < 0)
+		return r;
+	if ((r = meta_inode_get(&t, ino, in)) < 0) {
+		db_abort(&t);
+		return r;
+	}
+	nodes_lock(fs->nodes);
+	n = nodes_find(fs->nodes, ino);
+	if (to_set & FUSE_SET_ATTR_MODE) {
+		in->mode = (in->mode & S_IFMT) | (attr->st_mode & 07777);
+		jattrs |= JA_MODE;
+	}
+	if (to_set & FUSE_SET_ATTR_SIZE) {
+		in->size = (uint64_t)attr->st_size;
+		in->flags |= I_CACHED;
+		touch_mtime(in);
+		if (n && n->dirty)
+			n->size = in->size;
+	}
+	if (to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW)) {
+		if (to_set & FUSE_SET_ATTR_MTIME_NOW)
+			now_ts(&in->mtime_s, &in->mtime_ns);
+		else {
+			in->mtime_s = attr->st_mtim.tv_sec;
+			in->mtime_ns = (uint32_t)attr->st_mtim.tv_nsec;
+		}
+		if (n && n->dirty) {
+			n->mtime.tv_sec = in->mtime_s;
+			n->mtime.tv_nsec = in->mtime_ns;
+		}
+		jattrs |= JA_MTIME;
+	}
+	if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_ATIME_NOW)) {
+		if (to_set & FUSE_SET_ATTR_ATIME_NOW)
+			now_ts(&in->atime_s, &in->atime_ns);
+		else {
+			in->atime_s = attr->st_atim.tv_sec;
+			in->atime_ns = (uint32_t)attr->st_atim.tv_nsec;
+		}
+	}
+	nodes_unlock(fs->nodes);
+	touch_ctime(in);
+	if (to_set & FUSE_SET_ATTR_SIZE)
+		fs_journal_store(&t, in);
+	else
+		journal_attrs(&t, in, jattrs);
+	meta_inode_put(&t, in);
+	if ((r = db_commit(&t)) < 0)
+		inode_free(in);
+	return r;
+}
+
+static void
+fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+    struct fuse_file_info *fi)
+{
+	struct roamfs *fs = FS(req);
+	struct inode in;
+	struct stat st;
+	int r;
+
+	if ((r = apply_setattr(fs, ino, attr, to_set, fi, &in)) < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	replay_wake(fs);
+	nodes_lock(fs->nodes);
+	fs_stat(fs, &in, nodes_find(fs->nodes, ino), &st);
+	nodes_unlock(fs->nodes);
+	inode_free(&in);
+	fuse_reply_attr(req, &st, fs->timeout);
+}
+
+static void
+fs_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	char *target;
+	int r;
+
+	if ((r = fetch_link(FS(req), ino, &target)) < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	fuse_reply_readlink(req, target);
+	free(target);
+}
+
+/* Make a directory, file or symbolic link named name in parent. */
+static int
+make_node(struct roamfs *fs, fuse_ino_t parent, const char *name, uint32_t mode,
+    const char *target, struct inode *in)
+{
+	struct inode dir;
+	struct db_txn t;
+	char *path = NULL;
+	int r, fd = -1;
+
+	if ((r = fetch_dir(fs, parent)) < 0)
+		return r;
+	if ((r = db_begin(fs->db, &t, 1)) < 0)
+		return r;
+	if ((r = meta_inode_get(&t, parent, &dir)) < 0) {
+		db_abort(&t);
+		return r;
+	}
+	r = new_child(fs, &t, &dir, name, mode, in, &path);
+	if (r == 0 && S_ISREG(mode)) {
+		in->flags |= I_CACHED;
+		fd = cache_file_open(fs->cache, in->ino, O_WRONLY | O_CREAT | O_TRUNC);
+		if (fd < 0)
+			db_fail(&t, fd);
+		else
+			close(fd);
+	}
+	if (r == 0 && target) {
+		in->target = strdup(target);
+		in->size = strlen(target);
+	}
+	if (r == 0 && !(in->flags & I_EXCLUDED)) {
+		if (S_ISDIR(mode))
+			jadd(&t, J_MKDIR, in, path, NULL, NULL);
+		else if (S_ISLNK(mode))
+			jadd(&t, J_SYMLINK, in, path, target, NULL);
+		else
+			jadd(&t, J_STORE, in, path, NULL, &in->pending_store);
+	}
+	if (r == 0)
+		meta_inode_put(&t, in);
+	else
+		db_fail(&t, r);
+	r = db_commit(&t);
+	if (r < 0) {
+		if (fd >= 0)
+			cache_file_unlink(fs->cache, in->ino);
+		inode_free(in);
+	}
+	inode_free(&dir);
+	free(path);
+	if (r == 0)
+		replay_wake(fs);
+	return r;
+}
+
+static void
+reply_made(fuse_req_t req, int r, struct inode *in)
+{
+	if (r < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	reply_entry(FS(req), req, in);
+	inode_free(in);
+}
+
+static void
+fs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+	struct inode in;
+
+	if (!S_ISREG(mode)) {
+		/* Devices, fifos and sockets cannot be stored over SFTP. */
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	reply_made(req, make_node(FS(req), parent, name, mode, NULL, &in), &in);
+}
+
+static void
+fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	struct inode in;
+
+	reply_made(req, make_node(FS(req), parent, name, S_IFDIR | (mode & 07777), NULL, &in), &in);
+}
+
+static void
+fs_symlink(fuse_req_t req, const char *target, fuse_ino_t parent, const char *name)
+{
+	struct inode in;
+
+	reply_made(req, make_node(FS(req), parent, name, S_IFLNK | 0777, target, &in), &in);
+}
+
+/* Point the remembered name of in elsewhere when its name goes away. */
+static void
+rename_away(struct db_txn *t, struct inode *in, uint64_t parent, const char *name)
+{
+	uint64_t p;
+	char *n;
+
+	if (in->parent != parent || strcmp(in->name, name) != 0)
+		return;
+	if (in->nlink > 0 && meta_find_name(t, in->ino, &p, &n) == 0) {
+		free(in->name);
+		in->parent = p;
+		in->name = n;
+	} else if (in->nlink == 0) {
+		in->parent = 0;
+	}
+}
+
+/* Journal the removal of in at path, or cancel its history if it never left. */
+static void
+journal_removal(struct db_txn *t, struct inode *in, uint64_t parent, const char *name,
+    const char *path)
+{
+	uint64_t seq;
+
+	if (in->flags & I_EXCLUDED)
+		return;
+	if (S_ISREG(in->mode) && in->nlink == 0 && (in->flags & I_LOCALNEW)) {
+		journal_cancel_ino(t, in->ino);
+		in->pending_store = 0;
+		return;
+	}
+	jadd(t, S_ISDIR(in->mode) ? J_RMDIR : J_UNLINK, in, path, NULL, &seq);
+	meta_tomb_put(t, parent, name, seq);
+}
+
+static int
+remove_name(struct roamfs *fs, fuse_ino_t parent, const char *name, int want_dir)
+{
+	struct inode dir, in;
+	struct db_txn t;
+	uint64_t ino;
+	char *path = NULL;
+	int r;
+
+	if ((r = db_begin(fs->db, &t, 0)) < 0)
+		return r;
+	r = meta_dirent_get(&t, parent, name, &ino);
+	db_abort(&t);
+	if (r < 0)
+		return r;
+	if (want_dir && (r = fetch_dir(fs, ino)) < 0)
+		return r;
+	if ((r = db_begin(fs->db, &t, 1)) < 0)
+		return r;
+	if (meta_dirent_get(&t, parent, name, &ino) < 0 ||
+	    meta_inode_get(&t, ino, &in) < 0) {
+		db_abort(&t);
+		return t.ret ? t.ret : -ENOENT;
+	}
+	if (meta_inode_get(&t, parent, &dir) < 0) {
+		inode_free(&in);
+		db_abort(&t);
+		return t.ret;
+	}
+	if (want_dir && !S_ISDIR(in.mode))
+		r = -ENOTDIR;
+	else if (!want_dir && S_ISDIR(in.mode))
+		r = -EISDIR;
+	else if (want_dir && meta_dir_empty(&t, ino) != 1)
+		r = -ENOTEMPTY;
+	if (r == 0 && meta_child_path(&t, parent, name, &path) == 0) {
+		meta_dirent_del(&t, parent, name);
+		in.nlink = want_dir ? 0 : in.nlink - 1;
+		touch_ctime(&in);
+		if (want_dir)
+			dir.nlink--;
+		touch_mtime(&dir);
+		rename_away(&t, &in, parent, name);
+		journal_removal(&t, &in, parent, name, path);
+		meta_inode_put(&t, &in);
+		meta_inode_put(&t, &dir);
+	}
+	if (r < 0)
+		db_fail(&t, r);
+	r = db_commit(&t);
+	inode_free(&in);
+	inode_free(&dir);
+	free(path);
+	if (r == 0)
+		replay_wake(fs);
+	return r;
+}
+
+static void
+fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fuse_reply_err(req, -remove_name(FS(req), parent, name, 0));
+}
+
+static void
+fs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fuse_reply_err(req, -remove_name(FS(req), parent, name, 1));
+}
+
+struct rename_ctx {
+	struct inode src, dst, p1, p2;
+	int have_dst;
+	char *from, *to;
+};
+
+static void
+rename_ctx_free(struct rename_ctx *c)
+{
+	inode_free(&c->src);
+	inode_free(&c->p1);
+	inode_free(&c->p2);
+	if (c->have_dst)
+		inode_free(&c->dst);
+	free(c->from);
+	free(c->to);
+}
+
+/* Check the rename is allowed, as rename(2) would. */
+static int
+rename_check(struct db_txn *t, struct rename_ctx *c, unsigned flags)
+{
+	if (c->have_dst && c->dst.ino == c->src.ino)
+		return 1;	/* the same file: nothing to do */
+	if (c->have_dst && (flags & RENAME_NOREPLACE))
+		return -EEXIST;
+	if (!c->have_dst)
+		return 0;
+	if (S_ISDIR(c->dst.mode) && !S_ISDIR(c->src.mode))
+		return -EISDIR;
+	if (!S_ISDIR(c->dst.mode) && S_ISDIR(c->src.mode))
+		return -ENOTDIR;
+	if (S_ISDIR(c->dst.mode) && meta_dir_empty(t, c->dst.ino) != 1)
+		return -ENOTEMPTY;
+	return 0;
+}
+
+/* Journal a rename, minding objects that enter or leave the excluded area. */
+static void
+rename_journal(struct roamfs *fs, struct db_txn *t, struct rename_ctx *c,
+    uint64_t p1, const char *n1)
+{
+	int src_ex = (c->src.flags & I_EXCLUDED) != 0;
+	int dst_ex = (c->p2.flags & I_EXCLUDED) || fs_excluded(fs, c->to, S_ISDIR(c->src.mode));
+	uint64_t seq;
+	struct jrec r;
+
+	if (dst_ex)
+		c->src.flags |= I_EXCLUDED;
+	else
+		c->src.flags &= ~I_EXCLUDED;
+	if (src_ex && dst_ex)
+		return;
+	if (!src_ex && dst_ex) {
+		/* Leaves the synced area: gone from the server. */
+		jadd(t, S_ISDIR(c->src.mode) ? J_RMDIR : J_UNLINK, &c->src, c->from, NULL, &seq);
+		meta_tomb_put(t, p1, n1, seq);
+		c->src.flags |= I_LOCALNEW;
+		return;
+	}
+	if (src_ex && !dst_ex) {
+		/* Enters the synced area: uploaded as new. */
+		c->src.flags |= I_LOCALNEW;
+		c->src.pending_store = 0;
+		if (S_ISDIR(c->src.mode))
+			jadd(t, J_MKDIR, &c->src, c->to, NULL, NULL);
+		else if (S_ISLNK(c->src.mode))
+			jadd(t, J_SYMLINK, &c->src, c->to, c->src.target, NULL);
+		else
+			jadd(t, J_STORE, &c->src, c->to, NULL, &c->src.pending_store);
+		return;
+	}
+	memset(&r, 0, sizeof r);
+	r.type = J_RENAME;
+	r.ino = c->src.ino;
+	r.mode = c->src.mode & 07777;
+	r.path = c->from;
+	r.path2 = c->to;
+	r.base = c->src.base;
+	r.when = time(NULL);
+	if (c->have_dst && !(c->dst.flags & I_EXCLUDED)) {
+		r.victim = c->dst.ino;
+		r.victim_remote = !(c->dst.flags & I_LOCALNEW);
+	}
+	journal_append(t, &r);
+	meta_tomb_put(t, p1, n1, r.seq);
+}
+
+/* Move the entries and fix link counts for a checked rename. */
+static void
+rename_apply(struct db_txn *t, struct rename_ctx *c, uint64_t p1, const char *n1,
+    uint64_t p2, const char *n2)
+{
+	int same = p1 == p2;
+	struct inode *p2i = same ? &c->p1 : &c->p2;
+
+	if (c->have_dst) {
+		c->dst.nlink = S_ISDIR(c->dst.mode) ? 0 : c->dst.nlink - 1;
+		if (S_ISDIR(c->dst.mode))
+			p2i->nlink--;
+		touch_ctime(&c->dst);
+		rename_away(t, &c->dst, p2, n2);
+		if (c->dst.nlink == 0 && (c->dst.flags & I_LOCALNEW) && S_ISREG(c->dst.mode))
+			journal_cancel_ino(t, c->dst.ino);
+		meta_inode_put(t, &c->dst);
+	}
+	meta_dirent_del(t, p1, n1);
+	meta_dirent_put(t, p2, n2, c->src.ino);
+	if (S_ISDIR(c->src.mode) && !same) {
+		c->p1.nlink--;
+		c->p2.nlink++;
+	}
+	if (c->src.parent == p1 && strcmp(c->src.name, n1) == 0) {
+		c->src.parent = p2;
+		free(c->src.name);
+		c->src.name = strdup(n2);
+	}
+	touch_ctime(&c->src);
+	touch_mtime(&c->p1);
+	touch_mtime(p2i);
+	meta_inode_put(t, &c->src);
+	meta_inode_put(t, &c->p1);
+	if (!same)
+		meta_inode_put(t, &c->p2);
+}
+
+static int
+rename_load(struct db_txn *t, struct rename_ctx *c, uint64_t p1, const char *n1,
+    uint64_t p2, const char *n2)
+{
+	uint64_t ino;
+	int r;
+
+	if ((r = meta_dirent_get(t, p1, n1, &ino)) < 0 ||
+	    (r = meta_inode_get(t, ino, &c->src)) < 0)
+		return r;
+	if (meta_inode_get(t, p1, &c->p1) < 0 || meta_inode_get(t, p2, &c->p2) < 0)
+		return t->ret ? t->ret : -ENOENT;
+	r = meta_dirent_get(t, p2, n2, &ino);
+	if (r == 0 && (r = meta_inode_get(t, ino, &c->dst)) == 0)
+		c->have_dst = 1;
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (meta_child_path(t, p1, n1, &c->from) < 0 || meta_child_path(t, p2, n2, &c->to) < 0)
+		return t->ret ? t->ret : -ENOMEM;
+	return 0;
+}
+
+static int
+do_rename(struct roamfs *fs, uint64_t p1, const char *n1, uint64_t p2, const char *n2,
+    unsigned flags)
+{
+	struct rename_ctx c;
+	struct db_txn t;
+	uint64_t dino;
+	int r;
+
+	if (flags & ~RENAME_NOREPLACE)
+		return -EINVAL;
+	if (strlen(n2) > 255)
+		return -ENAMETOOLONG;
+	/* A directory about to be replaced must be known to be empty. */
+	if (db_begin(fs->db, &t, 0) == 0) {
+		r = meta_dirent_get(&t, p2, n2, &dino);
+		db_abort(&t);
+		if (r == 0 && (r = fetch_dir(fs, dino)) < 0 && r != -ENOTDIR)
+			return r;
+	}
+	memset(&c, 0, sizeof c);
+	if ((r = db_begin(fs->db, &t, 1)) < 0)
+		return r;
+	if ((r = rename_load(&t, &c, p1, n1, p2, n2)) == 0 &&
+	    (r = rename_check(&t, &c, flags)) == 0) {
+		rename_journal(fs, &t, &c, p1, n1);
+		rename_apply(&t, &c, p1, n1, p2, n2);
+	}
+	if (r < 0)
+		db_fail(&t, r);
+	r = r > 0 ? (db_abort(&t), 0) : db_commit(&t);
+	rename_ctx_free(&c);
+	if (r == 0)
+		replay_wake(fs);
+	return r;
+}
+
+static void
+fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+    const char *newname, unsigned int flags)
+{
+	fuse_reply_err(req, -do_rename(FS(req), parent, name, newparent, newname, flags));
+}
+
+static int
+do_link(struct roamfs *fs, uint64_t ino, uint64_t parent, const char *name, struct inode *in)
+{
+	struct inode dir;
+	struct db_txn t;
+	char *from = NULL, *to = NULL;
+	uint64_t old;
+	int r;
+
+	if (strlen(name) > 255)
+		return -ENAMETOOLONG;
+	if ((r = db_begin(fs->db, &t, 1)) < 0)
+		return r;
+	if (meta_inode_get(&t, ino, in) < 0 || meta_inode_get(&t, parent, &dir) < 0) {
+		db_abort(&t);
+		return t.ret;
+	}
+	if (S_ISDIR(in->mode))
+		r = -EPERM;
+	else if (meta_dirent_get(&t, parent, name, &old) == 0)
+		r = -EEXIST;
+	else if (meta_path(&t, ino, &from) < 0 || meta_child_path(&t, parent, name, &to) < 0)
+		r = t.ret ? t.ret : -ENOMEM;
+	else if (((in->flags & I_EXCLUDED) != 0) !=
+	    ((dir.flags & I_EXCLUDED) || fs_excluded(fs, to, 0)))
+		r = -EXDEV;	/* between synced and local-only areas */
+	if (r == 0) {
+		in->nlink++;
+		touch_ctime(in);
+		touch_mtime(&dir);
+		meta_dirent_put(&t, parent, name, ino);
+		if (!(in->flags & I_EXCLUDED))
+			jadd(&t, J_LINK, in, from, to, NULL);
+		meta_inode_put(&t, in);
+		meta_inode_put(&t, &dir);
+	} else
+		db_fail(&t, r);
+	r = db_commit(&t);
+	inode_free(&dir);
+	free(from);
+	free(to);
+	if (r < 0)
+		inode_free(in);
+	else
+		replay_wake(fs);
+	return r;
+}
+
+static void
+fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	struct roamfs *fs = FS(req);
+	struct inode in;
+	int r;
+
+	/* The server needs the contents to exist before it links them. */
+	if ((r = fetch_file(fs, ino)) < 0 && r != -EISDIR) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	reply_made(req, do_link(fs, ino, newparent, newname, &in), &in);
+}
+
+/* Open the cached contents of ino, downloading them first when needed. */
+static int
+open_contents(struct roamfs *fs, fuse_ino_t ino, int flags)
+{
+	struct inode in;
+	int r;
+
+	if ((r = get_inode(fs, ino, &in)) < 0)
+		return r;
+	if (S_ISDIR(in.mode))
+		r = -EISDIR;
+	else if (!(in.flags & I_CACHED) && (flags & O_TRUNC))
+		r = cache_file_open(fs->cache, ino, O_RDWR | O_CREAT | O_TRUNC);
+	else if (!(in.flags & I_CACHED) && (r = fetch_file(fs, ino)) == 0)
+		r = cache_file_open(fs->cache, ino, O_RDWR);
+	else if (r == 0)
+		r = cache_file_open(fs->cache, ino, O_RDWR | O_CREAT);
+	inode_free(&in);
+	return r;
+}
+
+static void
+opened(struct roamfs *fs, fuse_ino_t ino)
+{
+	struct node *n;
+
+	nodes_lock(fs->nodes);
+	if ((n = nodes_get(fs->nodes, ino)) != NULL)
+		n->nopen++;
+	nodes_unlock(fs->nodes);
+}
+
+static void
+fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct roamfs *fs = FS(req);
+	struct stat st;
+	struct inode in;
+	int fd;
+
+	if ((fd = open_contents(fs, ino, fi->flags)) < 0) {
+		fuse_reply_err(req, -fd);
+		return;
+	}
+	if (fi->flags & O_TRUNC) {
+		memset(&st, 0, sizeof st);
+		if (apply_setattr(fs, ino, &st, FUSE_SET_ATTR_SIZE, NULL, &in) == 0)
+			inode_free(&in);
+	}
+	fi->fh = (uint64_t)fd;
+	fi->keep_cache = 1;
+	opened(fs, ino);
+	replay_wake(fs);
+	if (fuse_reply_open(req, fi) == -ENOENT) {
+		close(fd);
+		nodes_lock(fs->nodes);
+		nodes_find(fs->nodes, ino)->nopen--;
+		nodes_unlock(fs->nodes);
+	}
+}
+
+static void
+fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+    struct fuse_file_info *fi)
+{
+	struct roamfs *fs = FS(req);
+	struct fuse_entry_param e;
+	struct inode in;
+	struct node *n;
+	int r, fd;
+
+	if ((r = make_node(fs, parent, name, S_IFREG | (mode & 07777), NULL, &in)) < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	if ((fd = cache_file_open(fs->cache, in.ino, O_RDWR)) < 0) {
+		inode_free(&in);
+		fuse_reply_err(req, -fd);
+		return;
+	}
+	memset(&e, 0, sizeof e);
+	nodes_lock(fs->nodes);
+	n = nodes_get(fs->nodes, in.ino);
+	if (n) {
+		n->nlookup++;
+		n->nopen++;
+	}
+	fs_stat(fs, &in, n, &e.attr);
+	nodes_unlock(fs->nodes);
+	e.ino = in.ino;
+	e.generation = 1;
+	e.attr_timeout = e.entry_timeout = fs->timeout;
+	fi->fh = (uint64_t)fd;
+	fi->keep_cache = 1;
+	inode_free(&in);
+	fuse_reply_create(req, &e, fi);
+}
+
+static void
+fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+
+	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	buf.buf[0].fd = (int)fi->fh;
+	buf.buf[0].pos = off;
+	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+}
+
+/* Note that ino was written: its size and mtime are now held in memory. */
+static void
+mark_written(struct roamfs *fs, fuse_ino_t ino, uint64_t end)
+{
+	struct inode in;
+	struct node *n;
+	int fresh;
+
+	nodes_lock(fs->nodes);
+	n = nodes_get(fs->nodes, ino);
+	fresh = n && !n->dirty;
+	nodes_unlock(fs->nodes);
+	if (n == NULL)
+		return;
+	if (fresh && get_inode(fs, ino, &in) == 0) {
+		nodes_lock(fs->nodes);
+		if (!n->dirty) {
+			n->size = in.size;
+			n->dirty = 1;
+		}
+		nodes_unlock(fs->nodes);
+		inode_free(&in);
+	}
+	nodes_lock(fs->nodes);
+	n->dirty = 1;
+	if (end > n->size)
+		n->size = end;
+	clock_gettime(CLOCK_REALTIME, &n->mtime);
+	nodes_unlock(fs->nodes);
+}
+
+static void
+fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t off,
+    struct fuse_file_info *fi)
+{
+	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in_buf));
+	ssize_t n;
+
+	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	out.buf[0].fd = (int)fi->fh;
+	out.buf[0].pos = off;
+	n = fuse_buf_copy(&out, in_buf, 0);
+	if (n < 0) {
+		fuse_reply_err(req, (int)-n);
+		return;
+	}
+	mark_written(FS(req), ino, (uint64_t)off + (uint64_t)n);
+	fuse_reply_write(req, (size_t)n);
+}
+
+static void
+fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, -flush_node(FS(req), ino));
+}
+
+static void
+fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct roamfs *fs = FS(req);
+	struct node *n;
+	int reap = 0;
+
+	flush_node(fs, ino);
+	close((int)fi->fh);
+	nodes_lock(fs->nodes);
+	if ((n = nodes_find(fs->nodes, ino)) != NULL) {
+		if (n->nopen)
+			n->nopen--;
+		reap = n->nopen == 0 && n->nlookup == 0;
+		nodes_drop_if_unused(fs->nodes, n);
+	}
+	nodes_unlock(fs->nodes);
+	if (reap)
+		fs_reap(fs, ino);
+	fuse_reply_err(req, 0);
+}
+
+static void
+fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	struct roamfs *fs = FS(req);
+	int r = 0;
+
+	if ((datasync ? fdatasync((int)fi->fh) : fsync((int)fi->fh)) < 0)
+		r = -errno;
+	if (r == 0)
+		r = flush_node(fs, ino);
+	if (r == 0)
+		r = db_sync(fs->db);
+	fuse_reply_err(req, -r);
+}
+
+static int
+snap_add(void *arg, const char *name, size_t len, uint64_t ino)
+{
+	struct dirsnap *s = arg;
+	struct dirsnap_ent *e;
+
+	if ((s->n & (s->n - 1)) == 0 && s->n >= 2) {
+		e = realloc(s->ents, s->n * 2 * sizeof *e);
+		if (e == NULL)
+			return -ENOMEM;
+		s->ents = e;
+	}
+	e = &s->ents[s->n];
+	if ((e->name = strndup(name, len)) == NULL)
+		return -ENOMEM;
+	e->ino = ino;
+	e->mode = 0;
+	s->n++;
+	return 0;
+}
+
+static void
+snap_free(struct dirsnap *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->ents[i].name);
+	free(s->ents);
+	free(s);
+}
+
+/* Read a directory's entries, with "." and "..", into a snapshot. */
+static int
+snap_take(struct roamfs *fs, fuse_ino_t ino, struct dirsnap *s)
+{
+	struct db_txn t;
+	struct inode in, child;
+	size_t i;
+	int r;
+
+	if ((s->ents = calloc(2, sizeof *s->ents)) == NULL)
+		return -ENOMEM;
+	if ((r = db_begin(fs->db, &t, 0)) < 0)
+		return r;
+	if ((r = meta_inode_get(&t, ino, &in)) == 0) {
+		snap_add(s, ".", 1, ino);
+		snap_add(s, "..", 2, in.parent ? in.parent : ino);
+		inode_free(&in);
+		r = meta_dir_scan(&t, ino, snap_add, s);
+	}
+	for (i = 0; r >= 0 && i < s->n; i++)
+		if (meta_inode_get(&t, s->ents[i].ino, &child) == 0) {
+			s->ents[i].mode = child.mode;
+			inode_free(&child);
+		}
+	db_abort(&t);
+	return r < 0 ? r : 0;
+}
+
+static void
+fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct roamfs *fs = FS(req);
+	struct dirsnap *s;
+	int r;
+
+	if ((r = fetch_dir(fs, ino)) < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	if ((s = calloc(1, sizeof *s)) == NULL || (r = snap_take(fs, ino, s)) < 0) {
+		if (s)
+			snap_free(s);
+		fuse_reply_err(req, s ? -r : ENOMEM);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)s;
+	fi->cache_readdir = 0;
+	if (fuse_reply_open(req, fi) == -ENOENT)
+		snap_free(s);
+}
+
+static void
+fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct roamfs *fs = FS(req);
+	struct dirsnap *s = (struct dirsnap *)(uintptr_t)fi->fh;
+	struct stat st;
+	char *buf, *p;
+	size_t left = size, n;
+	size_t i;
+
+	if (off == 0) {
+		/* rewinddir: see the directory as it is now. */
+		struct dirsnap *fresh = calloc(1, sizeof *fresh);
+
+		if (fresh && snap_take(fs, ino, fresh) == 0) {
+			struct dirsnap tmp = *s;
+
+			*s = *fresh;
+			*fresh = tmp;
+		}
+		if (fresh)
+			snap_free(fresh);
+	}
+	if ((buf = malloc(size)) == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	p = buf;
+	for (i = (size_t)off; i < s->n; i++) {
+		memset(&st, 0, sizeof st);
+		st.st_ino = s->ents[i].ino;
+		st.st_mode = s->ents[i].mode;
+		n = fuse_add_direntry(req, p, left, s->ents[i].name, &st, (off_t)(i + 1));
+		if (n > left)
+			break;
+		p += n;
+		left -= n;
+	}
+	fuse_reply_buf(req, buf, size - left);
+	free(buf);
+}
+
+static void
+fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	snap_free((struct dirsnap *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void
+fs_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, -db_sync(FS(req)->db));
+}
+
+static void
+fs_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct roamfs *fs = FS(req);
+	struct statvfs st;
+
+	/* The cache's filesystem: what can be written now, without the network. */
+	if (statvfs(cache_dir(fs->cache), &st) < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	st.f_namemax = 255;
+	fuse_reply_statfs(req, &st);
+}
+
+const struct fuse_lowlevel_ops fs_ops = {
+	.init = fs_init,
+	.lookup = fs_lookup,
+	.forget = fs_forget,
+	.forget_multi = fs_forget_multi,
+	.getattr = fs_getattr,
+	.setattr = fs_setattr,
+	.readlink = fs_readlink,
+	.mknod = fs_mknod,
+	.mkdir = fs_mkdir,
+	.unlink = fs_unlink,
+	.rmdir = fs_rmdir,
+	.symlink = fs_symlink,
+	.rename = fs_rename,
+	.link = fs_link,
+	.open = fs_open,
+	.read = fs_read,
+	.write_buf = fs_write_buf,
+	.flush = fs_flush,
+	.release = fs_release,
+	.fsync = fs_fsync,
+	.opendir = fs_opendir,
+	.readdir = fs_readdir,
+	.releasedir = fs_releasedir,
+	.fsyncdir = fs_fsyncdir,
+	.statfs = fs_statfs,
+	.create = fs_create,
+};

@@ -1,0 +1,292 @@
+/*
+ * journal: encoding, appending, cancelling and setting aside records.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "journal.h"
+
+#define JREC_VERSION	1
+
+void
+jrec_free(struct jrec *r)
+{
+	free(r->path);
+	free(r->path2);
+	r->path = r->path2 = NULL;
+}
+
+const char *
+jtype_name(uint8_t type)
+{
+	static const char *const names[] = {
+		"?", "store", "mkdir", "symlink", "link", "unlink", "rmdir",
+		"rename", "setattr",
+	};
+
+	return type < sizeof names / sizeof names[0] ? names[type] : "?";
+}
+
+int
+jrec_encode(const struct jrec *r, struct buf *b)
+{
+	int e = 0;
+
+	e |= buf_put_u8(b, JREC_VERSION);
+	e |= buf_put_u8(b, r->type);
+	e |= buf_put_u64(b, r->ino);
+	e |= buf_put_u32(b, r->attrs);
+	e |= buf_put_u32(b, r->mode);
+	e |= buf_put_u64(b, (uint64_t)r->mtime);
+	e |= buf_put_cstr(b, r->path ? r->path : "");
+	e |= buf_put_u8(b, r->path2 != NULL);
+	e |= buf_put_cstr(b, r->path2 ? r->path2 : "");
+	e |= buf_put_u64(b, r->victim);
+	e |= buf_put_u8(b, r->victim_remote);
+	e |= buf_put_u64(b, r->base.size);
+	e |= buf_put_u64(b, (uint64_t)r->base.mtime);
+	e |= buf_put_u32(b, r->base.mode);
+	e |= buf_put_u8(b, r->base.valid);
+	e |= buf_put_u64(b, (uint64_t)r->when);
+	e |= buf_put_u32(b, (uint32_t)r->err);
+	return e ? -ENOMEM : 0;
+}
+
+int
+jrec_decode(const void *p, size_t n, struct jrec *r)
+{
+	struct buf b;
+	uint8_t ver, has2;
+	uint64_t mt, bm, when;
+	uint32_t err;
+	char *p2 = NULL;
+	int e = 0;
+
+	memset(r, 0, sizeof *r);
+	buf_wrap(&b, p, n);
+	if (buf_get_u8(&b, &ver) < 0)
+		return -EBADMSG;
+	if (ver != JREC_VERSION)
+		return -EPROTO;
+	e |= buf_get_u8(&b, &r->type);
+	e |= buf_get_u64(&b, &r->ino);
+	e |= buf_get_u32(&b, &r->attrs);
+	e |= buf_get_u32(&b, &r->mode);
+	e |= buf_get_u64(&b, &mt);
+	if (e == 0)
+		e |= buf_get_cstr(&b, &r->path);
+	e |= buf_get_u8(&b, &has2);
+	if (e == 0)
+		e |= buf_get_cstr(&b, &p2);
+	e |= buf_get_u64(&b, &r->victim);
+	e |= buf_get_u8(&b, &r->victim_remote);
+	e |= buf_get_u64(&b, &r->base.size);
+	e |= buf_get_u64(&b, &bm);
+	e |= buf_get_u32(&b, &r->base.mode);
+	e |= buf_get_u8(&b, &r->base.valid);
+	e |= buf_get_u64(&b, &when);
+	e |= buf_get_u32(&b, &err);
+	if (e != 0 || r->type < J_STORE || r->type > J_SETATTR) {
+		free(p2);
+		jrec_free(r);
+		return -EBADMSG;
+	}
+	if (has2)
+		r->path2 = p2;
+	else
+		free(p2);
+	r->mtime = (int64_t)mt;
+	r->base.mtime = (int64_t)bm;
+	r->when = (int64_t)when;
+	r->err = (int32_t)err;
+	return 0;
+}
+
+static void
+jino_key(uint8_t *k, uint64_t ino, uint64_t seq)
+{
+	be_put_u64(k, ino);
+	be_put_u64(k + 8, seq);
+}
+
+static int
+journal_put(struct db_txn *t, enum db_table tb, const struct jrec *r)
+{
+	uint8_t k[8];
+	struct buf b;
+	int e;
+
+	if (t->ret)
+		return t->ret;
+	be_put_u64(k, r->seq);
+	buf_init(&b, 0);
+	if ((e = jrec_encode(r, &b)) < 0)
+		db_fail(t, e);
+	e = db_put(t, tb, k, 8, b.data, b.len);
+	buf_free(&b);
+	return e;
+}
+
+int
+journal_next_seq(struct db_txn *t, uint64_t *seq)
+{
+	unsigned long long next;
+	int r;
+
+	if ((r = db_meta_get_u64(t, "next_seq", &next)) < 0)
+		return db_fail(t, r);
+	*seq = next;
+	return 0;
+}
+
+int
+journal_append(struct db_txn *t, struct jrec *r)
+{
+	uint8_t k[16];
+
+	if (journal_next_seq(t, &r->seq) < 0)
+		return t->ret;
+	db_meta_put_u64(t, "next_seq", r->seq + 1);
+	journal_put(t, DB_JOURNAL, r);
+	jino_key(k, r->ino, r->seq);
+	return db_put(t, DB_JINO, k, 16, "", 0);
+}
+
+static int
+journal_load(struct db_txn *t, const MDB_val *k, const MDB_val *v, struct jrec *r)
+{
+	int e;
+
+	if (k->mv_size != 8)
+		return db_fail(t, -EUCLEAN);
+	if ((e = jrec_decode(v->mv_data, v->mv_size, r)) < 0)
+		return db_fail(t, e);
+	r->seq = be_get_u64(k->mv_data);
+	return 0;
+}
+
+int
+journal_first(struct db_txn *t, struct jrec *r)
+{
+	MDB_val k, v;
+	int e;
+
+	if ((e = db_seek(t, DB_JOURNAL, NULL, 0, &k, &v)) < 0)
+		return e;
+	return journal_load(t, &k, &v, r);
+}
+
+int
+journal_get(struct db_txn *t, uint64_t seq, struct jrec *r)
+{
+	uint8_t key[8];
+	MDB_val k = { 8, key }, v;
+	int e;
+
+	be_put_u64(key, seq);
+	if ((e = db_get(t, DB_JOURNAL, key, 8, &v)) < 0)
+		return e;
+	return journal_load(t, &k, &v, r);
+}
+
+uint64_t
+journal_head(struct db_txn *t)
+{
+	MDB_val k, v;
+
+	if (db_seek(t, DB_JOURNAL, NULL, 0, &k, &v) < 0 || k.mv_size != 8)
+		return UINT64_MAX;
+	return be_get_u64(k.mv_data);
+}
+
+int
+journal_remove(struct db_txn *t, const struct jrec *r)
+{
+	uint8_t k[16];
+
+	be_put_u64(k, r->seq);
+	db_del(t, DB_JOURNAL, k, 8);
+	jino_key(k, r->ino, r->seq);
+	return db_del(t, DB_JINO, k, 16);
+}
+
+int
+journal_set_aside(struct db_txn *t, struct jrec *r, int err)
+{
+	r->err = err;
+	journal_put(t, DB_ASIDE, r);
+	return journal_remove(t, r);
+}
+
+static int
+seq_collect(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct buf *seqs = arg;
+
+	if (k->mv_size != 16)
+		return -EUCLEAN;
+	return buf_put(seqs, (const uint8_t *)k->mv_data + 8, 8);
+}
+
+int
+journal_pending_ino(struct db_txn *t, uint64_t ino)
+{
+	uint8_t k[16];
+	MDB_val key, val;
+	int e;
+
+	jino_key(k, ino, 0);
+	e = db_seek(t, DB_JINO, k, 16, &key, &val);
+	if (e == -ENOENT)
+		return 0;
+	if (e < 0)
+		return e;
+	return key.mv_size == 16 && be_get_u64(key.mv_data) == ino;
+}
+
+static int
+cancel_one(struct db_txn *t, uint64_t seq)
+{
+	struct jrec r;
+	uint8_t k[16];
+
+	if (journal_get(t, seq, &r) < 0)
+		return t->ret;
+	journal_remove(t, &r);
+	if (r.type == J_RENAME && r.victim && r.victim_remote) {
+		/* Keep the removal of what the rename replaced on the server. */
+		r.type = J_UNLINK;
+		free(r.path);
+		r.path = r.path2;
+		r.path2 = NULL;
+		r.ino = r.victim;
+		r.victim = 0;
+		journal_put(t, DB_JOURNAL, &r);
+		jino_key(k, r.ino, r.seq);
+		db_put(t, DB_JINO, k, 16, "", 0);
+	}
+	jrec_free(&r);
+	return t->ret;
+}
+
+int
+journal_cancel_ino(struct db_txn *t, uint64_t ino)
+{
+	struct buf seqs;
+	uint8_t k[8];
+	size_t i;
+	int e;
+
+	buf_init(&seqs, 0);
+	be_put_u64(k, ino);
+	e = db_scan(t, DB_JINO, k, 8, seq_collect, &seqs);
+	if (e < 0)
+		db_fail(t, e);
+	for (i = 0; i + 8 <= seqs.len && t->ret == 0; i += 8)
+		cancel_one(t, be_get_u64(seqs.data + i));
+	buf_free(&seqs);
+	return t->ret;
+}

@@ -1,0 +1,78 @@
+/*
+ * journal: the ordered list of changes still to be replayed to the server.
+ *
+ * Records live in LMDB next to the metadata, appended in the same
+ * transaction as the change they describe.  Each carries the server base
+ * version of its object.  Paths are relative to the home's root, as they
+ * were when the change was made; replaying records in order reproduces the
+ * local history on the server.  A record that fails for good is set aside
+ * (DB_ASIDE) with its error, never retried forever.
+ */
+#ifndef ROAMFS_JOURNAL_H
+#define ROAMFS_JOURNAL_H
+
+#include <stdint.h>
+
+#include "roam/buf.h"
+#include "roam/db.h"
+#include "meta.h"
+
+enum jtype {
+	J_STORE = 1,	/* upload the cached contents of ino to path */
+	J_MKDIR,	/* mkdir path, mode */
+	J_SYMLINK,	/* symlink path -> path2 (the target) */
+	J_LINK,		/* hard link path2 to existing path */
+	J_UNLINK,	/* remove file or symlink path */
+	J_RMDIR,	/* remove directory path */
+	J_RENAME,	/* rename path to path2, replacing what is there */
+	J_SETATTR,	/* set mode and/or mtime of path */
+};
+
+#define JA_MODE		1u
+#define JA_MTIME	2u
+
+struct jrec {
+	uint64_t seq;
+	uint8_t type;		/* enum jtype */
+	uint64_t ino;
+	uint32_t attrs;		/* JA_* for J_SETATTR */
+	uint32_t mode;
+	int64_t mtime;
+	char *path;		/* malloc'd */
+	char *path2;		/* malloc'd or NULL */
+	uint64_t victim;	/* J_RENAME: inode it replaced, 0 if none */
+	uint8_t victim_remote;	/* that inode existed on the server */
+	struct base base;	/* server version the change was based on */
+	int64_t when;		/* wall clock time of the change */
+	int32_t err;		/* set-aside records: the errno */
+};
+
+void jrec_free(struct jrec *r);
+const char *jtype_name(uint8_t type);
+/* Encode and decode one record (decode is safe on any input; -EPROTO for another format). */
+int jrec_encode(const struct jrec *r, struct buf *b);
+int jrec_decode(const void *p, size_t n, struct jrec *r);
+
+/* Append a record; assigns r->seq. */
+int journal_append(struct db_txn *t, struct jrec *r);
+/* The oldest record, or -ENOENT when the journal is empty. */
+int journal_first(struct db_txn *t, struct jrec *r);
+int journal_get(struct db_txn *t, uint64_t seq, struct jrec *r);
+/* Remove a replayed record. */
+int journal_remove(struct db_txn *t, const struct jrec *r);
+/* Move a record that failed for good to DB_ASIDE with its errno. */
+int journal_set_aside(struct db_txn *t, struct jrec *r, int err);
+/* 1 if records for ino are pending, else 0. */
+int journal_pending_ino(struct db_txn *t, uint64_t ino);
+/* Sequence number the next record will get. */
+int journal_next_seq(struct db_txn *t, uint64_t *seq);
+/* Seq of the oldest pending record, or UINT64_MAX when empty. */
+uint64_t journal_head(struct db_txn *t);
+/*
+ * Cancellation for an object that never reached the server and is now
+ * gone: drop every pending record of ino.  A rename that replaced a server
+ * object becomes the removal of that object, so its effect survives.
+ */
+int journal_cancel_ino(struct db_txn *t, uint64_t ino);
+
+#endif

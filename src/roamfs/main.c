@@ -1,0 +1,272 @@
+/*
+ * main: start roamfs: check the options and the cache, reach the server,
+ * mount, run until unmounted, then send what is left of the journal.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "roam/log.h"
+#include "opts.h"
+#include "roamfs.h"
+
+#define MAP_SIZE	((size_t)8 << 30)	/* LMDB address space; the file grows as needed */
+
+/* Make a path absolute: roamfs changes to / when it becomes a daemon. */
+static int
+absolutise(char **p)
+{
+	char cwd[PATH_MAX], *n;
+
+	if (*p == NULL || **p == '/')
+		return 0;
+	if (getcwd(cwd, sizeof cwd) == NULL || asprintf(&n, "%s/%s", cwd, *p) < 0)
+		return -errno;
+	free(*p);
+	*p = n;
+	return 0;
+}
+
+/* Read the password from standard input (pam_mount and sshfs's password_stdin). */
+static char *
+read_password(void)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n = getline(&line, &cap, stdin);
+
+	if (n < 0) {
+		free(line);
+		return NULL;
+	}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	return line;
+}
+
+static char *
+local_user(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+
+	return pw ? strdup(pw->pw_name) : NULL;
+}
+
+static void
+load_exclusions(struct roamfs *fs, const struct opts *o)
+{
+	const char *path = o->exclude ? o->exclude : exclude_default_path();
+	char *cause = NULL;
+
+	if (path == NULL)
+		return;
+	if (exclude_load(path, &fs->exclude, &cause) < 0)
+		fatal("%s", cause ? cause : "cannot read the exclusion list");
+	log_debug("exclusion list: %s", path);
+}
+
+/* Find the server path of the home, from the server or from the cache. */
+static void
+resolve_root(struct roamfs *fs, const struct opts *o, int online)
+{
+	struct db_txn t;
+	struct sftp *s;
+	struct sftp_attr a;
+	MDB_val v;
+	char *root = NULL;
+	int r;
+
+	if (online && remote_acquire(fs->fg, &s) == 0) {
+		r = sftp_realpath(s, *o->path ? o->path : ".", &root);
+		if (r == 0 && (r = sftp_stat(s, root, &a)) == 0 && !S_ISDIR(a.mode))
+			r = -ENOTDIR;
+		remote_release(fs->fg, r);
+		if (r < 0)
+			fatal("cannot use %s on %s as the home: %s", *o->path ? o->path : "the login directory",
+			    o->host, strerror(-r));
+		if (db_begin(fs->db, &t, 1) == 0) {
+			db_put(&t, DB_META, "root", 4, root, strlen(root));
+			db_commit(&t);
+		}
+	} else if (db_begin(fs->db, &t, 0) == 0) {
+		if (db_get(&t, DB_META, "root", 4, &v) == 0)
+			root = strndup(v.mv_data, v.mv_size);
+		db_abort(&t);
+	}
+	if (root == NULL)
+		fatal("the server path of the home is unknown and the server is unreachable");
+	remote_set_root(fs->fg, root);
+	remote_set_root(fs->bg, root);
+	free(root);
+}
+
+/* Open the cache and its database; fatal on any problem. */
+static void
+open_cache(struct roamfs *fs, struct opts *o)
+{
+	char *cause = NULL, *src;
+	int r;
+
+	if (o->cache == NULL && (o->cache = cache_default_dir(o->user)) == NULL)
+		fatal("out of memory");
+	if ((r = cache_open(o->cache, fs->uid, &fs->cache, &cause)) < 0)
+		fatal("%s", cause ? cause : strerror(-r));
+	if ((r = db_open(cache_db_dir(fs->cache), MAP_SIZE, &fs->db, &cause)) < 0)
+		fatal("%s", cause ? cause : strerror(-r));
+	if (asprintf(&src, "%s@%s:%u:%s", o->user, o->host, o->port ? o->port : 22, o->path) < 0)
+		fatal("out of memory");
+	if ((r = meta_init(fs->db, src, 0755, &cause)) < 0)
+		fatal("%s", cause ? cause : strerror(-r));
+	free(src);
+}
+
+/* Connect, or decide to start offline from a cache that has the home. */
+static int
+connect_server(struct roamfs *fs, const struct opts *o)
+{
+	char *cause = NULL;
+	int r = remote_connect(fs->fg, &cause);
+
+	if (r == 0)
+		return 1;
+	if (!remote_is_transport_error(r) || !meta_root_listed(fs->db))
+		fatal("%s", cause ? cause : strerror(-r));
+	log_warn("%s; working offline from the cache until the server is back", cause ? cause : strerror(-r));
+	free(cause);
+	return 0;
+}
+
+static struct fuse_session *
+mount_fs(struct roamfs *fs, const struct opts *o, const char *argv0)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	struct fuse_session *se;
+	char *mo;
+
+	if (asprintf(&mo, "fsname=%s,subtype=roamfs,default_permissions%s%s", o->source,
+	    o->fuse_opts ? "," : "", o->fuse_opts ? o->fuse_opts : "") < 0)
+		fatal("out of memory");
+	if (fuse_opt_add_arg(&args, argv0) || fuse_opt_add_arg(&args, "-o") ||
+	    fuse_opt_add_arg(&args, mo) || (o->debug > 1 && fuse_opt_add_arg(&args, "-d")))
+		fatal("out of memory");
+	free(mo);
+	se = fuse_session_new(&args, &fs_ops, sizeof fs_ops, fs);
+	fuse_opt_free_args(&args);
+	if (se == NULL)
+		fatal("cannot start the FUSE session (see the message above)");
+	if (fuse_set_signal_handlers(se) < 0)
+		fatal("cannot install signal handlers");
+	if (fuse_session_mount(se, o->mountpoint) < 0)
+		fatal("cannot mount on %s: check that it is an existing directory you own "
+		    "and that fuse3 is installed", o->mountpoint);
+	return se;
+}
+
+static int
+run(struct roamfs *fs)
+{
+	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+	int r;
+
+	if (cfg == NULL)
+		fatal("out of memory");
+	fuse_loop_cfg_set_max_threads(cfg, 16);
+	if ((r = flush_start(fs)) < 0 || (r = replay_start(fs)) < 0)
+		fatal("cannot start threads: %s", strerror(-r));
+	r = fuse_session_loop_mt(fs->se, cfg);
+	fuse_loop_cfg_destroy(cfg);
+	return r;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sftp_opts so;
+	struct roamfs fs;
+	struct opts o;
+	char *cause = NULL, *password = NULL;
+	int online, r;
+
+	log_init("roamfs", 0, 0);
+	if (opts_parse(argc, argv, &o, &cause) < 0) {
+		log_err("%s", cause ? cause : "bad arguments");
+		return 1;
+	}
+	if (o.help || o.version) {
+		if (o.help)
+			opts_usage(argv[0]);
+		else
+			printf("roamfs %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	log_init("roamfs", 0, o.debug);
+	memset(&fs, 0, sizeof fs);
+	fs.uid = getuid();
+	fs.gid = getgid();
+	fs.dir_ttl = o.dir_ttl;
+	fs.sync_interval = o.sync_interval;
+	fs.flush_timeout = o.flush_timeout;
+	fs.timeout = 86400.0;
+	fs.debug = o.debug;
+	if (o.user == NULL && (o.user = local_user()) == NULL)
+		fatal("cannot find your user name; give it as user@host:");
+	if (absolutise(&o.cache) || absolutise(&o.exclude) || absolutise(&o.identity_file) ||
+	    absolutise(&o.known_hosts) || absolutise(&o.mountpoint))
+		fatal("cannot find the current directory");
+
+	memset(&so, 0, sizeof so);
+	so.host = o.host;
+	so.user = o.user;
+	so.port = o.port;
+	so.identity_file = o.identity_file;
+	so.known_hosts = o.known_hosts;
+	so.timeout = (int)o.connect_timeout;
+	so.verbose = o.debug > 2;
+	if (o.password_stdin && (so.password = password = read_password()) == NULL)
+		fatal("password_stdin: no password could be read from standard input");
+
+	load_exclusions(&fs, &o);
+	open_cache(&fs, &o);
+	if ((fs.nodes = nodes_new()) == NULL ||
+	    remote_new(&so, "foreground", &fs.fg) < 0 || remote_new(&so, "replay", &fs.bg) < 0)
+		fatal("out of memory");
+	online = connect_server(&fs, &o);
+	resolve_root(&fs, &o, online);
+	fs_reap_orphans(&fs);
+
+	fs.se = mount_fs(&fs, &o, argv[0]);
+	if (fuse_daemonize(o.foreground) < 0)
+		fatal("cannot run in the background");
+	if (!o.foreground)
+		log_use_syslog(1);
+	cache_write_pid(fs.cache);
+	log_info("%s mounted on %s (cache %s)", o.source, o.mountpoint, cache_dir(fs.cache));
+
+	r = run(&fs);
+	fuse_session_unmount(fs.se);
+	fuse_remove_signal_handlers(fs.se);
+	flush_stop(&fs);
+	r = replay_drain(&fs) < 0 && r == 0 ? 0 : r;
+	replay_stop(&fs);
+	fuse_session_destroy(fs.se);
+	remote_free(fs.fg);
+	remote_free(fs.bg);
+	nodes_free(fs.nodes);
+	if (fs.exclude)
+		exclude_free(fs.exclude);
+	db_close(fs.db);
+	cache_close(fs.cache);
+	if (password) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
+	opts_free(&o);
+	return r ? 1 : 0;
+}

@@ -1,0 +1,158 @@
+/*
+ * node: hash table of in-memory inodes with lookup and open counts.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "roam/log.h"
+#include "node.h"
+
+struct nodes {
+	pthread_mutex_t lock;
+	struct node **buckets;
+	size_t nbuckets;
+	size_t count;
+};
+
+struct nodes *
+nodes_new(void)
+{
+	struct nodes *t = calloc(1, sizeof *t);
+
+	if (t == NULL)
+		return NULL;
+	t->nbuckets = 1024;
+	if ((t->buckets = calloc(t->nbuckets, sizeof *t->buckets)) == NULL) {
+		free(t);
+		return NULL;
+	}
+	pthread_mutex_init(&t->lock, NULL);
+	return t;
+}
+
+void
+nodes_free(struct nodes *t)
+{
+	struct node *n, *next;
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->nbuckets; i++)
+		for (n = t->buckets[i]; n; n = next) {
+			next = n->hnext;
+			free(n);
+		}
+	free(t->buckets);
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}
+
+void
+nodes_lock(struct nodes *t)
+{
+	pthread_mutex_lock(&t->lock);
+}
+
+void
+nodes_unlock(struct nodes *t)
+{
+	pthread_mutex_unlock(&t->lock);
+}
+
+static size_t
+nodes_hash(const struct nodes *t, uint64_t ino)
+{
+	return (size_t)((ino * 0x9E3779B97F4A7C15ULL) >> 20) & (t->nbuckets - 1);
+}
+
+struct node *
+nodes_find(struct nodes *t, uint64_t ino)
+{
+	struct node *n;
+
+	for (n = t->buckets[nodes_hash(t, ino)]; n; n = n->hnext)
+		if (n->ino == ino)
+			return n;
+	return NULL;
+}
+
+/* Double the bucket array when the table gets crowded. */
+static void
+nodes_grow(struct nodes *t)
+{
+	struct node **old = t->buckets, *n, *next;
+	size_t oldn = t->nbuckets, i, h;
+	struct node **nb = calloc(oldn * 2, sizeof *nb);
+
+	if (nb == NULL)
+		return;
+	t->buckets = nb;
+	t->nbuckets = oldn * 2;
+	for (i = 0; i < oldn; i++)
+		for (n = old[i]; n; n = next) {
+			next = n->hnext;
+			h = nodes_hash(t, n->ino);
+			n->hnext = nb[h];
+			nb[h] = n;
+		}
+	free(old);
+}
+
+struct node *
+nodes_get(struct nodes *t, uint64_t ino)
+{
+	struct node *n = nodes_find(t, ino);
+	size_t h;
+
+	if (n)
+		return n;
+	if ((n = calloc(1, sizeof *n)) == NULL)
+		return NULL;
+	n->ino = ino;
+	if (t->count >= t->nbuckets * 2)
+		nodes_grow(t);
+	h = nodes_hash(t, ino);
+	n->hnext = t->buckets[h];
+	t->buckets[h] = n;
+	t->count++;
+	return n;
+}
+
+void
+nodes_drop_if_unused(struct nodes *t, struct node *n)
+{
+	struct node **pp;
+
+	if (n->nlookup || n->nopen || n->dirty)
+		return;
+	for (pp = &t->buckets[nodes_hash(t, n->ino)]; *pp; pp = &(*pp)->hnext)
+		if (*pp == n) {
+			*pp = n->hnext;
+			t->count--;
+			free(n);
+			return;
+		}
+}
+
+void
+nodes_foreach_dirty(struct nodes *t, void (*fn)(void *arg, struct node *n), void *arg)
+{
+	struct node *n, *next;
+	size_t i;
+
+	for (i = 0; i < t->nbuckets; i++)
+		for (n = t->buckets[i]; n; n = next) {
+			next = n->hnext;
+			if (n->dirty)
+				fn(arg, n);
+		}
+}
+
+size_t
+nodes_count(struct nodes *t)
+{
+	return t->count;
+}

@@ -1,0 +1,41 @@
+/*
+ * node: the in-memory inode table, from the kernel's inode number to the
+ * state only a running roamfs holds: the kernel's lookup count, open
+ * handles, and unsaved size/mtime of files being written.  Persistent
+ * state is in LMDB (meta.h).  All fields are protected by the table lock.
+ */
+#ifndef ROAMFS_NODE_H
+#define ROAMFS_NODE_H
+
+#include <stdint.h>
+#include <time.h>
+
+struct node {
+	uint64_t ino;
+	uint64_t nlookup;	/* kernel references (lookup/forget) */
+	uint32_t nopen;		/* open file handles */
+	int dirty;		/* written since the last journal flush */
+	int listed;		/* directory listed (or checked) since the mount */
+	uint64_t size;		/* valid when dirty */
+	struct timespec mtime;	/* valid when dirty */
+	struct node *hnext;	/* hash chain */
+};
+
+struct nodes;
+
+struct nodes *nodes_new(void);
+void nodes_free(struct nodes *t);
+void nodes_lock(struct nodes *t);
+void nodes_unlock(struct nodes *t);
+/* Find a node (table locked by the caller), or NULL. */
+struct node *nodes_find(struct nodes *t, uint64_t ino);
+/* Find or create a node (table locked by the caller); NULL when out of memory. */
+struct node *nodes_get(struct nodes *t, uint64_t ino);
+/* Drop a node that has no references left (table locked by the caller). */
+void nodes_drop_if_unused(struct nodes *t, struct node *n);
+/* Call fn for every dirty node (table locked by the caller). */
+void nodes_foreach_dirty(struct nodes *t, void (*fn)(void *arg, struct node *n), void *arg);
+/* Number of nodes in memory. */
+size_t nodes_count(struct nodes *t);
+
+#endif

@@ -1,0 +1,202 @@
+/*
+ * remote: a shared SFTP connection with reconnection and backoff.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "roam/log.h"
+#include "remote.h"
+
+#define BACKOFF_MIN	1
+#define BACKOFF_MAX	30
+
+struct remote {
+	pthread_mutex_t lock;		/* held by the user of conn */
+	pthread_mutex_t state;		/* protects the fields below */
+	const struct sftp_opts *opts;
+	const char *name;
+	struct sftp *conn;		/* under lock */
+	char *root;
+	time_t retry_at;		/* offline until then */
+	int backoff;
+	int offline_logged;
+};
+
+int
+remote_new(const struct sftp_opts *opts, const char *name, struct remote **out)
+{
+	struct remote *r = calloc(1, sizeof *r);
+
+	if (r == NULL)
+		return -ENOMEM;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_mutex_init(&r->state, NULL);
+	r->opts = opts;
+	r->name = name;
+	r->backoff = BACKOFF_MIN;
+	*out = r;
+	return 0;
+}
+
+void
+remote_free(struct remote *r)
+{
+	if (r == NULL)
+		return;
+	if (r->conn)
+		sftp_close(r->conn);
+	free(r->root);
+	pthread_mutex_destroy(&r->lock);
+	pthread_mutex_destroy(&r->state);
+	free(r);
+}
+
+int
+remote_set_root(struct remote *r, const char *root)
+{
+	char *c = strdup(root);
+
+	if (c == NULL)
+		return -ENOMEM;
+	free(r->root);
+	r->root = c;
+	return 0;
+}
+
+const char *
+remote_root(const struct remote *r)
+{
+	return r->root;
+}
+
+int
+remote_is_transport_error(int err)
+{
+	switch (-err) {
+	case ENOTCONN: case ECONNRESET: case ECONNREFUSED: case ECONNABORTED:
+	case ETIMEDOUT: case EHOSTUNREACH: case ENETUNREACH: case ENETDOWN:
+	case EHOSTDOWN: case EPIPE: case ESHUTDOWN:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Connect with the state lock not held; called with r->lock held. */
+static int
+remote_connect_locked(struct remote *r, char **cause)
+{
+	struct sftp *s;
+	time_t now = time(NULL);
+	int err;
+
+	err = sftp_connect(r->opts, &s, cause);
+	pthread_mutex_lock(&r->state);
+	if (err == 0) {
+		r->conn = s;
+		r->backoff = BACKOFF_MIN;
+		r->retry_at = 0;
+		if (r->offline_logged)
+			log_notice("%s: connected to %s again", r->name, r->opts->host);
+		r->offline_logged = 0;
+	} else {
+		r->retry_at = now + r->backoff;
+		r->backoff = r->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : r->backoff * 2;
+	}
+	pthread_mutex_unlock(&r->state);
+	return err;
+}
+
+int
+remote_connect(struct remote *r, char **cause)
+{
+	int err = 0;
+
+	*cause = NULL;
+	pthread_mutex_lock(&r->lock);
+	if (r->conn == NULL)
+		err = remote_connect_locked(r, cause);
+	pthread_mutex_unlock(&r->lock);
+	return err;
+}
+
+int
+remote_acquire(struct remote *r, struct sftp **s)
+{
+	char *cause = NULL;
+	int err, offline;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->conn) {
+		*s = r->conn;
+		return 0;
+	}
+	pthread_mutex_lock(&r->state);
+	offline = r->retry_at && time(NULL) < r->retry_at;
+	pthread_mutex_unlock(&r->state);
+	if (offline) {
+		pthread_mutex_unlock(&r->lock);
+		return -EHOSTUNREACH;
+	}
+	if ((err = remote_connect_locked(r, &cause)) < 0) {
+		if (!r->offline_logged)
+			log_warn("%s: server unreachable, working from the cache: %s",
+			    r->name, cause ? cause : strerror(-err));
+		r->offline_logged = 1;
+		free(cause);
+		pthread_mutex_unlock(&r->lock);
+		return remote_is_transport_error(err) ? -EHOSTUNREACH : err;
+	}
+	*s = r->conn;
+	return 0;
+}
+
+void
+remote_release(struct remote *r, int err)
+{
+	if (r->conn && err == -ENOTCONN) {
+		log_warn("%s: connection to %s lost; reconnecting", r->name, r->opts->host);
+		sftp_close(r->conn);
+		r->conn = NULL;
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+char *
+remote_path(const struct remote *r, const char *rel)
+{
+	char *p;
+	const char *root = r->root ? r->root : ".";
+	size_t n = strlen(root);
+
+	if (*rel == '\0')
+		return strdup(root);
+	if (asprintf(&p, "%s%s%s", root, n && root[n - 1] == '/' ? "" : "/", rel) < 0)
+		return NULL;
+	return p;
+}
+
+int
+remote_online(struct remote *r)
+{
+	int on;
+
+	pthread_mutex_lock(&r->state);
+	on = r->retry_at == 0 || time(NULL) >= r->retry_at;
+	pthread_mutex_unlock(&r->state);
+	return on;
+}
+
+void
+remote_kick(struct remote *r)
+{
+	pthread_mutex_lock(&r->state);
+	r->retry_at = 0;
+	pthread_mutex_unlock(&r->state);
+}

@@ -1,0 +1,43 @@
+/*
+ * remote: one SFTP connection to the user's server home, shared by the
+ * threads that need it one at a time, reconnected on demand with backoff.
+ *
+ * A failure to connect makes the remote "offline" until the backoff
+ * delay has passed; during that time remote_acquire() fails at once with
+ * -EHOSTUNREACH instead of waiting, so that no application ever hangs on
+ * the network.  roamfs keeps two: one for requests made on behalf of
+ * applications (listings, downloads) and one for the replayer.
+ */
+#ifndef ROAMFS_REMOTE_H
+#define ROAMFS_REMOTE_H
+
+#include "sftp.h"
+
+struct remote;
+
+/* opts and its strings must outlive the remote; root is the server path of the home. */
+int remote_new(const struct sftp_opts *opts, const char *name, struct remote **out);
+void remote_free(struct remote *r);
+/* Set the server path of the home (absolute), once known. */
+int remote_set_root(struct remote *r, const char *root);
+const char *remote_root(const struct remote *r);
+/* Connect now; on failure *cause (malloc'd) tells the user why. */
+int remote_connect(struct remote *r, char **cause);
+/*
+ * Take the connection for exclusive use, connecting when needed.
+ * Returns 0 and sets *s, or -EHOSTUNREACH while offline.  Every successful
+ * acquire is paired with remote_release() and the result of the work done.
+ */
+int remote_acquire(struct remote *r, struct sftp **s);
+/* Give the connection back; a transport error (-ENOTCONN...) drops it. */
+void remote_release(struct remote *r, int err);
+/* 1 if err means the connection, not the request, failed. */
+int remote_is_transport_error(int err);
+/* Server path for a path relative to the home ("" is the home itself). */
+char *remote_path(const struct remote *r, const char *rel);
+/* 1 if connected or not yet known to be unreachable. */
+int remote_online(struct remote *r);
+/* Forget the backoff so that the next acquire tries at once. */
+void remote_kick(struct remote *r);
+
+#endif

@@ -1,0 +1,490 @@
+/*
+ * replay: the thread that sends the journal to the server, in order.
+ *
+ * For each record: a first transaction notes that the object may now
+ * exist on the server (no more cancellation) and that later writes need a
+ * new upload; then the change is made over SFTP; then a second transaction
+ * removes the record and records the new server base version.  A crash
+ * between the two replays the record again, so every change is written to
+ * be harmless when applied twice.  Files travel to a temporary name in
+ * the same server directory, get their mode and mtime, and are renamed
+ * over the target with posix-rename, so the server never holds a torn
+ * file.  A record that fails for a reason other than the connection is
+ * set aside and reported, never retried forever.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "roam/log.h"
+#include "roamfs.h"
+
+struct replay {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;		/* wakes the replayer */
+	pthread_cond_t progress;	/* wakes replay_drain() */
+	int wake, stop, started;	/* under lock */
+	time_t offline_since;		/* under lock; 0 when reaching the server */
+	int idle;			/* under lock: journal found empty */
+};
+
+/* What replaying one record did to the object on the server. */
+struct outcome {
+	int set_base;
+	struct base base;
+};
+
+static int
+base_from_server(struct sftp *s, const char *path, struct base *b)
+{
+	struct sftp_attr a;
+	int r;
+
+	if ((r = sftp_lstat(s, path, &a)) < 0)
+		return r;
+	b->size = a.size;
+	b->mtime = a.mtime;
+	b->mode = a.mode;
+	b->valid = 1;
+	return 0;
+}
+
+/* Load the inode a record is about (its current state, not the record's). */
+static int
+replay_inode(struct roamfs *fs, uint64_t ino, struct inode *in)
+{
+	struct db_txn t;
+	int r;
+
+	if ((r = db_begin(fs->db, &t, 0)) < 0)
+		return r;
+	r = meta_inode_get(&t, ino, in);
+	db_abort(&t);
+	return r;
+}
+
+static char *
+tmp_name(const char *path, const struct jrec *r)
+{
+	const char *slash = strrchr(path, '/');
+	char *p;
+	int dl = slash ? (int)(slash - path + 1) : 0;
+
+	if (asprintf(&p, "%.*s" REMOTE_TMP_PREFIX "%" PRIx64 ".%" PRIu64, dl, path,
+	    r->ino, r->seq) < 0)
+		return NULL;
+	return p;
+}
+
+static int
+replay_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char *path,
+    struct outcome *o)
+{
+	struct sftp_attr a;
+	struct inode in;
+	uint64_t sent = 0;
+	char *tmp;
+	int fd, e;
+
+	if ((e = replay_inode(fs, r->ino, &in)) < 0)
+		return e == -ENOENT ? 0 : e;	/* gone: its removal follows */
+	if (in.nlink == 0 || !(in.flags & I_CACHED) || (in.flags & I_EXCLUDED)) {
+		inode_free(&in);
+		return 0;
+	}
+	if ((fd = cache_file_open(fs->cache, r->ino, O_RDONLY)) < 0) {
+		inode_free(&in);
+		return fd == -ENOENT ? 0 : fd;
+	}
+	if ((tmp = tmp_name(path, r)) == NULL)
+		e = -ENOMEM;
+	else
+		e = sftp_upload(s, fd, tmp, in.mode & 07777, 1, NULL, NULL, &sent);
+	close(fd);
+	memset(&a, 0, sizeof a);
+	a.flags = SFTP_ATTR_PERMISSIONS | SFTP_ATTR_ACMODTIME;
+	a.mode = in.mode & 07777;
+	a.atime = a.mtime = (uint32_t)in.mtime_s;
+	if (e == 0)
+		e = sftp_setstat(s, tmp, &a);
+	if (e == 0)
+		e = sftp_rename(s, tmp, path);
+	if (e < 0 && tmp && !remote_is_transport_error(e) && e != -ENOTCONN)
+		sftp_remove(s, tmp);
+	free(tmp);
+	if (e == 0) {
+		o->set_base = 1;
+		o->base.size = sent;
+		o->base.mtime = in.mtime_s;
+		o->base.mode = in.mode;
+		o->base.valid = 1;
+	}
+	inode_free(&in);
+	return e;
+}
+
+static int
+replay_mkdir(struct sftp *s, const struct jrec *r, const char *path, struct outcome *o)
+{
+	struct sftp_attr a;
+	int e = sftp_mkdir(s, path, r->mode);
+
+	if (e == -EEXIST || e == -EIO) {
+		/* Already there (a replay after a crash) if it is a directory. */
+		if (sftp_lstat(s, path, &a) == 0 && S_ISDIR(a.mode))
+			e = 0;
+	}
+	memset(&a, 0, sizeof a);
+	a.flags = SFTP_ATTR_PERMISSIONS;
+	a.mode = r->mode;
+	if (e == 0)
+		e = sftp_setstat(s, path, &a);
+	if (e == 0)
+		o->set_base = base_from_server(s, path, &o->base) == 0;
+	return e;
+}
+
+static int
+replay_symlink(struct sftp *s, const struct jrec *r, const char *path, struct outcome *o)
+{
+	char *old = NULL;
+	int e = sftp_symlink(s, r->path2, path);
+
+	if (e == -EEXIST || e == -EIO) {
+		if (sftp_readlink(s, path, &old) == 0 && strcmp(old, r->path2) == 0)
+			e = 0;
+		free(old);
+	}
+	if (e == 0)
+		o->set_base = base_from_server(s, path, &o->base) == 0;
+	return e;
+}
+
+static int
+replay_rename(struct sftp *s, const char *from, const char *to)
+{
+	struct sftp_attr a;
+	int e = sftp_rename(s, from, to);
+
+	/* Done before a crash: the source is gone and the target is there. */
+	if (e == -ENOENT && sftp_lstat(s, from, &a) == -ENOENT && sftp_lstat(s, to, &a) == 0)
+		e = 0;
+	return e;
+}
+
+static int
+replay_setattr(struct sftp *s, const struct jrec *r, const char *path, struct outcome *o)
+{
+	struct sftp_attr a;
+	int e;
+
+	memset(&a, 0, sizeof a);
+	if (r->attrs & JA_MODE) {
+		a.flags |= SFTP_ATTR_PERMISSIONS;
+		a.mode = r->mode;
+	}
+	if (r->attrs & JA_MTIME) {
+		a.flags |= SFTP_ATTR_ACMODTIME;
+		a.atime = a.mtime = (uint32_t)r->mtime;
+	}
+	if ((e = sftp_setstat(s, path, &a)) == 0)
+		o->set_base = base_from_server(s, path, &o->base) == 0;
+	return e;
+}
+
+static int
+replay_one(struct roamfs *fs, struct sftp *s, const struct jrec *r, struct outcome *o)
+{
+	char *path = remote_path(fs->bg, r->path);
+	char *path2 = r->path2 ? remote_path(fs->bg, r->path2) : NULL;
+	int e;
+
+	if (path == NULL || (r->path2 && path2 == NULL)) {
+		free(path);
+		return -ENOMEM;
+	}
+	switch (r->type) {
+	case J_STORE:
+		e = replay_store(fs, s, r, path, o);
+		break;
+	case J_MKDIR:
+		e = replay_mkdir(s, r, path, o);
+		break;
+	case J_SYMLINK:
+		e = replay_symlink(s, r, path, o);
+		break;
+	case J_LINK:
+		e = sftp_link(s, path, path2);
+		if (e == -EEXIST)
+			e = 0;
+		break;
+	case J_UNLINK:
+		e = sftp_remove(s, path);
+		e = e == -ENOENT ? 0 : e;
+		break;
+	case J_RMDIR:
+		e = sftp_rmdir(s, path);
+		e = e == -ENOENT ? 0 : e;
+		break;
+	case J_RENAME:
+		e = replay_rename(s, path, path2);
+		break;
+	case J_SETATTR:
+		e = replay_setattr(s, r, path, o);
+		break;
+	default:
+		e = -EINVAL;
+	}
+	free(path);
+	free(path2);
+	return e;
+}
+
+/* Before sending a record: the object may exist on the server from now on. */
+static int
+replay_begin(struct roamfs *fs, const struct jrec *r)
+{
+	struct db_txn t;
+	struct inode in;
+	int e;
+
+	if ((e = db_begin(fs->db, &t, 1)) < 0)
+		return e;
+	if (meta_inode_get(&t, r->ino, &in) == 0) {
+		in.flags &= ~I_LOCALNEW;
+		if (in.pending_store == r->seq)
+			in.pending_store = 0;
+		meta_inode_put(&t, &in);
+		inode_free(&in);
+	}
+	return db_commit(&t);
+}
+
+/* After sending a record: drop it (or set it aside) and note the new base. */
+static int
+replay_end(struct roamfs *fs, struct jrec *r, int err, const struct outcome *o)
+{
+	struct db_txn t;
+	struct inode in;
+	int e;
+
+	if ((e = db_begin(fs->db, &t, 1)) < 0)
+		return e;
+	if (err < 0)
+		journal_set_aside(&t, r, -err);
+	else
+		journal_remove(&t, r);
+	if (err == 0 && o->set_base && meta_inode_get(&t, r->ino, &in) == 0) {
+		in.base = o->base;
+		in.flags |= I_REMOTE;
+		meta_inode_put(&t, &in);
+		inode_free(&in);
+	}
+	return db_commit(&t);
+}
+
+static void
+replay_set_offline(struct roamfs *fs, int offline)
+{
+	struct replay *rp = fs->replay;
+
+	pthread_mutex_lock(&rp->lock);
+	if (!offline)
+		rp->offline_since = 0;
+	else if (rp->offline_since == 0)
+		rp->offline_since = time(NULL);
+	pthread_mutex_unlock(&rp->lock);
+}
+
+/* Replay the oldest record: 1 done, 0 journal empty, -errno to retry later. */
+static int
+replay_next(struct roamfs *fs)
+{
+	struct outcome o;
+	struct db_txn t;
+	struct jrec r;
+	struct sftp *s;
+	int e;
+
+	if ((e = db_begin(fs->db, &t, 0)) < 0)
+		return e;
+	e = journal_first(&t, &r);
+	db_abort(&t);
+	if (e == -ENOENT)
+		return 0;
+	if (e < 0) {
+		log_err("the journal cannot be read (%s): replay stops; see roamfs(8)", strerror(-e));
+		return e;
+	}
+	if ((e = remote_acquire(fs->bg, &s)) < 0) {
+		jrec_free(&r);
+		replay_set_offline(fs, 1);
+		return e;
+	}
+	replay_set_offline(fs, 0);
+	memset(&o, 0, sizeof o);
+	if ((e = replay_begin(fs, &r)) == 0)
+		e = replay_one(fs, s, &r, &o);
+	remote_release(fs->bg, e);
+	if (e < 0 && (remote_is_transport_error(e) || e == -ENOMEM)) {
+		jrec_free(&r);
+		return e;
+	}
+	if (e < 0)
+		log_err("could not apply %s of %s on the server: %s; the change is set aside "
+		    "(the local copy is kept) and listed by roamctl", jtype_name(r.type),
+		    r.path, strerror(-e));
+	else
+		log_debug("replayed %s %s", jtype_name(r.type), r.path);
+	e = replay_end(fs, &r, e, &o);
+	jrec_free(&r);
+	return e < 0 ? e : 1;
+}
+
+static void *
+replay_thread(void *arg)
+{
+	struct roamfs *fs = arg;
+	struct replay *rp = fs->replay;
+	struct timespec until;
+	int r;
+
+	for (;;) {
+		pthread_mutex_lock(&rp->lock);
+		while (!rp->stop && !rp->wake) {
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += 2;
+			if (pthread_cond_timedwait(&rp->cond, &rp->lock, &until) == ETIMEDOUT)
+				break;
+		}
+		rp->wake = 0;
+		if (rp->stop) {
+			pthread_mutex_unlock(&rp->lock);
+			break;
+		}
+		pthread_mutex_unlock(&rp->lock);
+		while ((r = replay_next(fs)) == 1)
+			;
+		if (r < 0)
+			replay_set_offline(fs, 1);	/* no progress: counts for drain's timeout */
+		pthread_mutex_lock(&rp->lock);
+		rp->idle = r == 0;
+		pthread_cond_broadcast(&rp->progress);
+		pthread_mutex_unlock(&rp->lock);
+	}
+	return NULL;
+}
+
+int
+replay_start(struct roamfs *fs)
+{
+	struct replay *rp = calloc(1, sizeof *rp);
+	int r;
+
+	if (rp == NULL)
+		return -ENOMEM;
+	pthread_mutex_init(&rp->lock, NULL);
+	pthread_cond_init(&rp->cond, NULL);
+	pthread_cond_init(&rp->progress, NULL);
+	rp->wake = 1;
+	fs->replay = rp;
+	if ((r = pthread_create(&rp->thread, NULL, replay_thread, fs)) != 0)
+		return -r;
+	rp->started = 1;
+	return 0;
+}
+
+void
+replay_wake(struct roamfs *fs)
+{
+	struct replay *rp = fs->replay;
+
+	if (rp == NULL)
+		return;
+	pthread_mutex_lock(&rp->lock);
+	rp->wake = 1;
+	rp->idle = 0;
+	pthread_cond_signal(&rp->cond);
+	pthread_mutex_unlock(&rp->lock);
+}
+
+static size_t
+journal_size(struct roamfs *fs)
+{
+	struct db_txn t;
+	size_t n = 0;
+
+	if (db_begin(fs->db, &t, 0) == 0) {
+		db_count(&t, DB_JOURNAL, &n);
+		db_abort(&t);
+	}
+	return n;
+}
+
+int
+replay_drain(struct roamfs *fs)
+{
+	struct replay *rp = fs->replay;
+	struct timespec until;
+	size_t left;
+	int gave_up = 0;
+
+	if ((left = journal_size(fs)) == 0)
+		return 0;
+	log_info("sending %zu remaining changes to the server before exiting", left);
+	remote_kick(fs->bg);
+	replay_wake(fs);
+	pthread_mutex_lock(&rp->lock);
+	for (;;) {
+		if (rp->idle && journal_size(fs) == 0)
+			break;
+		if (rp->offline_since && time(NULL) - rp->offline_since >= (time_t)fs->flush_timeout) {
+			gave_up = 1;
+			break;
+		}
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		pthread_cond_timedwait(&rp->progress, &rp->lock, &until);
+		if (rp->offline_since) {
+			rp->wake = 1;
+			pthread_cond_signal(&rp->cond);
+		}
+	}
+	pthread_mutex_unlock(&rp->lock);
+	if (gave_up) {
+		log_warn("%zu changes could not reach the server; they stay in the cache %s "
+		    "and are sent at the next mount", journal_size(fs), cache_dir(fs->cache));
+		return -EOFFLINE;
+	}
+	log_info("all changes are on the server");
+	return 0;
+}
+
+void
+replay_stop(struct roamfs *fs)
+{
+	struct replay *rp = fs->replay;
+
+	if (rp == NULL)
+		return;
+	pthread_mutex_lock(&rp->lock);
+	rp->stop = 1;
+	pthread_cond_signal(&rp->cond);
+	pthread_mutex_unlock(&rp->lock);
+	if (rp->started)
+		pthread_join(rp->thread, NULL);
+	pthread_mutex_destroy(&rp->lock);
+	pthread_cond_destroy(&rp->cond);
+	pthread_cond_destroy(&rp->progress);
+	free(rp);
+	fs->replay = NULL;
+}

@@ -1,0 +1,89 @@
+/*
+ * roamfs: the state of one mounted home, shared by the FUSE handlers
+ * (fs.c), the listing and download code (fetch.c), the flusher (flush.c)
+ * and the replayer (replay.c).
+ */
+#ifndef ROAMFS_ROAMFS_H
+#define ROAMFS_ROAMFS_H
+
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cache.h"
+#include "exclude.h"
+#include "journal.h"
+#include "meta.h"
+#include "node.h"
+#include "remote.h"
+
+/* Errno for "not cached and the server cannot be reached". */
+#define EOFFLINE	EHOSTUNREACH
+/* Prefix of the temporary names uploads use on the server. */
+#define REMOTE_TMP_PREFIX ".roamfs-tmp."
+
+struct notify;
+struct replay;
+
+struct roamfs {
+	struct db *db;
+	struct cache *cache;
+	struct nodes *nodes;
+	struct exclude *exclude;	/* NULL: nothing excluded */
+	struct remote *fg;		/* listings and downloads for applications */
+	struct remote *bg;		/* the replayer's connection */
+	struct fuse_session *se;
+	struct notify *notify;
+	struct replay *replay;
+	uid_t uid;
+	gid_t gid;
+	unsigned dir_ttl;		/* seconds before a directory is listed again */
+	unsigned sync_interval;		/* seconds between durable commits */
+	unsigned flush_timeout;		/* seconds to keep trying the server at unmount */
+	double timeout;			/* FUSE entry and attribute timeout */
+	int debug;
+};
+
+/* fs.c */
+extern const struct fuse_lowlevel_ops fs_ops;
+/* Fill a struct stat from an inode and its in-memory node (may be NULL). */
+void fs_stat(const struct roamfs *fs, const struct inode *in, const struct node *n, struct stat *st);
+/* Whether a path relative to the root is excluded. */
+int fs_excluded(const struct roamfs *fs, const char *rel, int is_dir);
+/* Journal an upload of in's contents unless one is pending (write transaction). */
+void fs_journal_store(struct db_txn *t, struct inode *in);
+/* Remove an unreferenced inode with no names left, and its contents. */
+void fs_reap(struct roamfs *fs, uint64_t ino);
+/* Remove inodes left with no name by a crash (start-up). */
+int fs_reap_orphans(struct roamfs *fs);
+
+/* fetch.c: bring server state into the cache. */
+/* List a directory from the server unless fresh enough; 0 or -errno. */
+int fetch_dir(struct roamfs *fs, uint64_t ino);
+/* Download a file's contents unless cached; 0 or -errno. */
+int fetch_file(struct roamfs *fs, uint64_t ino);
+/* The target of a symbolic link, fetched when not known yet. */
+int fetch_link(struct roamfs *fs, uint64_t ino, char **target);
+
+/* flush.c: durable commits, journal records for written files, kernel notifications. */
+int flush_start(struct roamfs *fs);
+void flush_stop(struct roamfs *fs);
+/* Journal the unsaved size/mtime of one written file (STORE record). */
+int flush_node(struct roamfs *fs, uint64_t ino);
+/* Journal every written file and make everything durable. */
+int flush_all(struct roamfs *fs);
+/* Ask the kernel to forget a name or an inode's cached data, from a safe thread. */
+void notify_entry(struct roamfs *fs, uint64_t parent, const char *name);
+void notify_inode(struct roamfs *fs, uint64_t ino);
+
+/* replay.c: the journal replayer. */
+int replay_start(struct roamfs *fs);
+/* Wake the replayer: the journal has new records. */
+void replay_wake(struct roamfs *fs);
+/* At unmount: replay until the journal is empty or the server stays away; 0 if empty. */
+int replay_drain(struct roamfs *fs);
+void replay_stop(struct roamfs *fs);
+
+#endif

@@ -1,0 +1,194 @@
+/*
+ * Unit tests for meta and journal on a real LMDB in a temporary directory:
+ * record encoding, appending in order, cancellation, set-aside, inodes,
+ * directory entries and paths.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "journal.h"
+#include "meta.h"
+#include "../tap.h"
+
+static struct db *db;
+
+static void
+add(struct db_txn *t, uint8_t type, uint64_t ino, const char *path, const char *path2)
+{
+	struct jrec r;
+
+	memset(&r, 0, sizeof r);
+	r.type = type;
+	r.ino = ino;
+	r.path = (char *)path;
+	r.path2 = (char *)path2;
+	journal_append(t, &r);
+}
+
+static void
+test_encoding(void)
+{
+	struct jrec r, d;
+	struct buf b;
+	size_t cut;
+	int bad = 0;
+
+	memset(&r, 0, sizeof r);
+	r.type = J_RENAME;
+	r.ino = 42;
+	r.path = "a/b";
+	r.path2 = "c/d";
+	r.victim = 7;
+	r.victim_remote = 1;
+	r.base.size = 1234;
+	r.base.mtime = 1700000000;
+	r.base.valid = 1;
+	buf_init(&b, 0);
+	ok(jrec_encode(&r, &b) == 0, "a record encodes");
+	ok(jrec_decode(b.data, b.len, &d) == 0, "and decodes");
+	ok(d.type == J_RENAME && d.ino == 42 && d.victim == 7 && d.victim_remote == 1,
+	    "fields survive");
+	is_str(d.path, "a/b", "path survives");
+	is_str(d.path2, "c/d", "second path survives");
+	ok(d.base.size == 1234 && d.base.mtime == 1700000000 && d.base.valid, "base version survives");
+	jrec_free(&d);
+	for (cut = 0; cut < b.len; cut++)
+		if (jrec_decode(b.data, cut, &d) == 0) {
+			bad++;
+			jrec_free(&d);
+		}
+	is_int(bad, 0, "every truncation is refused");
+	b.data[0] = 99;
+	is_int(jrec_decode(b.data, b.len, &d), -EPROTO, "another format version is named as such");
+	buf_free(&b);
+}
+
+static void
+test_order_and_cancel(void)
+{
+	struct db_txn t;
+	struct jrec r;
+	size_t n;
+
+	db_begin(db, &t, 1);
+	add(&t, J_STORE, 10, "new.txt", NULL);
+	add(&t, J_STORE, 11, "other.txt", NULL);
+	add(&t, J_RENAME, 10, "new.txt", "renamed.txt");
+	add(&t, J_SETATTR, 10, "renamed.txt", NULL);
+	ok(db_commit(&t) == 0, "four records appended");
+
+	db_begin(db, &t, 1);
+	ok(journal_pending_ino(&t, 10) == 1, "records pending for inode 10");
+	ok(journal_pending_ino(&t, 12) == 0, "none for inode 12");
+	ok(journal_first(&t, &r) == 0 && r.ino == 10 && r.type == J_STORE, "oldest first");
+	jrec_free(&r);
+	ok(journal_cancel_ino(&t, 10) == 0, "cancel inode 10");
+	db_count(&t, DB_JOURNAL, &n);
+	is_int(n, 1, "only the other file's record is left");
+	ok(journal_first(&t, &r) == 0 && r.ino == 11, "and it is first");
+	jrec_free(&r);
+	ok(journal_pending_ino(&t, 10) == 0, "nothing pending for inode 10");
+	db_commit(&t);
+}
+
+static void
+test_cancel_keeps_victim(void)
+{
+	struct db_txn t;
+	struct jrec r;
+
+	db_begin(db, &t, 1);
+	while (journal_first(&t, &r) == 0) {
+		journal_remove(&t, &r);
+		jrec_free(&r);
+	}
+	memset(&r, 0, sizeof r);
+	add(&t, J_STORE, 20, "tmp.x", NULL);
+	r.type = J_RENAME;
+	r.ino = 20;
+	r.path = "tmp.x";
+	r.path2 = "doc.txt";
+	r.victim = 21;
+	r.victim_remote = 1;
+	journal_append(&t, &r);
+	journal_cancel_ino(&t, 20);
+	ok(journal_first(&t, &r) == 0, "a record survives the cancellation");
+	ok(r.type == J_UNLINK && r.ino == 21, "it removes the replaced server file");
+	is_str(r.path, "doc.txt", "at the target's path");
+	ok(journal_pending_ino(&t, 21) == 1, "indexed under the replaced inode");
+	journal_set_aside(&t, &r, EACCES);
+	jrec_free(&r);
+	ok(journal_first(&t, &r) == -ENOENT, "set aside: the journal is empty");
+	ok(journal_head(&t) == UINT64_MAX, "head of an empty journal");
+	ok(db_commit(&t) == 0, "committed");
+}
+
+static void
+test_meta(void)
+{
+	struct db_txn t;
+	struct inode in, out;
+	uint64_t a, b, ino;
+	char *path = NULL;
+
+	db_begin(db, &t, 1);
+	meta_alloc_ino(&t, &a);
+	meta_alloc_ino(&t, &b);
+	ok(a > INO_ROOT && b == a + 1, "inode numbers are allocated in order");
+	memset(&in, 0, sizeof in);
+	in.ino = a;
+	in.mode = S_IFDIR | 0755;
+	in.nlink = 2;
+	in.parent = INO_ROOT;
+	in.name = "dir";
+	meta_inode_put(&t, &in);
+	meta_dirent_put(&t, INO_ROOT, "dir", a);
+	in.ino = b;
+	in.mode = S_IFLNK | 0777;
+	in.parent = a;
+	in.name = "link";
+	in.target = "../x";
+	meta_inode_put(&t, &in);
+	meta_dirent_put(&t, a, "link", b);
+	ok(db_commit(&t) == 0, "inodes and entries written");
+
+	db_begin(db, &t, 0);
+	ok(meta_dirent_get(&t, a, "link", &ino) == 0 && ino == b, "entry found");
+	ok(meta_inode_get(&t, b, &out) == 0, "inode read back");
+	is_str(out.target, "../x", "symlink target survives");
+	inode_free(&out);
+	ok(meta_path(&t, b, &path) == 0, "path computed");
+	is_str(path, "dir/link", "path of a nested object");
+	free(path);
+	is_int(meta_dir_empty(&t, a), 0, "directory with an entry is not empty");
+	is_int(meta_dirent_get(&t, a, "nope", &ino), -ENOENT, "missing entry");
+	db_abort(&t);
+}
+
+int
+main(void)
+{
+	char dir[] = "/tmp/test_journal.XXXXXX", *cause = NULL, cmd[128];
+
+	if (mkdtemp(dir) == NULL || db_open(dir, 1 << 26, &db, &cause) < 0 ||
+	    meta_init(db, "u@h:22:", 0755, &cause) < 0) {
+		printf("Bail out! cannot open a database in %s: %s\n", dir, cause ? cause : "?");
+		return 1;
+	}
+	test_encoding();
+	test_order_and_cancel();
+	test_cancel_keeps_victim();
+	test_meta();
+	is_int(meta_init(db, "other@h:22:", 0755, &cause), -EEXIST, "a cache for another source is refused");
+	ok(cause && strstr(cause, "u@h:22:"), "and the message names the owner");
+	free(cause);
+	db_close(db);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	return system(cmd) == 0 ? tap_done() : 1;
+}
