@@ -43,10 +43,16 @@ say() {
 	printf '# %s\n' "$*"
 }
 
+# Run a case's commands in this shell, so that "return 1" ends the case
+# and at_exit registrations and variables persist.
+_run_case() {
+	eval "$1"
+}
+
 # test_expect_success TITLE COMMANDS: one test case.
 test_expect_success() {
 	test_count=$((test_count + 1))
-	if (eval "$2") >"$TEST_DIR/case.out" 2>&1 </dev/null; then
+	if _run_case "$2" >"$TEST_DIR/case.out" 2>&1 </dev/null; then
 		printf 'ok %d - %s\n' "$test_count" "$1"
 	else
 		test_failures=$((test_failures + 1))
@@ -126,7 +132,7 @@ start_sshd() {
 		echo "PermitRootLogin yes"
 		echo "PasswordAuthentication no"
 		echo "KbdInteractiveAuthentication no"
-		echo "Subsystem sftp internal-sftp"
+		echo "Subsystem sftp ${SSHD_SFTP:-internal-sftp}"
 		echo "LogLevel ${SSHD_LOGLEVEL:-INFO}"
 		for l in "$@"; do echo "$l"; done
 	} >"$SSHD_DIR/sshd_config"
@@ -151,4 +157,74 @@ unmount_quiet() {
 		fusermount3 -u "$1" 2>/dev/null || fusermount3 -uz "$1" 2>/dev/null || umount -l "$1" 2>/dev/null
 	fi
 	return 0
+}
+
+# roamfs_pid CACHE: pid of the roamfs holding a cache (from its lock file).
+roamfs_pid() {
+	head -n 1 "$1/lock" 2>/dev/null
+}
+
+# mount_roamfs MOUNTPOINT [OPTIONS]: mount $SERVER_HOME from the private
+# sshd as root with the test key; the cache is $ROAM_CACHE.
+mount_roamfs() {
+	_mp=$1
+	mkdir -p "$_mp"
+	: "${ROAM_CACHE:=$TEST_DIR/cache}"
+	: "${SERVER_HOME:=$SERVER/home}"
+	mkdir -p "$SERVER_HOME"
+	set -- -o "port=$SSHD_PORT,IdentityFile=$SSH_KEY,UserKnownHostsFile=$KNOWN_HOSTS,cache=$ROAM_CACHE${2:+,$2}" \
+	    "root@127.0.0.1:$SERVER_HOME" "$_mp"
+	if [ -n "${ROAMFS_DEBUG_LOG:-}" ]; then
+		# For debugging a test: foreground with debug messages, in the background.
+		"$ROAMFS" -d "$@" >>"$ROAMFS_DEBUG_LOG" 2>&1 &
+		wait_for grep -q " $_mp fuse.roamfs " /proc/mounts || return 1
+	else
+		"$ROAMFS" "$@" || return 1
+	fi
+	at_exit "unmount_quiet '$_mp'"
+}
+
+# wait_gone PID [SECONDS]: wait for a process to exit (default 60 s).
+wait_gone() {
+	_n=0
+	while kill -0 "$1" 2>/dev/null; do
+		_n=$((_n + 1))
+		[ $_n -lt $(( ${2:-60} * 10 )) ] || return 1
+		sleep 0.1
+	done
+}
+
+# unmount_roamfs MOUNTPOINT: unmount as pam_mount does and wait until
+# roamfs has sent the journal and exited.
+unmount_roamfs() {
+	_pid=$(roamfs_pid "$ROAM_CACHE")
+	fusermount3 -u "$1" || return 1
+	[ -z "$_pid" ] || wait_gone "$_pid" 120
+}
+
+# wait_server CMD...: retry a check of the server side for up to 20 s.
+# Checks that compare a value use the predicates below, which read the
+# value afresh on every try.
+wait_server() {
+	_i=0
+	while ! "$@" 2>/dev/null; do
+		_i=$((_i + 1))
+		[ $_i -lt 200 ] || return 1
+		sleep 0.1
+	done
+}
+
+# content_is FILE TEXT: the file holds exactly TEXT (no trailing newline kept).
+content_is() {
+	[ "$(cat "$1" 2>/dev/null)" = "$2" ]
+}
+
+# stat_is FILE FORMAT VALUE: stat -c FORMAT of the file (not followed) is VALUE.
+stat_is() {
+	[ "$(stat -c "$2" "$1" 2>/dev/null)" = "$3" ]
+}
+
+# link_is LINK TARGET: a symbolic link pointing to TARGET.
+link_is() {
+	[ "$(readlink "$1" 2>/dev/null)" = "$2" ]
 }

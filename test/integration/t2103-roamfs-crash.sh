@@ -1,0 +1,65 @@
+#!/bin/sh
+# kill -9 of roamfs during a stream of fsynced writes loses nothing that
+# was fsynced: the next roamfs on the same cache sends it, and the server
+# never holds a torn file.
+. "$(dirname "$0")/lib.sh"
+require_root
+require_fuse
+start_sshd || bail_out "cannot start sshd"
+H=$SERVER/home
+M=$TEST_DIR/mnt
+
+# The writer appends numbered lines to a few files, fsyncs after each line,
+# and records each acknowledged line; it stops when the mount dies.
+cat >"$TEST_DIR/writer.py" <<'PY'
+import os, sys
+mnt, ack = sys.argv[1], sys.argv[2]
+fds = [os.open(os.path.join(mnt, "log%d.txt" % i), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644) for i in range(3)]
+with open(ack, "w") as a:
+    n = 0
+    try:
+        while True:
+            i = n % 3
+            os.write(fds[i], b"line %08d %s\n" % (n, b"x" * 200))
+            os.fsync(fds[i])
+            a.write("%d %d\n" % (i, n)); a.flush()
+            n += 1
+    except OSError:
+        pass
+PY
+
+acked_more_than() {
+	[ -f "$TEST_DIR/ack" ] && [ "$(wc -l <"$TEST_DIR/ack")" -gt "$1" ]
+}
+
+test_expect_success 'kill -9 during a stream of fsynced writes' '
+	mount_roamfs "$M" || return 1
+	pid=$(roamfs_pid "$ROAM_CACHE")
+	python3 "$TEST_DIR/writer.py" "$M" "$TEST_DIR/ack" &
+	writer=$!
+	wait_for acked_more_than 300 || { kill $writer; return 1; }
+	kill -9 "$pid"
+	wait $writer
+	fusermount3 -u "$M" 2>/dev/null || fusermount3 -uz "$M"
+	test "$(wc -l <"$TEST_DIR/ack")" -gt 300
+'
+
+test_expect_success 'remount on the same cache and unmount' '
+	mount_roamfs "$M" &&
+	unmount_roamfs "$M"
+'
+
+test_expect_success 'the server holds every fsynced line, whole' '
+	for i in 0 1 2; do
+		awk -v i=$i "\$1 == i { print \$2 }" "$TEST_DIR/ack" >"$TEST_DIR/want$i" &&
+		sed -n "s/^line \([0-9]*\) x*$/\1/p" "$H/log$i.txt" | sed "s/^0*\([0-9]\)/\1/" >"$TEST_DIR/got$i" &&
+		test "$(wc -l <"$H/log$i.txt")" = "$(wc -l <"$TEST_DIR/got$i")" &&
+		head -n "$(wc -l <"$TEST_DIR/want$i")" "$TEST_DIR/got$i" | cmp - "$TEST_DIR/want$i" || return 1
+	done
+'
+
+test_expect_success 'no temporary upload is left on the server' '
+	test -z "$(find "$H" -name ".roamfs-tmp.*")"
+'
+
+test_done

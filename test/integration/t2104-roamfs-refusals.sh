@@ -1,0 +1,102 @@
+#!/bin/sh
+# Bad input gets a clear one-line error, a non-zero exit, no hang, and no
+# mount: unknown host key, unreachable server with an empty cache,
+# malformed options, unreadable exclusion file, a cache that is not ours,
+# a cache already in use.
+. "$(dirname "$0")/lib.sh"
+require_root
+require_fuse
+start_sshd || bail_out "cannot start sshd"
+H=$SERVER/home
+M=$TEST_DIR/mnt
+mkdir -p "$H" "$M"
+OPTS="port=$SSHD_PORT,IdentityFile=$SSH_KEY"
+
+# refused OUTFILE ROAMFS-ARGS... MOUNTPOINT: roamfs must fail within 60 s,
+# say so in one or two lines, and leave the mount point alone.
+refused() {
+	_out=$1; shift
+	for _mp; do :; done
+	_before=$(grep -c " $_mp " /proc/mounts)
+	if timeout 60 "$ROAMFS" "$@" >"$_out" 2>&1; then
+		echo "roamfs succeeded"; return 1
+	fi
+	_st=$?
+	cat "$_out"
+	[ "$_st" -ne 124 ] || { echo "roamfs hung"; return 1; }
+	[ "$(wc -l <"$_out")" -le 2 ] || { echo "more than two lines"; return 1; }
+	[ "$(grep -c " $_mp " /proc/mounts)" = "$_before" ]
+}
+
+test_expect_success 'unknown host key: refused with the fingerprint and how to accept it' '
+	: >"$TEST_DIR/empty_known" &&
+	refused "$TEST_DIR/out" -o "$OPTS,UserKnownHostsFile=$TEST_DIR/empty_known,cache=$TEST_DIR/c1" \
+	    "root@127.0.0.1:$H" "$M" &&
+	fp=$(ssh-keygen -lf "$SSHD_DIR/host_key.pub" | cut -d" " -f2) &&
+	grep -F -q "$fp" "$TEST_DIR/out" &&
+	grep -q "ssh-keyscan" "$TEST_DIR/out"
+'
+
+test_expect_success 'changed host key: refused' '
+	ssh-keygen -q -t ed25519 -N "" -f "$TEST_DIR/other_key" &&
+	echo "[127.0.0.1]:$SSHD_PORT $(cut -d" " -f1-2 "$TEST_DIR/other_key.pub")" >"$TEST_DIR/wrong_known" &&
+	refused "$TEST_DIR/out" -o "$OPTS,UserKnownHostsFile=$TEST_DIR/wrong_known,cache=$TEST_DIR/c2" \
+	    "root@127.0.0.1:$H" "$M" &&
+	grep -qi "changed\|does not match\|mismatch" "$TEST_DIR/out"
+'
+
+test_expect_success 'unreachable server with an empty cache: clear error, no hang' '
+	port=$(free_port) &&
+	refused "$TEST_DIR/out" -o "port=$port,IdentityFile=$SSH_KEY,UserKnownHostsFile=$KNOWN_HOSTS,cache=$TEST_DIR/c3" \
+	    "root@127.0.0.1:$H" "$M" &&
+	grep -qi "refused\|unreachable\|connect" "$TEST_DIR/out"
+'
+
+test_expect_success 'malformed options are named' '
+	refused "$TEST_DIR/out" -o port=abc "root@127.0.0.1:$H" "$M" &&
+	grep -q "port=abc" "$TEST_DIR/out" &&
+	refused "$TEST_DIR/out" -o "$OPTS,frobnicate" "root@127.0.0.1:$H" "$M" &&
+	grep -q "frobnicate" "$TEST_DIR/out" &&
+	refused "$TEST_DIR/out" "no-colon-here" "$M" &&
+	grep -q "user@" "$TEST_DIR/out" &&
+	refused "$TEST_DIR/out" -o StrictHostKeyChecking=no "root@127.0.0.1:$H" "$M" &&
+	grep -q "host key" "$TEST_DIR/out"
+'
+
+test_expect_success 'an unreadable exclusion file is refused' '
+	refused "$TEST_DIR/out" -o "$OPTS,UserKnownHostsFile=$KNOWN_HOSTS,cache=$TEST_DIR/c4,exclude=$TEST_DIR/no-such-file" \
+	    "root@127.0.0.1:$H" "$M" &&
+	grep -q "no-such-file" "$TEST_DIR/out"
+'
+
+test_expect_success 'a cache owned by another user is refused' '
+	mkdir -m 700 "$TEST_DIR/c5" && chown nobody "$TEST_DIR/c5" &&
+	refused "$TEST_DIR/out" -o "$OPTS,UserKnownHostsFile=$KNOWN_HOSTS,cache=$TEST_DIR/c5" \
+	    "root@127.0.0.1:$H" "$M" &&
+	grep -q "belongs to" "$TEST_DIR/out"
+'
+
+test_expect_success 'a cache readable by others is refused' '
+	mkdir -m 755 "$TEST_DIR/c6" &&
+	refused "$TEST_DIR/out" -o "$OPTS,UserKnownHostsFile=$KNOWN_HOSTS,cache=$TEST_DIR/c6" \
+	    "root@127.0.0.1:$H" "$M" &&
+	grep -q "chmod 700" "$TEST_DIR/out"
+'
+
+test_expect_success 'a second roamfs on a cache in use is refused' '
+	ROAM_CACHE=$TEST_DIR/c7 &&
+	mount_roamfs "$M" &&
+	mkdir -p "$TEST_DIR/mnt2" &&
+	refused "$TEST_DIR/out" -o "$OPTS,UserKnownHostsFile=$KNOWN_HOSTS,cache=$TEST_DIR/c7" \
+	    "root@127.0.0.1:$H" "$TEST_DIR/mnt2" &&
+	grep -q "in use" "$TEST_DIR/out" &&
+	unmount_roamfs "$M"
+'
+
+test_expect_success 'a cache made for another server is refused' '
+	refused "$TEST_DIR/out" -o "$OPTS,UserKnownHostsFile=$KNOWN_HOSTS,cache=$TEST_DIR/c7" \
+	    "root@127.0.0.1:$SERVER" "$M" &&
+	grep -q "belongs to" "$TEST_DIR/out"
+'
+
+test_done

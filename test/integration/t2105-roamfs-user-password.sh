@@ -1,0 +1,67 @@
+#!/bin/sh
+# As pam_mount does it: an unprivileged user mounts through the setuid
+# fusermount3, with the password on standard input, against a server that
+# only allows password authentication for that user.
+. "$(dirname "$0")/lib.sh"
+require_root
+require_fuse
+# Debian's udev rule makes /dev/fuse 0666 so that users can mount through
+# fusermount3; some minimal systems leave it 0600.  Use Debian's default.
+fuse_mode=$(stat -c %a /dev/fuse)
+chmod 666 /dev/fuse
+at_exit "chmod $fuse_mode /dev/fuse"
+U=roamtest$$
+PW="S3cret-$$ with spaces"
+useradd -M -d "/nonexistent" -s /bin/sh "$U" || bail_out "cannot create user $U"
+at_exit "userdel '$U' 2>/dev/null"
+echo "$U:$PW" | chpasswd || bail_out "cannot set a password"
+start_sshd "Match User $U" "    PasswordAuthentication yes" "    AuthenticationMethods password" \
+	|| bail_out "cannot start sshd"
+H=$SERVER/$U
+mkdir -p "$H" && chown "$U" "$H" && chmod 700 "$H"
+echo "server side" >"$H/hello.txt" && chown "$U" "$H/hello.txt"
+UD=$TEST_DIR/user
+mkdir -p "$UD/mnt" && cp "$KNOWN_HOSTS" "$UD/known_hosts" && chown -R "$U" "$UD"
+as_user() {
+	setpriv --reuid="$U" --regid="$U" --init-groups env HOME=/nonexistent "$@"
+}
+OPTS="password_stdin,port=$SSHD_PORT,UserKnownHostsFile=$UD/known_hosts,cache=$UD/cache"
+
+test_expect_success 'the user mounts with the password on stdin' '
+	printf "%s\n" "$PW" | as_user "$ROAMFS" -o "$OPTS" "$U@127.0.0.1:$H" "$UD/mnt" &&
+	at_exit "fusermount3 -uz \"$UD/mnt\" 2>/dev/null" &&
+	grep -q " $UD/mnt fuse.roamfs " /proc/mounts &&
+	test "$(as_user cat "$UD/mnt/hello.txt")" = "server side"
+'
+
+test_expect_success 'the password shows neither in the process list nor in the logs' '
+	pid=$(roamfs_pid "$UD/cache") &&
+	test -n "$pid" &&
+	! tr "\\0" " " <"/proc/$pid/cmdline" | grep -F -q "$PW" &&
+	! grep -F -q "$PW" "$SSHD_LOG"
+'
+
+test_expect_success 'files show as the user, and the user writes to the server as itself' '
+	test "$(as_user stat -c %U "$UD/mnt/hello.txt")" = "$U" &&
+	echo "from the workstation" | as_user tee "$UD/mnt/new.txt" >/dev/null &&
+	pid=$(roamfs_pid "$UD/cache") &&
+	as_user fusermount3 -u "$UD/mnt" &&
+	wait_gone "$pid" 60 &&
+	test "$(cat "$H/new.txt")" = "from the workstation" &&
+	test "$(stat -c %U "$H/new.txt")" = "$U"
+'
+
+test_expect_success 'the cache belongs to the user and is closed to others' '
+	test "$(stat -c %U:%a "$UD/cache")" = "$U:700"
+'
+
+test_expect_success 'a wrong password is refused with a clear message' '
+	if printf "wrong\n" | as_user timeout 60 "$ROAMFS" -o "$OPTS" "$U@127.0.0.1:$H" "$UD/mnt" >"$TEST_DIR/out" 2>&1; then
+		return 1
+	fi
+	cat "$TEST_DIR/out" &&
+	grep -qi "password\|authenticat" "$TEST_DIR/out" &&
+	! grep -q " $UD/mnt " /proc/mounts
+'
+
+test_done
