@@ -221,6 +221,7 @@ merge_listing(struct roamfs *fs, uint64_t ino, const char *dirrel, struct listin
 	struct db_txn t;
 	struct inode dir;
 	struct buf local, rd;
+	uint32_t nlink;
 	uint64_t cino;
 	char *name, *rel;
 	size_t i;
@@ -234,6 +235,7 @@ merge_listing(struct roamfs *fs, uint64_t ino, const char *dirrel, struct listin
 		db_abort(&t);
 		return t.ret;
 	}
+	nlink = dir.nlink;
 	meta_dir_scan(&t, ino, collect_local, &local);
 	buf_wrap(&rd, local.data, local.len);
 	while (t.ret == 0 && buf_avail(&rd) > 0) {
@@ -253,6 +255,8 @@ merge_listing(struct roamfs *fs, uint64_t ino, const char *dirrel, struct listin
 		merge_new(fs, &t, &dir, rel, l->e[i].name, &l->e[i].a);
 		free(rel);
 	}
+	if (dir.nlink != nlink)
+		notify_inode(fs, ino);	/* the kernel holds the old link count */
 	dir.flags |= I_LISTED;
 	meta_inode_put(&t, &dir);
 	inode_free(&dir);

@@ -72,6 +72,32 @@ load_exclusions(struct roamfs *fs, const struct opts *o)
 	log_debug("exclusion list: %s", path);
 }
 
+/* Take the home directory's own attributes from the server, unless changed here. */
+static void
+root_from_server(struct roamfs *fs, const struct sftp_attr *a)
+{
+	struct db_txn t;
+	struct inode root;
+
+	if (db_begin(fs->db, &t, 1) < 0)
+		return;
+	if (meta_inode_get(&t, INO_ROOT, &root) == 0) {
+		if (journal_pending_ino(&t, INO_ROOT) == 0) {
+			root.mode = S_IFDIR | (a->mode & 07777);
+			root.size = a->size;
+			root.mtime_s = root.ctime_s = a->mtime;
+			root.mtime_ns = root.ctime_ns = 0;
+			root.base.size = a->size;
+			root.base.mtime = a->mtime;
+			root.base.mode = a->mode;
+			root.base.valid = 1;
+			meta_inode_put(&t, &root);
+		}
+		inode_free(&root);
+	}
+	db_commit(&t);
+}
+
 /* Find the server path of the home, from the server or from the cache. */
 static void
 resolve_root(struct roamfs *fs, const struct opts *o, int online)
@@ -95,6 +121,7 @@ resolve_root(struct roamfs *fs, const struct opts *o, int online)
 			db_put(&t, DB_META, "root", 4, root, strlen(root));
 			db_commit(&t);
 		}
+		root_from_server(fs, &a);
 	} else if (db_begin(fs->db, &t, 0) == 0) {
 		if (db_get(&t, DB_META, "root", 4, &v) == 0)
 			root = strndup(v.mv_data, v.mv_size);

@@ -30,6 +30,12 @@ test_expect_success 'files show as owned by the mounting user, server mode and m
 	test "$(stat -c %Y "$M/docs/note.txt")" = "$(stat -c %Y "$H/docs/note.txt")"
 '
 
+test_expect_success 'the home and its directories count their subdirectories in their link counts' '
+	ls "$M" >/dev/null &&
+	test "$(stat -c %h "$M")" = "$(stat -c %h "$H")" &&
+	test "$(stat -c %h "$M/docs")" = 2
+'
+
 test_expect_success 'a symbolic link from the server reads back' '
 	test "$(readlink "$M/link-to-note")" = docs/note.txt &&
 	test "$(cat "$M/link-to-note")" = "in a directory"
