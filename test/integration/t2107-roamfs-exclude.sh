@@ -1,0 +1,69 @@
+#!/bin/sh
+# Excluded paths live only in the cache: never uploaded, never fetched.
+. "$(dirname "$0")/lib.sh"
+require_root
+require_fuse
+start_sshd || bail_out "cannot start sshd"
+H=$SERVER/home
+M=$TEST_DIR/mnt
+mkdir -p "$H/.cache/app" "$H/docs"
+echo "server cache" >"$H/.cache/app/blob"
+echo "server trash" >"$H/docs/old.tmp"
+cat >"$TEST_DIR/exclude" <<'EOS'
+# local-only paths
+.cache/
+*.tmp
+/scratch/
+EOS
+
+test_expect_success 'mount with an exclusion list' '
+	mount_roamfs "$M" "exclude=$TEST_DIR/exclude"
+'
+
+test_expect_success 'excluded server paths are never fetched' '
+	test ! -e "$M/.cache" &&
+	test ! -e "$M/docs/old.tmp" &&
+	test -z "$(ls -A "$M/docs")"
+'
+
+test_expect_success 'excluded paths work locally but never reach the server' '
+	mkdir -p "$M/.cache/browser" "$M/scratch" &&
+	echo local >"$M/.cache/browser/data" &&
+	echo local >"$M/scratch/notes" &&
+	echo local >"$M/docs/draft.tmp" &&
+	echo synced >"$M/docs/report.txt" &&
+	test "$(cat "$M/.cache/browser/data")" = local &&
+	wait_server test -f "$H/docs/report.txt" &&
+	test ! -e "$H/.cache/browser" &&
+	test ! -e "$H/scratch" &&
+	test ! -e "$H/docs/draft.tmp" &&
+	test "$(cat "$H/docs/old.tmp")" = "server trash"
+'
+
+test_expect_success 'a file renamed out of the excluded area is uploaded' '
+	mv "$M/docs/draft.tmp" "$M/docs/draft.txt" &&
+	wait_server content_is "$H/docs/draft.txt" local
+'
+
+test_expect_success 'a file renamed into the excluded area leaves the server' '
+	mv "$M/docs/report.txt" "$M/docs/report.tmp" &&
+	wait_server test ! -e "$H/docs/report.txt" &&
+	test ! -e "$H/docs/report.tmp" &&
+	test "$(cat "$M/docs/report.tmp")" = synced
+'
+
+test_expect_success 'a hard link across the boundary is refused (EXDEV)' '
+	! ln "$M/docs/draft.txt" "$M/scratch/link" 2>"$TEST_DIR/err" &&
+	grep -qi "cross-device" "$TEST_DIR/err"
+'
+
+test_expect_success 'after unmount and remount the local-only files are still there' '
+	unmount_roamfs "$M" &&
+	test ! -e "$H/scratch" && test ! -e "$H/.cache/browser" &&
+	mount_roamfs "$M" "exclude=$TEST_DIR/exclude" &&
+	test "$(cat "$M/scratch/notes")" = local &&
+	test "$(cat "$M/.cache/browser/data")" = local &&
+	unmount_roamfs "$M"
+'
+
+test_done
