@@ -259,6 +259,7 @@ share_path(struct parser *p, const char *v, size_t vn)
 	if (strcmp(norm, "/") == 0)
 		return perr(p, "path cannot be the root directory '/'");
 	p->sh->path = xstrndup(norm, strlen(norm));
+	p->sh->path_line = p->line;
 	return 0;
 }
 
@@ -419,7 +420,7 @@ conf_resolve(struct conf *c, const char *fname, char **err)
 		fd = walk_open_abs(sh->path);
 		if (fd < 0) {
 			if (asprintf(err, "%s:%d: path %s of [%s] cannot be used: %s%s", fname,
-			    sh->line, sh->path, sh->name, strerror(-fd),
+			    sh->path_line, sh->path, sh->name, strerror(-fd),
 			    fd == -ELOOP ? " (give the real path, without symbolic links)" : "") < 0)
 				fatal("out of memory");
 			return fd;

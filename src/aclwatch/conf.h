@@ -29,6 +29,7 @@ struct conf_share {
 	int others;		/* CONF_NONE or CONF_READ */
 	int default_acl;	/* directories also carry a default ACL */
 	int line;		/* line of the section header */
+	int path_line;		/* line of the path option */
 };
 
 struct conf {

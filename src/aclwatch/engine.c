@@ -98,14 +98,15 @@ fix_one(struct engine *e, size_t share, int fd, const struct stat *st, const cha
 
 	if (r == FIX_WRONG) {
 		e->n.fixes++;
-		log_debug("%s/%s: fixed: %s", sh->name, rel, words);
+		log_debug("%s%s%s: fixed: %s", sh->name, *rel ? "/" : "", rel, words);
 	} else if (r == FIX_SKIP_TYPE || r == FIX_SKIP_LINKS) {
 		e->n.skipped++;
 		if (r == FIX_SKIP_LINKS)
-			log_warn("%s/%s: %s", sh->name, rel, words);
+			log_warn("%s%s%s: %s", sh->name, *rel ? "/" : "", rel, words);
 	} else if (r < 0 && r != -ENOENT && r != -ESTALE) {
 		e->n.errors++;
-		log_warn("%s/%s: cannot fix the ACL: %s", sh->name, rel, strerror(-r));
+		log_warn("%s%s%s: cannot fix the ACL: %s; it will be tried again at the next event",
+		    sh->name, *rel ? "/" : "", rel, strerror(-r));
 	}
 }
 

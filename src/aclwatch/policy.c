@@ -250,20 +250,25 @@ eff(const struct aclsum *s, int p)
 static void
 describe_bits(const char *who, const char *pre, int w, int c, int isdir, char *out, size_t outsz)
 {
-	const char *x = isdir ? "enter" : "execute";
+	const char *verbs[3] = { "read", "write", isdir ? "enter" : "execute" };
+	const char *missing[3];
+	int n = 0;
 
-	if ((w & 4) && !(c & 4))
-		say(out, outsz, "%s%s cannot read", pre, who);
-	if ((w & 2) && !(c & 2))
-		say(out, outsz, "%s%s cannot write", pre, who);
-	if ((w & 1) && !(c & 1))
-		say(out, outsz, "%s%s cannot %s", pre, who, x);
+	for (int b = 0; b < 3; b++)
+		if ((w & (4 >> b)) && !(c & (4 >> b)))
+			missing[n++] = verbs[b];
+	if (n == 1)
+		say(out, outsz, "%s%s cannot %s", pre, who, missing[0]);
+	else if (n == 2)
+		say(out, outsz, "%s%s cannot %s or %s", pre, who, missing[0], missing[1]);
+	else if (n == 3)
+		say(out, outsz, "%s%s cannot %s, %s or %s", pre, who, missing[0], missing[1], missing[2]);
 	if (!(w & 4) && (c & 4))
 		say(out, outsz, "%s%s can read (should not)", pre, who);
 	if (!(w & 2) && (c & 2))
 		say(out, outsz, "%s%s can write (should %s)", pre, who, (w & 4) ? "only read" : "not");
 	if (!(w & 1) && (c & 1))
-		say(out, outsz, "%s%s can %s (should not)", pre, who, x);
+		say(out, outsz, "%s%s can %s (should not)", pre, who, verbs[2]);
 }
 
 /* Phrases for the named groups of want and cur. */
