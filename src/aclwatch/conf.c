@@ -226,12 +226,12 @@ global_opt(struct parser *p, const char *k, size_t kn, const char *v, size_t vn)
 		long n;
 
 		if (vn == 0 || vn >= sizeof num)
-			return perr(p, "rescan interval must be a number of seconds (10 to 86400)");
+			return perr(p, "rescan interval must be a number of seconds (1 to 86400)");
 		memcpy(num, v, vn);
 		num[vn] = '\0';
 		n = strtol(num, &end, 10);
-		if (*end || n < 10 || n > 86400)
-			return perr(p, "rescan interval must be a number of seconds (10 to 86400)");
+		if (*end || n < 1 || n > 86400)
+			return perr(p, "rescan interval must be a number of seconds (1 to 86400)");
 		p->c->rescan_interval = (int)n;
 		return 0;
 	}

@@ -94,7 +94,7 @@ fix_one(struct engine *e, size_t share, int fd, const struct stat *st, const cha
 {
 	const struct conf_share *sh = &e->conf->shares[share];
 	char words[2048];
-	int r = fix_object(sh, fd, st, FIX_REPAIR, words, sizeof words);
+	int r = fix_object(sh, fd, st, FIX_REPAIR, log_debug_enabled() ? words : NULL, sizeof words);
 
 	if (r == FIX_WRONG) {
 		e->n.fixes++;
@@ -102,7 +102,8 @@ fix_one(struct engine *e, size_t share, int fd, const struct stat *st, const cha
 	} else if (r == FIX_SKIP_TYPE || r == FIX_SKIP_LINKS) {
 		e->n.skipped++;
 		if (r == FIX_SKIP_LINKS)
-			log_warn("%s%s%s: %s", sh->name, *rel ? "/" : "", rel, words);
+			log_warn("%s%s%s: the ACL is not as configured, but the file has %lu hard links: not trusted, left unchanged",
+			    sh->name, *rel ? "/" : "", rel, (unsigned long)st->st_nlink);
 	} else if (r < 0 && r != -ENOENT && r != -ESTALE) {
 		e->n.errors++;
 		log_warn("%s%s%s: cannot fix the ACL: %s; it will be tried again at the next event",

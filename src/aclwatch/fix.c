@@ -106,9 +106,9 @@ compare(const struct conf_share *sh, int fd, const struct stat *st, struct aclsu
 		return r;
 	diff[0] = !aclsum_equal(&w[0], &c[0]);
 	diff[1] = isdir && !aclsum_equal(&w[1], &c[1]);
-	if (diff[0])
+	if (diff[0] && words)
 		policy_describe(sh, &w[0], &c[0], isdir, "", words, wsz);
-	if (diff[1])
+	if (diff[1] && words)
 		policy_describe(sh, &w[1], &c[1], isdir, "new files: ", words, wsz);
 	return diff[0] || diff[1];
 }
@@ -121,16 +121,18 @@ fix_object(const struct conf_share *sh, int fd, const struct stat *st, int mode,
 	int diff[2] = { 0, 0 };
 	int r;
 
-	words[0] = '\0';
+	if (words)
+		words[0] = '\0';
 	if (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode))
 		return FIX_SKIP_TYPE;
 	memset(c, 0, sizeof c);
 	c[0].mask = c[1].mask = -1;
 	r = compare(sh, fd, st, w, c, diff, words, wsz);
 	if (r > 0 && S_ISREG(st->st_mode) && st->st_nlink > 1) {
-		size_t n = strlen(words);
+		size_t n = words ? strlen(words) : 0;
 
-		snprintf(words + n, wsz - n, " (the file has %lu hard links: not trusted, left unchanged)",
+		if (words)
+			snprintf(words + n, wsz - n, " (the file has %lu hard links: not trusted, left unchanged)",
 		    (unsigned long)st->st_nlink);
 		r = FIX_SKIP_LINKS;
 	} else if (r > 0 && mode == FIX_REPAIR) {

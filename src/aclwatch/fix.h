@@ -27,7 +27,7 @@ enum fix_status {
 /*
  * Check (and in FIX_REPAIR mode repair) the object fd with stat st in
  * share sh.  words (size wsz) receives what is wrong in plain words, empty
- * when right.  Returns an enum fix_status or -errno.
+ * when right; words may be NULL (describing costs group lookups).  Returns an enum fix_status or -errno.
  */
 int fix_object(const struct conf_share *sh, int fd, const struct stat *st,
     int mode, char *words, size_t wsz);

@@ -32,6 +32,7 @@ struct fanw {
 	int *mntfd;		/* per share: the root opened O_RDONLY, for
 				   open_by_handle_at (which refuses O_PATH) */
 	size_t n;
+	pid_t pid;		/* ours, to ignore the events of our own writes */
 };
 
 /* Release the backend state. */
@@ -77,6 +78,7 @@ fan_start(struct engine *e)
 		fan_free(w);
 		return r;
 	}
+	w->pid = getpid();
 	e->w = w;
 	return 0;
 }
@@ -127,6 +129,7 @@ fan_target(struct engine *e, const struct fanotify_event_info_fid *fid, int ondi
 static void
 fan_event(struct engine *e, const struct fanotify_event_metadata *m)
 {
+	struct fanw *w = e->w;
 	const char *p = (const char *)m + m->metadata_len;
 	const char *end = (const char *)m + m->event_len;
 
@@ -134,6 +137,9 @@ fan_event(struct engine *e, const struct fanotify_event_metadata *m)
 		e->need_rescan = 1;
 		return;
 	}
+	/* Our own ACL writes: nothing to do (this also breaks the feedback loop). */
+	if (m->pid == w->pid && !(m->mask & ~(FAN_ATTRIB | FAN_ONDIR)))
+		return;
 	while (p + sizeof(struct fanotify_event_info_header) <= end) {
 		const struct fanotify_event_info_header *h = (const void *)p;
 

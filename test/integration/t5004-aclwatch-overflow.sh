@@ -29,4 +29,24 @@ done
 
 echo "$old_in" >$INQ
 echo "$old_fan" >$FANQ
+
+# The inotify watch limit: lowered for a moment, the daemon says so and
+# falls back to periodic rescans of the trees it cannot watch.
+WQ=/proc/sys/fs/inotify/max_user_watches
+old_w=$(cat $WQ)
+at_exit "echo $old_w >$WQ"
+mkdir -p "$CM2/many"
+for d in $(seq 1 40); do mkdir -p "$CM2/many/d$d/e"; done
+sed -i "s/^\[global\]/[global]\n    rescan interval = 1/" "$AW_CONF"
+echo 30 >$WQ
+aw_start inotify || { echo "$old_w" >$WQ; bail_out "aclwatch did not start with inotify"; }
+echo "$old_w" >$WQ
+
+test_expect_success "inotify: the watch limit is reported and unwatched trees are rescanned" '
+	grep -q "watch limit is reached" "$AW_LOG" &&
+	as ${P}pupil "umask 077 && for d in \$(seq 1 40); do echo x >$CM2/many/d\$d/e/late; done" &&
+	aw_wait_right "$CM2" &&
+	grep -q "rescanning [0-9]* trees that are not watched" "$AW_LOG"
+'
+aw_stop
 test_done
