@@ -125,13 +125,16 @@ fan_target(struct engine *e, const struct fanotify_event_info_fid *fid, int ondi
 	free(rel);
 }
 
-/* Handle one event record. */
+/*
+ * Handle one event record: m is an aligned copy of its header, rec the
+ * record itself in the read buffer (records are only 4-byte aligned there).
+ */
 static void
-fan_event(struct engine *e, const struct fanotify_event_metadata *m)
+fan_event(struct engine *e, const struct fanotify_event_metadata *m, const char *rec)
 {
 	struct fanw *w = e->w;
-	const char *p = (const char *)m + m->metadata_len;
-	const char *end = (const char *)m + m->event_len;
+	const char *p = rec + m->metadata_len;
+	const char *end = rec + m->event_len;
 
 	if (m->mask & FAN_Q_OVERFLOW) {
 		e->need_rescan = 1;
@@ -143,7 +146,7 @@ fan_event(struct engine *e, const struct fanotify_event_metadata *m)
 	while (p + sizeof(struct fanotify_event_info_header) <= end) {
 		const struct fanotify_event_info_header *h = (const void *)p;
 
-		if (h->len == 0)
+		if (h->len < sizeof *h || p + h->len > end)
 			break;
 		if (h->info_type == FAN_EVENT_INFO_TYPE_DFID_NAME)
 			fan_target(e, (const void *)p,
@@ -160,14 +163,20 @@ fan_handle(struct engine *e)
 	ssize_t len;
 
 	while ((len = read(w->fd, buf, sizeof buf)) > 0) {
-		const struct fanotify_event_metadata *m = (const void *)buf;
+		size_t off = 0;
 
-		for (; FAN_EVENT_OK(m, len); m = FAN_EVENT_NEXT(m, len)) {
-			if (m->vers != FANOTIFY_METADATA_VERSION)
-				fatal("fanotify metadata version %d is not the one aclwatch was built for", m->vers);
-			if (m->fd >= 0)
-				close(m->fd);
-			fan_event(e, m);
+		while (off + sizeof(struct fanotify_event_metadata) <= (size_t)len) {
+			struct fanotify_event_metadata m;
+
+			memcpy(&m, buf + off, sizeof m);
+			if (m.event_len < sizeof m || off + m.event_len > (size_t)len)
+				break;
+			if (m.vers != FANOTIFY_METADATA_VERSION)
+				fatal("fanotify metadata version %d is not the one aclwatch was built for", m.vers);
+			if (m.fd >= 0)
+				close(m.fd);
+			fan_event(e, &m, buf + off);
+			off += m.event_len;
 		}
 	}
 }
