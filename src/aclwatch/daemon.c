@@ -24,7 +24,7 @@
 #include "engine.h"
 
 /* How long events may gather before being read (well below the 50 ms goal). */
-static const struct timespec batch_delay = { 0, 3 * 1000 * 1000 };
+static const struct timespec batch_delay = { 0, 10 * 1000 * 1000 };
 
 /* The backend to use: the command line wins over the configuration. */
 static int
