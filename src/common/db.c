@@ -208,7 +208,7 @@ db_scan(struct db_txn *t, enum db_table tb, const void *prefix, size_t plen,
 		return db_fail(t, db_errno(rc));
 	rc = mdb_cursor_get(c, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
 	while (rc == 0) {
-		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+		if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0))
 			break;
 		if ((r = fn(arg, &k, &v)) != 0)
 			break;
