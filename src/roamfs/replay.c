@@ -27,12 +27,20 @@
 #include "roam/log.h"
 #include "roamfs.h"
 
+/*
+ * A record waits this long before it is sent, so that a file being written
+ * travels once, and a file created and removed at once never travels.
+ * Draining at unmount does not wait.
+ */
+#define REPLAY_SETTLE	1
+
 struct replay {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;		/* wakes the replayer */
 	pthread_cond_t progress;	/* wakes replay_drain() */
 	int wake, stop, started;	/* under lock */
+	int draining;			/* under lock: unmounted, send at once */
 	time_t offline_since;		/* under lock; 0 when reaching the server */
 	int idle;			/* under lock: journal found empty */
 };
@@ -305,7 +313,22 @@ replay_set_offline(struct roamfs *fs, int offline)
 	pthread_mutex_unlock(&rp->lock);
 }
 
-/* Replay the oldest record: 1 done, 0 journal empty, -errno to retry later. */
+/* Whether a record is still settling (see REPLAY_SETTLE). */
+static int
+replay_settling(struct roamfs *fs, const struct jrec *r)
+{
+	int draining;
+
+	pthread_mutex_lock(&fs->replay->lock);
+	draining = fs->replay->draining;
+	pthread_mutex_unlock(&fs->replay->lock);
+	return !draining && time(NULL) - r->when < REPLAY_SETTLE;
+}
+
+/*
+ * Replay the oldest record: 1 done, 0 journal empty, -EAGAIN when the
+ * oldest record is still settling, -errno to retry later.
+ */
 static int
 replay_next(struct roamfs *fs)
 {
@@ -321,6 +344,10 @@ replay_next(struct roamfs *fs)
 	db_abort(&t);
 	if (e == -ENOENT)
 		return 0;
+	if (e == 0 && replay_settling(fs, &r)) {
+		jrec_free(&r);
+		return -EAGAIN;
+	}
 	if (e < 0) {
 		log_err("the journal cannot be read (%s): replay stops; see roamfs(8)", strerror(-e));
 		return e;
@@ -356,13 +383,13 @@ replay_thread(void *arg)
 	struct roamfs *fs = arg;
 	struct replay *rp = fs->replay;
 	struct timespec until;
-	int r;
+	int r = 0;
 
 	for (;;) {
 		pthread_mutex_lock(&rp->lock);
 		while (!rp->stop && !rp->wake) {
 			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += 2;
+			until.tv_sec += r == -EAGAIN ? REPLAY_SETTLE : 2;
 			if (pthread_cond_timedwait(&rp->cond, &rp->lock, &until) == ETIMEDOUT)
 				break;
 		}
@@ -374,7 +401,7 @@ replay_thread(void *arg)
 		pthread_mutex_unlock(&rp->lock);
 		while ((r = replay_next(fs)) == 1)
 			;
-		if (r < 0)
+		if (r < 0 && r != -EAGAIN)
 			replay_set_offline(fs, 1);	/* no progress: counts for drain's timeout */
 		pthread_mutex_lock(&rp->lock);
 		rp->idle = r == 0;
@@ -442,6 +469,9 @@ replay_drain(struct roamfs *fs)
 		return 0;
 	log_info("sending %zu remaining changes to the server before exiting", left);
 	remote_kick(fs->bg);
+	pthread_mutex_lock(&rp->lock);
+	rp->draining = 1;
+	pthread_mutex_unlock(&rp->lock);
 	replay_wake(fs);
 	pthread_mutex_lock(&rp->lock);
 	for (;;) {

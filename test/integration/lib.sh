@@ -145,6 +145,20 @@ start_sshd() {
 	export SSHD_PORT SSH_KEY KNOWN_HOSTS SERVER SSHD_LOG
 }
 
+# log_sftp_requests: make the next start_sshd log every SFTP request the
+# server receives to $SFTP_LOG (OpenSSH's sftp-server at level INFO).
+log_sftp_requests() {
+	SFTP_LOG=$TEST_DIR/sftp.log
+	: >"$SFTP_LOG"
+	cat >"$TEST_DIR/sftp-logged" <<EOS
+#!/bin/sh
+exec /usr/lib/openssh/sftp-server -e -l INFO 2>>"$SFTP_LOG"
+EOS
+	chmod 755 "$TEST_DIR/sftp-logged"
+	SSHD_SFTP=$TEST_DIR/sftp-logged
+	export SFTP_LOG
+}
+
 # ssh_server CMD: run a shell command on the private server as root.
 ssh_server() {
 	ssh -q -p "$SSHD_PORT" -i "$SSH_KEY" -o UserKnownHostsFile="$KNOWN_HOSTS" \

@@ -5,6 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 require_root
 require_fuse
+log_sftp_requests
 start_sshd || bail_out "cannot start sshd"
 H=$SERVER/home
 M=$TEST_DIR/mnt
@@ -49,7 +50,18 @@ test_expect_success 'a file created and deleted before replay never travels' '
 	echo keep >"$M/kept" &&
 	unmount_roamfs "$M" &&
 	test -f "$H/kept" &&
-	! grep -q "scratch" "$SSHD_LOG"
+	grep -q "/kept\"" "$SFTP_LOG" &&
+	! grep -q "scratch" "$SFTP_LOG"
+'
+
+test_expect_success 'successive writes to a file travel once' '
+	: >"$SFTP_LOG" &&
+	mount_roamfs "$M" &&
+	for i in 1 2 3 4 5; do echo "line $i" >>"$M/journal.txt"; done &&
+	unmount_roamfs "$M" &&
+	test "$(wc -l <"$H/journal.txt")" = 5 &&
+	cat "$SFTP_LOG" &&
+	test "$(grep -c "open \".*roamfs-tmp.*flags WRITE" "$SFTP_LOG")" = 1
 '
 
 test_done

@@ -5,15 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 require_root
 require_fuse
-# The server logs every SFTP request: OpenSSH's sftp-server at level INFO,
-# its log going to a file through a small wrapper.
-SFTP_LOG=$TEST_DIR/sftp.log
-cat >"$TEST_DIR/sftp-logged" <<EOS
-#!/bin/sh
-exec /usr/lib/openssh/sftp-server -e -l INFO 2>>"$SFTP_LOG"
-EOS
-chmod 755 "$TEST_DIR/sftp-logged"
-SSHD_SFTP=$TEST_DIR/sftp-logged
+log_sftp_requests
 start_sshd || bail_out "cannot start sshd"
 H=$SERVER/home
 M=$TEST_DIR/mnt
