@@ -71,6 +71,8 @@ listing_find(struct listing *l, const char *name)
 {
 	struct lent key = { (char *)name, { 0 } };
 
+	if (l->n == 0)
+		return NULL;
 	return bsearch(&key, l->e, l->n, sizeof *l->e, lent_cmp);
 }
 
@@ -227,7 +229,8 @@ merge_listing(struct roamfs *fs, uint64_t ino, const char *dirrel, struct listin
 	size_t i;
 	int r;
 
-	qsort(l->e, l->n, sizeof *l->e, lent_cmp);
+	if (l->n)
+		qsort(l->e, l->n, sizeof *l->e, lent_cmp);
 	buf_init(&local, 0);
 	if ((r = db_begin(fs->db, &t, 1)) < 0)
 		return r;

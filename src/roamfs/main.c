@@ -224,6 +224,8 @@ main(int argc, char **argv)
 	log_init("roamfs", 0, 0);
 	if (opts_parse(argc, argv, &o, &cause) < 0) {
 		log_err("%s", cause ? cause : "bad arguments");
+		free(cause);
+		opts_free(&o);
 		return 1;
 	}
 	if (o.help || o.version) {
