@@ -12,6 +12,12 @@ mkdir -p "$build"
 cd "$build"
 "$top/configure" --enable-debug "$@" >configure.out 2>&1 || { tail -n 20 configure.out; exit 1; }
 make -j"$(nproc)" >make.out 2>&1 || { grep -E 'error|warning' make.out | head -n 40; tail -n 20 make.out; exit 1; }
+# Sanitizer reports go to files: a daemonised roamfs has no stderr to print
+# them on.  Any report at all fails the run.
+san="$build/sanitizer-reports"
+rm -rf "$san" && mkdir -p "$san"
+export ASAN_OPTIONS="log_path=$san/asan:detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+export UBSAN_OPTIONS="log_path=$san/ubsan:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 set +e
 make -j1 check >check.out 2>&1
 status=$?
@@ -26,6 +32,12 @@ done
 num() { sed -n "s/^# $1: *\([0-9]*\).*/\1/p" check.out | tail -n 1; }
 pass=$(num PASS); fail=$(num FAIL); err=$(num ERROR); xpass=$(num XPASS)
 pass=${pass:-0}; fail=$(( ${fail:-0} + ${err:-0} + ${xpass:-0} ))
+reports=$(ls "$san" 2>/dev/null | wc -l)
+if [ "$reports" -gt 0 ]; then
+	echo "---- $reports sanitizer report(s):"
+	head -n 40 "$san"/* 
+	fail=$((fail + reports))
+fi
 if [ "$status" -ne 0 ] && [ "$fail" -eq 0 ]; then
 	tail -n 30 check.out
 	fail=1
