@@ -88,20 +88,6 @@ touch_mtime(struct inode *in)
 	in->ctime_ns = in->mtime_ns;
 }
 
-/* Read one inode in its own read transaction. */
-static int
-get_inode(struct roamfs *fs, uint64_t ino, struct inode *in)
-{
-	struct db_txn t;
-	int r;
-
-	if ((r = db_begin(fs->db, &t, 0)) < 0)
-		return r;
-	r = meta_inode_get(&t, ino, in);
-	db_abort(&t);
-	return r;
-}
-
 /* Reply with an entry and count the kernel's new reference. */
 static void
 reply_entry(struct roamfs *fs, fuse_req_t req, const struct inode *in)
@@ -288,7 +274,7 @@ fs_reap(struct roamfs *fs, uint64_t ino)
 	struct db_txn t;
 	int gone = 0;
 
-	if (ino == INO_ROOT || get_inode(fs, ino, &in) < 0)
+	if (ino == INO_ROOT || meta_inode_read(fs->db, ino, &in) < 0)
 		return;
 	gone = is_orphan(&in);
 	inode_free(&in);
@@ -345,7 +331,7 @@ fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct stat st;
 	int r;
 
-	if ((r = get_inode(fs, ino, &in)) < 0) {
+	if ((r = meta_inode_read(fs->db, ino, &in)) < 0) {
 		fuse_reply_err(req, -r);
 		return;
 	}
@@ -424,7 +410,7 @@ apply_setattr(struct roamfs *fs, fuse_ino_t ino, struct stat *attr, int to_set,
 		return -EPERM;
 	if ((to_set & FUSE_SET_ATTR_GID) && attr->st_gid != fs->gid)
 		return -EPERM;
-	if ((to_set & FUSE_SET_ATTR_SIZE) && (r = get_inode(fs, ino, in)) == 0) {
+	if ((to_set & FUSE_SET_ATTR_SIZE) && (r = meta_inode_read(fs->db, ino, in)) == 0) {
 		r = S_ISREG(in->mode) ? truncate_contents(fs, in, attr->st_size, fi) : -EISDIR;
 		inode_free(in);
 		if (r < 0)
@@ -981,7 +967,7 @@ open_contents(struct roamfs *fs, fuse_ino_t ino, int flags)
 	struct inode in;
 	int r;
 
-	if ((r = get_inode(fs, ino, &in)) < 0)
+	if ((r = meta_inode_read(fs->db, ino, &in)) < 0)
 		return r;
 	if (S_ISDIR(in.mode))
 		r = -EISDIR;
@@ -1097,7 +1083,7 @@ mark_written(struct roamfs *fs, fuse_ino_t ino, uint64_t end)
 	nodes_unlock(fs->nodes);
 	if (n == NULL)
 		return;
-	if (fresh && get_inode(fs, ino, &in) == 0) {
+	if (fresh && meta_inode_read(fs->db, ino, &in) == 0) {
 		nodes_lock(fs->nodes);
 		if (!n->dirty) {
 			n->size = in.size;

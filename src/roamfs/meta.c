@@ -208,6 +208,19 @@ meta_inode_get(struct db_txn *t, uint64_t ino, struct inode *out)
 }
 
 int
+meta_inode_read(struct db *db, uint64_t ino, struct inode *out)
+{
+	struct db_txn t;
+	int r;
+
+	if ((r = db_begin(db, &t, 0)) < 0)
+		return r;
+	r = meta_inode_get(&t, ino, out);
+	db_abort(&t);
+	return r;
+}
+
+int
 meta_inode_put(struct db_txn *t, const struct inode *in)
 {
 	uint8_t k[8];
@@ -259,8 +272,9 @@ dirent_key(uint8_t *k, uint64_t parent, const char *name, size_t *kl)
 	return 0;
 }
 
-int
-meta_dirent_get(struct db_txn *t, uint64_t parent, const char *name, uint64_t *ino)
+/* A u64 value under a (parent, name) key, in DB_DIRENT or DB_TOMB. */
+static int
+named_get(struct db_txn *t, enum db_table tb, uint64_t parent, const char *name, uint64_t *val)
 {
 	uint8_t k[DIRENT_KEY_MAX];
 	size_t kl;
@@ -269,16 +283,16 @@ meta_dirent_get(struct db_txn *t, uint64_t parent, const char *name, uint64_t *i
 
 	if ((r = dirent_key(k, parent, name, &kl)) < 0)
 		return r;
-	if ((r = db_get(t, DB_DIRENT, k, kl, &v)) < 0)
+	if ((r = db_get(t, tb, k, kl, &v)) < 0)
 		return r;
 	if (v.mv_size != 8)
 		return db_fail(t, -EUCLEAN);
-	*ino = be_get_u64(v.mv_data);
+	*val = be_get_u64(v.mv_data);
 	return 0;
 }
 
-int
-meta_dirent_put(struct db_txn *t, uint64_t parent, const char *name, uint64_t ino)
+static int
+named_put(struct db_txn *t, enum db_table tb, uint64_t parent, const char *name, uint64_t val)
 {
 	uint8_t k[DIRENT_KEY_MAX], v[8];
 	size_t kl;
@@ -286,12 +300,12 @@ meta_dirent_put(struct db_txn *t, uint64_t parent, const char *name, uint64_t in
 
 	if ((r = dirent_key(k, parent, name, &kl)) < 0)
 		return db_fail(t, r);
-	be_put_u64(v, ino);
-	return db_put(t, DB_DIRENT, k, kl, v, 8);
+	be_put_u64(v, val);
+	return db_put(t, tb, k, kl, v, 8);
 }
 
-int
-meta_dirent_del(struct db_txn *t, uint64_t parent, const char *name)
+static int
+named_del(struct db_txn *t, enum db_table tb, uint64_t parent, const char *name)
 {
 	uint8_t k[DIRENT_KEY_MAX];
 	size_t kl;
@@ -299,7 +313,25 @@ meta_dirent_del(struct db_txn *t, uint64_t parent, const char *name)
 
 	if ((r = dirent_key(k, parent, name, &kl)) < 0)
 		return db_fail(t, r);
-	return db_del(t, DB_DIRENT, k, kl);
+	return db_del(t, tb, k, kl);
+}
+
+int
+meta_dirent_get(struct db_txn *t, uint64_t parent, const char *name, uint64_t *ino)
+{
+	return named_get(t, DB_DIRENT, parent, name, ino);
+}
+
+int
+meta_dirent_put(struct db_txn *t, uint64_t parent, const char *name, uint64_t ino)
+{
+	return named_put(t, DB_DIRENT, parent, name, ino);
+}
+
+int
+meta_dirent_del(struct db_txn *t, uint64_t parent, const char *name)
+{
+	return named_del(t, DB_DIRENT, parent, name);
 }
 
 struct scan_ctx {
@@ -424,41 +456,17 @@ meta_child_path(struct db_txn *t, uint64_t parent, const char *name, char **out)
 int
 meta_tomb_put(struct db_txn *t, uint64_t parent, const char *name, uint64_t seq)
 {
-	uint8_t k[DIRENT_KEY_MAX], v[8];
-	size_t kl;
-	int r;
-
-	if ((r = dirent_key(k, parent, name, &kl)) < 0)
-		return db_fail(t, r);
-	be_put_u64(v, seq);
-	return db_put(t, DB_TOMB, k, kl, v, 8);
+	return named_put(t, DB_TOMB, parent, name, seq);
 }
 
 int
 meta_tomb_get(struct db_txn *t, uint64_t parent, const char *name, uint64_t *seq)
 {
-	uint8_t k[DIRENT_KEY_MAX];
-	size_t kl;
-	MDB_val v;
-	int r;
-
-	if ((r = dirent_key(k, parent, name, &kl)) < 0)
-		return r;
-	if ((r = db_get(t, DB_TOMB, k, kl, &v)) < 0)
-		return r;
-	if (v.mv_size != 8)
-		return db_fail(t, -EUCLEAN);
-	*seq = be_get_u64(v.mv_data);
-	return 0;
+	return named_get(t, DB_TOMB, parent, name, seq);
 }
 
 int
 meta_tomb_del(struct db_txn *t, uint64_t parent, const char *name)
 {
-	uint8_t k[DIRENT_KEY_MAX];
-	size_t kl;
-
-	if (dirent_key(k, parent, name, &kl) < 0)
-		return 0;
-	return db_del(t, DB_TOMB, k, kl);
+	return named_del(t, DB_TOMB, parent, name);
 }

@@ -58,6 +58,8 @@ int meta_root_listed(struct db *db);
 
 void inode_free(struct inode *in);
 int meta_inode_get(struct db_txn *t, uint64_t ino, struct inode *out);
+/* meta_inode_get in a read transaction of its own. */
+int meta_inode_read(struct db *db, uint64_t ino, struct inode *out);
 int meta_inode_put(struct db_txn *t, const struct inode *in);
 int meta_inode_del(struct db_txn *t, uint64_t ino);
 /* Encode and decode an inode record (decode is safe on any input). */

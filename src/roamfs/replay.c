@@ -66,20 +66,6 @@ base_from_server(struct sftp *s, const char *path, struct base *b)
 	return 0;
 }
 
-/* Load the inode a record is about (its current state, not the record's). */
-static int
-replay_inode(struct roamfs *fs, uint64_t ino, struct inode *in)
-{
-	struct db_txn t;
-	int r;
-
-	if ((r = db_begin(fs->db, &t, 0)) < 0)
-		return r;
-	r = meta_inode_get(&t, ino, in);
-	db_abort(&t);
-	return r;
-}
-
 static char *
 tmp_name(const char *path, const struct jrec *r)
 {
@@ -103,7 +89,8 @@ replay_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char
 	char *tmp;
 	int fd, e;
 
-	if ((e = replay_inode(fs, r->ino, &in)) < 0)
+	/* The inode as it is now, not as it was when the record was made. */
+	if ((e = meta_inode_read(fs->db, r->ino, &in)) < 0)
 		return e == -ENOENT ? 0 : e;	/* gone: its removal follows */
 	if (in.nlink == 0 || !(in.flags & I_CACHED) || (in.flags & I_EXCLUDED)) {
 		inode_free(&in);
