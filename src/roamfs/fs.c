@@ -118,6 +118,35 @@ reply_entry(struct roamfs *fs, fuse_req_t req, const struct inode *in)
 	}
 }
 
+/* Reply with the attributes of in and free it. */
+static void
+reply_attr(struct roamfs *fs, fuse_req_t req, struct inode *in)
+{
+	struct stat st;
+
+	nodes_lock(fs->nodes);
+	fs_stat(fs, in, nodes_find(fs->nodes, in->ino), &st);
+	nodes_unlock(fs->nodes);
+	inode_free(in);
+	fuse_reply_attr(req, &st, fs->timeout);
+}
+
+/* Fill the fields every journal record about in carries. */
+static void
+jrec_init(struct jrec *r, uint8_t type, const struct inode *in, const char *path,
+    const char *path2)
+{
+	memset(r, 0, sizeof *r);
+	r->type = type;
+	r->ino = in->ino;
+	r->mode = in->mode & 07777;
+	r->mtime = in->mtime_s;
+	r->path = (char *)path;
+	r->path2 = (char *)path2;
+	r->base = in->base;
+	r->when = time(NULL);
+}
+
 /* Append a journal record describing a change to in. */
 static int
 jadd(struct db_txn *t, uint8_t type, const struct inode *in, const char *path,
@@ -125,15 +154,7 @@ jadd(struct db_txn *t, uint8_t type, const struct inode *in, const char *path,
 {
 	struct jrec r;
 
-	memset(&r, 0, sizeof r);
-	r.type = type;
-	r.ino = in->ino;
-	r.mode = in->mode & 07777;
-	r.mtime = in->mtime_s;
-	r.path = (char *)path;
-	r.path2 = (char *)path2;
-	r.base = in->base;
-	r.when = time(NULL);
+	jrec_init(&r, type, in, path, path2);
 	journal_append(t, &r);
 	if (seq)
 		*seq = r.seq;
@@ -328,18 +349,13 @@ fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct roamfs *fs = FS(req);
 	struct inode in;
-	struct stat st;
 	int r;
 
 	if ((r = meta_inode_read(fs->db, ino, &in)) < 0) {
 		fuse_reply_err(req, -r);
 		return;
 	}
-	nodes_lock(fs->nodes);
-	fs_stat(fs, &in, nodes_find(fs->nodes, ino), &st);
-	nodes_unlock(fs->nodes);
-	inode_free(&in);
-	fuse_reply_attr(req, &st, fs->timeout);
+	reply_attr(fs, req, &in);
 }
 
 /* Journal a change of mode or times, unless a pending upload carries it. */
@@ -353,15 +369,8 @@ journal_attrs(struct db_txn *t, struct inode *in, uint32_t attrs)
 		return;
 	if (meta_path(t, in->ino, &path) < 0)
 		return;
-	memset(&r, 0, sizeof r);
-	r.type = J_SETATTR;
-	r.ino = in->ino;
+	jrec_init(&r, J_SETATTR, in, path, NULL);
 	r.attrs = attrs;
-	r.mode = in->mode & 07777;
-	r.mtime = in->mtime_s;
-	r.path = path;
-	r.base = in->base;
-	r.when = time(NULL);
 	journal_append(t, &r);
 	free(path);
 }
@@ -474,7 +483,6 @@ fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 {
 	struct roamfs *fs = FS(req);
 	struct inode in;
-	struct stat st;
 	int r;
 
 	if ((r = apply_setattr(fs, ino, attr, to_set, fi, &in)) < 0) {
@@ -482,11 +490,7 @@ fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		return;
 	}
 	replay_wake(fs);
-	nodes_lock(fs->nodes);
-	fs_stat(fs, &in, nodes_find(fs->nodes, ino), &st);
-	nodes_unlock(fs->nodes);
-	inode_free(&in);
-	fuse_reply_attr(req, &st, fs->timeout);
+	reply_attr(fs, req, &in);
 }
 
 static void
@@ -777,14 +781,7 @@ rename_journal(struct roamfs *fs, struct db_txn *t, struct rename_ctx *c,
 			jadd(t, J_STORE, &c->src, c->to, NULL, &c->src.pending_store);
 		return;
 	}
-	memset(&r, 0, sizeof r);
-	r.type = J_RENAME;
-	r.ino = c->src.ino;
-	r.mode = c->src.mode & 07777;
-	r.path = c->from;
-	r.path2 = c->to;
-	r.base = c->src.base;
-	r.when = time(NULL);
+	jrec_init(&r, J_RENAME, &c->src, c->from, c->to);
 	if (c->have_dst && !(c->dst.flags & I_EXCLUDED)) {
 		r.victim = c->dst.ino;
 		r.victim_remote = !(c->dst.flags & I_LOCALNEW);
