@@ -147,16 +147,53 @@ int sftp_upload(struct sftp *s, int fd, const char *path, uint32_t mode,
 int sftp_download(struct sftp *s, const char *path, int fd,
     struct sftp_attr *a, sftp_progress_fn progress, void *arg);
 
+/* One file of a batch upload. */
+struct sftp_put {
+	int fd;			/* local file, read from offset 0 to its current size (fstat at start) */
+	const char *tmp;	/* temporary server name, in the same directory as path */
+	const char *path;	/* final server name */
+	uint32_t mode;		/* permission bits, set exactly with setstat (not left to the umask) */
+	uint32_t mtime;		/* set as atime and mtime */
+	int err;		/* out: 0, or the negative errno of the first failing step */
+	uint64_t sent;		/* out: bytes written */
+};
+/*
+ * Upload n files, each as: OPEN tmp (create, truncate, write) -> WRITEs ->
+ * [fsync@openssh.com when do_fsync] -> CLOSE -> SETSTAT tmp (mode, times)
+ * -> posix-rename tmp over path.  The steps of one file stay in order; the
+ * files proceed concurrently, with many requests in flight (same window and
+ * bytes-in-flight bounds as sftp_upload).  A file whose step fails gets
+ * puts[i].err and, where its tmp was created, a REMOVE of tmp; the others
+ * go on.  Returns 0 when the batch ran (look at each err), or -ENOTCONN
+ * (the connection is dead; results undefined), -ENOMEM.
+ *
+ * Details: each step waits for the reply to the one before (a failed WRITE
+ * or CLOSE never leads to a rename); at most SFTP_MAX_REQUESTS files are
+ * open on the server at once, started in array order, and files already
+ * started go first.  Requests per file: OPEN, one WRITE per write chunk
+ * (none for an empty file), [fsync], CLOSE, SETSTAT, posix-rename, plus
+ * REMOVE after a failure once tmp exists.  A file that shrinks while it is
+ * sent is uploaded as far as it goes (sent tells).  A rename refused with
+ * FAILURE (e.g. path is a directory) gives -EIO.  Without
+ * posix-rename@openssh.com, or do_fsync without fsync@openssh.com, every
+ * file gets -ENOTSUP and nothing is sent.  Temporary names that cannot be
+ * removed are logged.  The fds stay open (the caller closes them).
+ */
+int sftp_put_many(struct sftp *s, struct sftp_put *puts, size_t n, int do_fsync);
+
 /*
  * Request counters for tests and benchmarks (each SFTP request sent, by
- * type; stat counts STAT, LSTAT and FSTAT).  max_in_flight is the largest
- * number of READ or WRITE requests that were outstanding at once: above 1
- * proves the transfers are pipelined.
+ * type; stat counts STAT, LSTAT and FSTAT; extended counts every
+ * SSH_FXP_EXTENDED: posix-rename, fsync, hardlink, statvfs, limits).
+ * max_in_flight is the largest number of requests that were outstanding at
+ * once in a pipelined exchange (READs or WRITEs of one transfer; all the
+ * requests of sftp_put_many): above 1 proves it is pipelined.
  */
 struct sftp_stats {
 	uint64_t requests, opendir, readdir, open, read, write, stat;
 	uint64_t bytes_up, bytes_down;
 	uint64_t max_in_flight;
+	uint64_t close, setstat, extended, remove;
 };
 void sftp_get_stats(const struct sftp *s, struct sftp_stats *st);
 

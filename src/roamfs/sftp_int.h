@@ -48,6 +48,42 @@ struct sftp_handle {
 	uint32_t len;
 };
 
+/* One request in flight of a pipelined exchange (sftp_queue.c). */
+struct sftp_req {
+	uint32_t id;
+	uint32_t tag;		/* the caller's: which file of a batch */
+	uint8_t type;		/* SSH_FXP_* that was sent */
+	uint64_t off;		/* READ/WRITE: file offset */
+	uint32_t len;		/* READ/WRITE: data bytes, counted in flight */
+};
+
+/*
+ * Requests in flight, matched to replies by id.  The window starts at one
+ * request and grows by one per reply up to SFTP_MAX_REQUESTS; at most
+ * SFTP_MAX_INFLIGHT data bytes are outstanding (one request is always
+ * allowed when none is); while requests are outstanding, a packet is only
+ * sent when the channel's remote window can take it whole, so that
+ * ssh_channel_write never blocks while replies wait to be read.
+ */
+struct sftp_queue {
+	struct sftp_req q[SFTP_MAX_REQUESTS];
+	unsigned n;		/* requests outstanding */
+	unsigned window;	/* how many may be outstanding now */
+	uint64_t inflight;	/* data bytes outstanding */
+};
+
+/* An empty queue with a window of one request. */
+void sftp_queue_init(struct sftp_queue *q);
+/* May a request of len data bytes, pkt bytes on the wire, be sent now? */
+int sftp_queue_room(struct sftp *s, const struct sftp_queue *q, uint32_t len,
+    size_t pkt);
+/* Record a request just sent (counts max_in_flight). */
+void sftp_queue_push(struct sftp *s, struct sftp_queue *q, const struct sftp_req *r);
+/* Take out the request that reply id answers and widen the window;
+ * -ENOTCONN (connection marked dead) if no such request is outstanding. */
+int sftp_queue_pop(struct sftp *s, struct sftp_queue *q, uint32_t id,
+    struct sftp_req *out);
+
 /* Allocate a request id. */
 uint32_t sftp_io_id(struct sftp *s);
 /* Send the packet in s->tx (finished with sftp_proto_end); counts it. */

@@ -48,6 +48,10 @@ count_request(struct sftp *s, uint8_t type)
 	case SSH_FXP_STAT: case SSH_FXP_LSTAT: case SSH_FXP_FSTAT:
 		s->stats.stat++;
 		break;
+	case SSH_FXP_CLOSE: s->stats.close++; break;
+	case SSH_FXP_SETSTAT: s->stats.setstat++; break;
+	case SSH_FXP_EXTENDED: s->stats.extended++; break;
+	case SSH_FXP_REMOVE: s->stats.remove++; break;
 	}
 }
 

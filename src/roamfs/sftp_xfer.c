@@ -2,12 +2,8 @@
  * sftp_xfer: pipelined whole-file upload and download.
  *
  * Like OpenSSH's sftp-client.c: a queue of READ or WRITE requests in
- * flight, matched to replies by id; the window starts at one request and
- * grows by one per reply up to SFTP_MAX_REQUESTS, with at most
- * SFTP_MAX_INFLIGHT bytes outstanding.  Short reads are re-requested.
- * A WRITE is only sent while requests are outstanding if the channel's
- * remote window can take it whole, so ssh_channel_write never blocks while
- * replies wait to be read (no deadlock with a full window).
+ * flight (sftp_queue.c: window, bytes in flight, reply matching).  Short
+ * reads are re-requested.
  */
 #include "config.h"
 
@@ -19,20 +15,11 @@
 #include "roam/log.h"
 #include "sftp_int.h"
 
-struct xfer_req {
-	uint32_t id;
-	uint64_t off;
-	uint32_t len;
-};
-
 struct xfer {
 	struct sftp *s;
 	struct sftp_handle h;
 	int fd;
-	struct xfer_req q[SFTP_MAX_REQUESTS];
-	unsigned nq;		/* requests outstanding */
-	unsigned window;	/* how many may be outstanding now */
-	uint64_t inflight;	/* bytes outstanding */
+	struct sftp_queue q;	/* requests outstanding */
 	uint64_t off;		/* next offset to request */
 	uint64_t done;		/* bytes finished */
 	int err;		/* first error; stop sending new requests */
@@ -40,41 +27,20 @@ struct xfer {
 	void *arg;
 };
 
-/* Room for one more request of len bytes? */
+/* Room for one more request of len data bytes, pkt bytes on the wire? */
 static int
-xfer_can_send(const struct xfer *x, uint32_t len)
+xfer_can_send(struct xfer *x, uint32_t len, size_t pkt)
 {
-	return x->err == 0 && x->nq < x->window &&
-	    (x->nq == 0 || x->inflight + len <= SFTP_MAX_INFLIGHT);
+	return x->err == 0 && sftp_queue_room(x->s, &x->q, len, pkt);
 }
 
 /* Record a request just sent. */
 static void
-xfer_push(struct xfer *x, uint32_t id, uint64_t off, uint32_t len)
+xfer_push(struct xfer *x, uint8_t type, uint32_t id, uint64_t off, uint32_t len)
 {
-	x->q[x->nq++] = (struct xfer_req){ .id = id, .off = off, .len = len };
-	x->inflight += len;
-	if (x->nq > x->s->stats.max_in_flight)
-		x->s->stats.max_in_flight = x->nq;
-}
+	struct sftp_req r = { .id = id, .type = type, .off = off, .len = len };
 
-/* Take the request a reply answers out of the queue; -ENOTCONN if none. */
-static int
-xfer_pop(struct xfer *x, uint32_t id, struct xfer_req *out)
-{
-	unsigned i;
-
-	for (i = 0; i < x->nq; i++) {
-		if (x->q[i].id != id)
-			continue;
-		*out = x->q[i];
-		x->q[i] = x->q[--x->nq];
-		x->inflight -= out->len;
-		if (x->window < SFTP_MAX_REQUESTS)
-			x->window++;
-		return 0;
-	}
-	return sftp_io_fail(x->s, "the server answered a request it was not asked");
+	sftp_queue_push(x->s, &x->q, &r);
 }
 
 /* Account finished bytes and ask the progress callback. */
@@ -138,7 +104,7 @@ upload_send(struct xfer *x, uint32_t len)
 		return -ENOMEM;
 	if ((r = sftp_io_send(s)) < 0)
 		return r;
-	xfer_push(x, id, x->off, (uint32_t)n);
+	xfer_push(x, SSH_FXP_WRITE, id, x->off, (uint32_t)n);
 	x->off += (uint64_t)n;
 	return 0;
 }
@@ -147,11 +113,12 @@ upload_send(struct xfer *x, uint32_t len)
 static int
 upload_reply(struct xfer *x)
 {
-	struct xfer_req rq;
+	struct sftp_req rq;
 	struct sftp_msg m;
 	int r;
 
-	if ((r = sftp_io_recv(x->s, &m)) < 0 || (r = xfer_pop(x, m.id, &rq)) < 0)
+	if ((r = sftp_io_recv(x->s, &m)) < 0 ||
+	    (r = sftp_queue_pop(x->s, &x->q, m.id, &rq)) < 0)
 		return r;
 	if (m.type != SSH_FXP_STATUS)
 		return sftp_io_fail(x->s, "the server answered WRITE with the wrong packet type");
@@ -176,15 +143,14 @@ upload_loop(struct xfer *x, uint64_t size)
 		while (x->off < size) {
 			len = size - x->off < chunk ? (uint32_t)(size - x->off) : chunk;
 			pkt = len + 64 + x->h.len;
-			if (!xfer_can_send(x, len) ||
-			    (x->nq > 0 && ssh_channel_window_size(x->s->channel) < pkt))
+			if (!xfer_can_send(x, len, pkt))
 				break;
 			if ((r = upload_send(x, len)) < 0)
 				x->err = r;
 			if (r != 0)
 				size = x->off;	/* stop sending */
 		}
-		if (x->nq == 0)
+		if (x->q.n == 0)
 			return 0;
 		if ((r = upload_reply(x)) < 0)
 			return r;
@@ -211,10 +177,11 @@ sftp_upload(struct sftp *s, int fd, const char *path, uint32_t mode,
     int do_fsync, sftp_progress_fn progress, void *arg, uint64_t *written)
 {
 	struct sftp_attr a = { .flags = SFTP_ATTR_PERMISSIONS, .mode = mode & 07777 };
-	struct xfer x = { .s = s, .fd = fd, .window = 1, .progress = progress, .arg = arg };
+	struct xfer x = { .s = s, .fd = fd, .progress = progress, .arg = arg };
 	struct stat st;
 	int r;
 
+	sftp_queue_init(&x.q);
 	if (written)
 		*written = 0;
 	if (fstat(fd, &st) < 0)
@@ -244,7 +211,7 @@ download_send(struct xfer *x, uint64_t off, uint32_t len)
 		return -ENOMEM;
 	if ((r = sftp_io_send(s)) < 0)
 		return r;
-	xfer_push(x, id, off, len);
+	xfer_push(x, SSH_FXP_READ, id, off, len);
 	return 0;
 }
 
@@ -271,11 +238,12 @@ download_store(struct xfer *x, const uint8_t *p, size_t n, uint64_t off)
 static int
 download_reply(struct xfer *x, int *eof)
 {
-	struct xfer_req rq;
+	struct sftp_req rq;
 	struct sftp_msg m;
 	int r;
 
-	if ((r = sftp_io_recv(x->s, &m)) < 0 || (r = xfer_pop(x, m.id, &rq)) < 0)
+	if ((r = sftp_io_recv(x->s, &m)) < 0 ||
+	    (r = sftp_queue_pop(x->s, &x->q, m.id, &rq)) < 0)
 		return r;
 	if (m.type == SSH_FXP_STATUS) {
 		if (m.status == SSH_FX_EOF)
@@ -304,12 +272,12 @@ download_loop(struct xfer *x)
 	int eof = 0, r;
 
 	for (;;) {
-		while (!eof && xfer_can_send(x, chunk)) {
+		while (!eof && xfer_can_send(x, chunk, 64 + x->h.len)) {
 			if ((r = download_send(x, x->off, chunk)) < 0)
 				return r;
 			x->off += chunk;
 		}
-		if (x->nq == 0)
+		if (x->q.n == 0)
 			return 0;
 		if ((r = download_reply(x, &eof)) < 0)
 			return r;
@@ -338,9 +306,10 @@ sftp_download(struct sftp *s, const char *path, int fd,
     struct sftp_attr *a, sftp_progress_fn progress, void *arg)
 {
 	struct sftp_attr none = { 0 }, got;
-	struct xfer x = { .s = s, .fd = fd, .window = 1, .progress = progress, .arg = arg };
+	struct xfer x = { .s = s, .fd = fd, .progress = progress, .arg = arg };
 	int r;
 
+	sftp_queue_init(&x.q);
 	if ((r = xfer_open(&x, path, SSH_FXF_READ, &none)) < 0)
 		return r;
 	if ((r = download_fstat(&x, &got)) < 0)

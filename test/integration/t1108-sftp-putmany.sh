@@ -1,0 +1,198 @@
+#!/bin/bash
+# t1108: batch upload (sftp_put_many through "sftp-tool putmany"): many
+# small files with odd names, modes and mtimes arrive exactly; failures stay
+# with their file; an existing target is replaced by a rename; the requests
+# per file are as documented; a lost session gives ENOTCONN, never a hang.
+. "$top_srcdir/test/integration/lib.sh"
+require_root
+start_sshd || bail_out "cannot start sshd"
+TOOL="$top_builddir/test/tools/sftp-tool"
+T() { "$TOOL" -p "$SSHD_PORT" -i "$SSH_KEY" -k "$KNOWN_HOSTS" root@127.0.0.1 "$@"; }
+L="$TEST_DIR/local"; mkdir -p "$L"
+# test_must_fail CMD...: CMD exits with status 1 (a failure it reported).
+test_must_fail() { "$@"; test $? = 1; }
+# stat_of FIELD FILE: a counter from the --stats or summary line.
+stat_of() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" "$2" | head -n 1; }
+
+# make_files DIR COUNT SEED: COUNT files with sizes 0, 1, 4096, 300 KB and
+# others, odd names, varied modes and mtimes.
+make_files() {
+	python3 - "$@" <<'PY'
+import os, random, sys
+d, count, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rnd = random.Random(seed)
+os.makedirs(d, exist_ok=True)
+odd = ["a b", " lead", "trail ", "-dash", "quote'\"", "back\\slash", "per%cent",
+       "star*?", "tab\there", "new\nline", "été", "日本語", "#hash", "colon:x",
+       "semi;colon", "dollar$HOME", "x" * 240, "émoji\U0001F600"]
+modes = [0o644, 0o600, 0o755, 0o444, 0o640, 0o700, 0o4755, 0o1777, 0o000,
+         0o2750, 0o604, 0o777]
+times = [0, 1, 2**31 - 1, 4000000000]
+for i in range(count):
+    name = (odd[i] + "-%d" % i) if i < len(odd) else "f%05d" % i
+    if i % 40 == 7:
+        size = 300 * 1024
+    else:
+        size = [0, 1, 4096, rnd.randrange(2, 70000)][i % 4]
+    p = os.path.join(d, name)
+    with open(p, "wb") as f:
+        f.write(rnd.randbytes(size))
+    os.chmod(p, modes[i % len(modes)])
+    t = times[i] if i < len(times) else rnd.randrange(0, 2**31)
+    os.utime(p, (t, t))
+PY
+}
+
+# same_files LOCAL REMOTE: REMOTE holds exactly LOCAL's files (names,
+# bytes, permission bits, mtime, atime = mtime), nothing else.
+same_files() {
+	python3 - "$@" <<'PY'
+import os, stat, sys
+loc, rem = sys.argv[1], sys.argv[2]
+want, got = sorted(os.listdir(loc)), sorted(os.listdir(rem))
+if want != got:
+    print("names differ: missing", sorted(set(want) - set(got))[:5],
+          "extra", sorted(set(got) - set(want))[:5])
+    sys.exit(1)
+bad = 0
+for n in want:
+    a, b = os.lstat(os.path.join(loc, n)), os.lstat(os.path.join(rem, n))
+    if not stat.S_ISREG(b.st_mode) or stat.S_IMODE(a.st_mode) != stat.S_IMODE(b.st_mode) \
+       or int(a.st_mtime) != int(b.st_mtime) or int(b.st_atime) != int(a.st_mtime):
+        print("attributes differ: %r local %o %d server %o %d %d" % (n, a.st_mode,
+              a.st_mtime, b.st_mode, b.st_mtime, b.st_atime))
+        bad += 1
+    elif open(os.path.join(loc, n), "rb").read() != open(os.path.join(rem, n), "rb").read():
+        print("contents differ: %r" % n)
+        bad += 1
+sys.exit(1 if bad else 0)
+PY
+}
+
+test_expect_success '2,000 small files arrive byte-exact with mode and mtime' '
+	make_files "$L/many" 2000 1 &&
+	mkdir "$SERVER/many" &&
+	T --stats putmany "$L/many" "$SERVER/many" >"$TEST_DIR/out" &&
+	cat "$TEST_DIR/out" &&
+	grep -Fx "putmany: files=2000 failed=0 bytes=$(cat "$L"/many/* | wc -c)" "$TEST_DIR/out" &&
+	same_files "$L/many" "$SERVER/many" &&
+	test "$(stat_of open "$TEST_DIR/out")" = 2000 &&
+	test "$(stat_of max_in_flight "$TEST_DIR/out")" -gt 1
+'
+
+test_expect_success 'large files inside a batch (many WRITEs each)' '
+	mkdir "$L/big" "$SERVER/big" &&
+	for i in 1 2 3; do head -c $((8 << 20)) /dev/urandom >"$L/big/b$i" || return 1; done &&
+	make_files "$L/big" 50 2 &&
+	T --stats putmany "$L/big" "$SERVER/big" >"$TEST_DIR/out" &&
+	cat "$TEST_DIR/out" &&
+	same_files "$L/big" "$SERVER/big" &&
+	test "$(stat_of write "$TEST_DIR/out")" -ge 96
+'
+
+# Sizes 0, 1, one chunk + 1, three chunks (chunk: 261120, OpenSSH limits).
+make_count_files() {
+	mkdir -p "$1" &&
+	: >"$1/c0" && head -c 1 /dev/urandom >"$1/c1" &&
+	head -c 261121 /dev/urandom >"$1/c2" && head -c 783360 /dev/urandom >"$1/c3"
+}
+
+test_expect_success 'requests per file: OPEN, WRITE per chunk, CLOSE, SETSTAT, rename' '
+	make_count_files "$L/count" &&
+	mkdir "$SERVER/count" &&
+	T --stats putmany "$L/count" "$SERVER/count" >"$TEST_DIR/out" &&
+	cat "$TEST_DIR/out" &&
+	same_files "$L/count" "$SERVER/count" &&
+	# the connection itself sends INIT and limits@openssh.com (extended)
+	test "$(stat_of requests "$TEST_DIR/out")" = $((2 + 4 + 6 + 4 + 4 + 4)) &&
+	test "$(stat_of open "$TEST_DIR/out")" = 4 &&
+	test "$(stat_of write "$TEST_DIR/out")" = 6 &&
+	test "$(stat_of close "$TEST_DIR/out")" = 4 &&
+	test "$(stat_of setstat "$TEST_DIR/out")" = 4 &&
+	test "$(stat_of extended "$TEST_DIR/out")" = $((1 + 4)) &&
+	test "$(stat_of remove "$TEST_DIR/out")" = 0 &&
+	test "$(stat_of stat "$TEST_DIR/out")" = 0
+'
+
+test_expect_success 'requests per file with --fsync: one fsync@openssh.com more' '
+	rm -rf "$SERVER/count" && mkdir "$SERVER/count" &&
+	T --stats --fsync putmany "$L/count" "$SERVER/count" >"$TEST_DIR/out" &&
+	cat "$TEST_DIR/out" &&
+	same_files "$L/count" "$SERVER/count" &&
+	test "$(stat_of requests "$TEST_DIR/out")" = $((2 + 4 + 6 + 4 + 4 + 4 + 4)) &&
+	test "$(stat_of extended "$TEST_DIR/out")" = $((1 + 4 + 4))
+'
+
+test_expect_success 'targets in a missing directory get ENOENT, the others arrive' '
+	make_files "$L/ok" 100 3 &&
+	mkdir "$L/lost" && echo a >"$L/lost/one" && echo b >"$L/lost/two" &&
+	mkdir "$SERVER/ok" &&
+	test_must_fail T --stats putmany "$L/ok" "$SERVER/ok" "$L/lost" "$SERVER/nodir" \
+	    >"$TEST_DIR/out" 2>"$TEST_DIR/err" &&
+	cat "$TEST_DIR/out" "$TEST_DIR/err" &&
+	grep -Fx "sftp-tool: putmany $SERVER/nodir/one: ENOENT (No such file or directory)" "$TEST_DIR/err" &&
+	grep -Fx "sftp-tool: putmany $SERVER/nodir/two: ENOENT (No such file or directory)" "$TEST_DIR/err" &&
+	test "$(grep -c ": ENOENT" "$TEST_DIR/err")" = 2 &&
+	grep "^putmany: files=102 failed=2 " "$TEST_DIR/out" &&
+	test "$(stat_of remove "$TEST_DIR/out")" = 0 &&
+	test ! -e "$SERVER/nodir" &&
+	same_files "$L/ok" "$SERVER/ok"
+'
+
+test_expect_success 'a failed rename removes the temporary file, the others arrive' '
+	mkdir -p "$L/rn" "$SERVER/rn/x" && touch "$SERVER/rn/x/inner" &&
+	echo new >"$L/rn/x" && echo fine >"$L/rn/y" &&
+	test_must_fail T --stats putmany "$L/rn" "$SERVER/rn" \
+	    >"$TEST_DIR/out" 2>"$TEST_DIR/err" &&
+	cat "$TEST_DIR/out" "$TEST_DIR/err" &&
+	grep -F "sftp-tool: putmany $SERVER/rn/x: EIO" "$TEST_DIR/err" &&
+	test "$(stat_of remove "$TEST_DIR/out")" = 1 &&
+	test -d "$SERVER/rn/x" && test -f "$SERVER/rn/x/inner" &&
+	test ! -e "$SERVER/rn/.tmp.x" &&
+	test "$(cat "$SERVER/rn/y")" = fine
+'
+
+test_expect_success 'an existing target is replaced by a rename (new inode, new contents)' '
+	mkdir -p "$L/rep" "$SERVER/rep" &&
+	echo old >"$SERVER/rep/t" && chmod 600 "$SERVER/rep/t" &&
+	ln "$SERVER/rep/t" "$SERVER/rep/oldlink" &&
+	ino=$(stat -c %i "$SERVER/rep/t") &&
+	echo brand new >"$L/rep/t" && chmod 640 "$L/rep/t" && touch -d @1234567890 "$L/rep/t" &&
+	T putmany "$L/rep" "$SERVER/rep" &&
+	test "$(cat "$SERVER/rep/t")" = "brand new" &&
+	test "$(stat -c %i "$SERVER/rep/t")" != "$ino" &&
+	test "$(stat -c %a:%Y:%h "$SERVER/rep/t")" = 640:1234567890:1 &&
+	test "$(cat "$SERVER/rep/oldlink")" = old &&
+	test ! -e "$SERVER/rep/.tmp.t"
+'
+
+# server_blocked_in_open: some sshd session process sits in openat(2)
+# (sftp-server opening the FIFO, which waits for a reader that never comes).
+server_blocked_in_open() {
+	for p in $(pgrep -P "$(cat "$SSHD_DIR/sshd.pid")"); do
+		for q in $p $(pgrep -P $p); do
+			grep -q "^257 " /proc/$q/syscall 2>/dev/null && return 0
+		done
+	done
+	return 1
+}
+
+test_expect_success 'session killed mid-batch: ENOTCONN, no hang' '
+	make_files "$L/kill" 600 4 &&
+	mkdir "$SERVER/kill" && mkfifo "$SERVER/kill/.tmp.f00300" &&
+	timeout 120 "$TOOL" -p "$SSHD_PORT" -i "$SSH_KEY" -k "$KNOWN_HOSTS" root@127.0.0.1 \
+	    putmany "$L/kill" "$SERVER/kill" >"$TEST_DIR/out" 2>"$TEST_DIR/err" &
+	tool=$!
+	rc=none
+	if wait_for server_blocked_in_open; then
+		kill $(pgrep -P "$(cat "$SSHD_DIR/sshd.pid")")
+		wait $tool; rc=$?
+	else
+		kill $tool
+	fi
+	cat "$TEST_DIR/out" "$TEST_DIR/err"
+	test "$rc" = 1 &&
+	grep -F "SFTP connection lost: " "$TEST_DIR/err" &&
+	grep -Fx "sftp-tool: putmany $L/kill: ENOTCONN (Transport endpoint is not connected)" "$TEST_DIR/err"
+'
+test_done
