@@ -192,6 +192,32 @@ journal_get(struct db_txn *t, uint64_t seq, struct jrec *r)
 	return journal_load(t, &k, &v, r);
 }
 
+struct scan_ctx {
+	struct db_txn *t;
+	int (*fn)(void *arg, struct jrec *r);
+	void *arg;
+};
+
+static int
+scan_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct scan_ctx *c = arg;
+	struct jrec r;
+	int e;
+
+	if ((e = journal_load(c->t, k, v, &r)) < 0)
+		return e;
+	return c->fn(c->arg, &r);
+}
+
+int
+journal_scan(struct db_txn *t, int (*fn)(void *arg, struct jrec *r), void *arg)
+{
+	struct scan_ctx c = { t, fn, arg };
+
+	return db_scan(t, DB_JOURNAL, NULL, 0, scan_one, &c);
+}
+
 uint64_t
 journal_head(struct db_txn *t)
 {

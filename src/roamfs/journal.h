@@ -58,6 +58,11 @@ int journal_append(struct db_txn *t, struct jrec *r);
 /* The oldest record, or -ENOENT when the journal is empty. */
 int journal_first(struct db_txn *t, struct jrec *r);
 int journal_get(struct db_txn *t, uint64_t seq, struct jrec *r);
+/*
+ * Call fn for each pending record, oldest first; fn owns the record (it
+ * must jrec_free it or keep it) and returns 0 to go on, non-zero to stop.
+ */
+int journal_scan(struct db_txn *t, int (*fn)(void *arg, struct jrec *r), void *arg);
 /* Remove a replayed record. */
 int journal_remove(struct db_txn *t, const struct jrec *r);
 /* Move a record that failed for good to DB_ASIDE with its errno. */

@@ -25,14 +25,7 @@
 #include <unistd.h>
 
 #include "roam/log.h"
-#include "roamfs.h"
-
-/*
- * A record waits this long before it is sent, so that a file being written
- * travels once, and a file created and removed at once never travels.
- * Draining at unmount does not wait.
- */
-#define REPLAY_SETTLE	1
+#include "replay_int.h"
 
 struct replay {
 	pthread_t thread;
@@ -43,12 +36,6 @@ struct replay {
 	int draining;			/* under lock: unmounted, send at once */
 	time_t offline_since;		/* under lock; 0 when reaching the server */
 	int idle;			/* under lock: journal found empty */
-};
-
-/* What replaying one record did to the object on the server. */
-struct outcome {
-	int set_base;
-	struct base base;
 };
 
 static int
@@ -66,8 +53,8 @@ base_from_server(struct sftp *s, const char *path, struct base *b)
 	return 0;
 }
 
-static char *
-tmp_name(const char *path, const struct jrec *r)
+char *
+replay_tmp_name(const char *path, const struct jrec *r)
 {
 	const char *slash = strrchr(path, '/');
 	char *p;
@@ -100,7 +87,7 @@ replay_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char
 		inode_free(&in);
 		return fd == -ENOENT ? 0 : fd;
 	}
-	if ((tmp = tmp_name(path, r)) == NULL)
+	if ((tmp = replay_tmp_name(path, r)) == NULL)
 		e = -ENOMEM;
 	else
 		e = sftp_upload(s, fd, tmp, in.mode & 07777, 1, NULL, NULL, &sent);
@@ -244,46 +231,58 @@ replay_one(struct roamfs *fs, struct sftp *s, const struct jrec *r, struct outco
 	return e;
 }
 
-/* Before sending a record: the object may exist on the server from now on. */
+void
+replay_begin_txn(struct db_txn *t, const struct jrec *r)
+{
+	struct inode in;
+
+	if (meta_inode_get(t, r->ino, &in) == 0) {
+		in.flags &= ~I_LOCALNEW;
+		if (in.pending_store == r->seq)
+			in.pending_store = 0;
+		meta_inode_put(t, &in);
+		inode_free(&in);
+	}
+}
+
 static int
 replay_begin(struct roamfs *fs, const struct jrec *r)
 {
 	struct db_txn t;
-	struct inode in;
 	int e;
 
 	if ((e = db_begin(fs->db, &t, 1)) < 0)
 		return e;
-	if (meta_inode_get(&t, r->ino, &in) == 0) {
-		in.flags &= ~I_LOCALNEW;
-		if (in.pending_store == r->seq)
-			in.pending_store = 0;
-		meta_inode_put(&t, &in);
-		inode_free(&in);
-	}
+	replay_begin_txn(&t, r);
 	return db_commit(&t);
 }
 
-/* After sending a record: drop it (or set it aside) and note the new base. */
+void
+replay_end_txn(struct db_txn *t, struct jrec *r, int err, const struct outcome *o)
+{
+	struct inode in;
+
+	if (err < 0)
+		journal_set_aside(t, r, -err);
+	else
+		journal_remove(t, r);
+	if (err == 0 && o->set_base && meta_inode_get(t, r->ino, &in) == 0) {
+		in.base = o->base;
+		in.flags |= I_REMOTE;
+		meta_inode_put(t, &in);
+		inode_free(&in);
+	}
+}
+
 static int
 replay_end(struct roamfs *fs, struct jrec *r, int err, const struct outcome *o)
 {
 	struct db_txn t;
-	struct inode in;
 	int e;
 
 	if ((e = db_begin(fs->db, &t, 1)) < 0)
 		return e;
-	if (err < 0)
-		journal_set_aside(&t, r, -err);
-	else
-		journal_remove(&t, r);
-	if (err == 0 && o->set_base && meta_inode_get(&t, r->ino, &in) == 0) {
-		in.base = o->base;
-		in.flags |= I_REMOTE;
-		meta_inode_put(&t, &in);
-		inode_free(&in);
-	}
+	replay_end_txn(&t, r, err, o);
 	return db_commit(&t);
 }
 
@@ -300,8 +299,7 @@ replay_set_offline(struct roamfs *fs, int offline)
 	pthread_mutex_unlock(&rp->lock);
 }
 
-/* Whether a record is still settling (see REPLAY_SETTLE). */
-static int
+int
 replay_settling(struct roamfs *fs, const struct jrec *r)
 {
 	int draining;
@@ -334,6 +332,11 @@ replay_next(struct roamfs *fs)
 	if (e == 0 && replay_settling(fs, &r)) {
 		jrec_free(&r);
 		return -EAGAIN;
+	}
+	if (e == 0 && r.type == J_STORE && (e = replay_batch(fs)) != 0) {
+		/* Several uploads went (or failed) together. */
+		jrec_free(&r);
+		return e;
 	}
 	if (e < 0) {
 		log_err("the journal cannot be read (%s): replay stops; see roamfs(8)", strerror(-e));

@@ -106,6 +106,27 @@ test_expect_success 'truncate and append propagate' '
 	wait_server content_is "$H/tr" 0123xy
 '
 
+test_expect_success 'a burst of new files arrives whole, with modes and times' '
+	mkdir "$TEST_DIR/burst" &&
+	python3 - "$TEST_DIR/burst" <<-PY &&
+	import os, sys
+	d = sys.argv[1]
+	for i in range(400):
+	    p = os.path.join(d, "f%03d é" % i)
+	    with open(p, "wb") as f:
+	        f.write(os.urandom([0, 1, 4096, 70000][i % 4] + i))
+	    os.chmod(p, [0o600, 0o644, 0o640, 0o755][i % 3])
+	    os.utime(p, (1600000000 + i, 1600000000 + i))
+	PY
+	cp -a "$TEST_DIR/burst" "$M/burst" &&
+	wait_server test -f "$H/burst/f399 é" &&
+	sleep 2 &&
+	diff -r "$TEST_DIR/burst" "$H/burst" &&
+	(cd "$TEST_DIR/burst" && stat -c "%n %a %Y %s" *) >"$TEST_DIR/want" &&
+	(cd "$H/burst" && stat -c "%n %a %Y %s" *) >"$TEST_DIR/got" &&
+	cmp "$TEST_DIR/want" "$TEST_DIR/got"
+'
+
 test_expect_success 'no temporary upload names are left on the server' '
 	sleep 1 &&
 	test -z "$(find "$H" -name ".roamfs-tmp.*")"

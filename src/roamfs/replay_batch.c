@@ -1,0 +1,204 @@
+/*
+ * replay_batch: send a run of uploads at the head of the journal together.
+ *
+ * Consecutive STORE records of distinct files commute: each one writes a
+ * temporary name of its own and renames it over its own target.  Sending
+ * them with sftp_put_many() keeps the requests of many files in flight, so
+ * that thousands of small files do not cost several round trips each.
+ * The run stops at the first record of another kind, at a record still
+ * settling, and at a second record for a file or path already in it.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "roam/log.h"
+#include "replay_int.h"
+
+#define BATCH_MAX	128
+
+struct batch {
+	struct roamfs *fs;
+	size_t n;
+	struct jrec rec[BATCH_MAX];
+	struct sftp_put put[BATCH_MAX];
+	int send[BATCH_MAX];		/* put[i] is to be sent */
+	struct outcome out[BATCH_MAX];
+};
+
+/* Whether a record can join the batch. */
+static int
+batch_fits(const struct batch *b, const struct jrec *r)
+{
+	size_t i;
+
+	if (b->n == BATCH_MAX || r->type != J_STORE || replay_settling(b->fs, r))
+		return 0;
+	for (i = 0; i < b->n; i++)
+		if (b->rec[i].ino == r->ino || strcmp(b->rec[i].path, r->path) == 0)
+			return 0;
+	return 1;
+}
+
+static int
+batch_collect(void *arg, struct jrec *r)
+{
+	struct batch *b = arg;
+
+	if (!batch_fits(b, r)) {
+		jrec_free(r);
+		return 1;
+	}
+	b->put[b->n].fd = -1;
+	b->rec[b->n++] = *r;
+	return 0;
+}
+
+/* Prepare the upload of record i, or leave it unsent when there is nothing to send. */
+static int
+batch_prepare(struct batch *b, size_t i)
+{
+	struct roamfs *fs = b->fs;
+	struct sftp_put *p = &b->put[i];
+	struct inode in;
+	int fd;
+
+	p->fd = -1;
+	if (meta_inode_read(fs->db, b->rec[i].ino, &in) < 0)
+		return 0;	/* gone: its removal follows */
+	if (in.nlink == 0 || !(in.flags & I_CACHED) || (in.flags & I_EXCLUDED) ||
+	    (fd = cache_file_open(fs->cache, in.ino, O_RDONLY)) < 0) {
+		inode_free(&in);
+		return 0;
+	}
+	p->fd = fd;
+	p->mode = in.mode & 07777;
+	p->mtime = (uint32_t)in.mtime_s;
+	p->path = remote_path(fs->bg, b->rec[i].path);
+	p->tmp = p->path ? replay_tmp_name(p->path, &b->rec[i]) : NULL;
+	b->out[i].base.mtime = in.mtime_s;
+	b->out[i].base.mode = in.mode;
+	inode_free(&in);
+	if (p->tmp == NULL)
+		return -ENOMEM;
+	b->send[i] = 1;
+	return 0;
+}
+
+static void
+batch_free(struct batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		if (b->put[i].fd >= 0)
+			close(b->put[i].fd);
+		free((char *)b->put[i].tmp);
+		free((char *)b->put[i].path);
+		jrec_free(&b->rec[i]);
+	}
+}
+
+/* Mark the records as started, in one transaction. */
+static int
+batch_begin(struct batch *b)
+{
+	struct db_txn t;
+	size_t i;
+	int e;
+
+	if ((e = db_begin(b->fs->db, &t, 1)) < 0)
+		return e;
+	for (i = 0; i < b->n; i++)
+		replay_begin_txn(&t, &b->rec[i]);
+	return db_commit(&t);
+}
+
+/* Record every result, in one transaction. */
+static int
+batch_end(struct batch *b)
+{
+	struct db_txn t;
+	size_t i;
+	int e, err;
+
+	if ((e = db_begin(b->fs->db, &t, 1)) < 0)
+		return e;
+	for (i = 0; i < b->n; i++) {
+		err = b->send[i] ? b->put[i].err : 0;
+		if (err < 0)
+			log_err("could not upload %s to the server: %s; the change is set aside "
+			    "(the local copy is kept) and listed by roamctl", b->rec[i].path,
+			    strerror(-err));
+		b->out[i].set_base = b->send[i] && err == 0;
+		b->out[i].base.size = b->put[i].sent;
+		b->out[i].base.valid = 1;
+		replay_end_txn(&t, &b->rec[i], err, &b->out[i]);
+	}
+	return db_commit(&t);
+}
+
+/* Upload the prepared files over the replayer's connection. */
+static int
+batch_send(struct batch *b)
+{
+	struct sftp_put puts[BATCH_MAX];
+	size_t i, k = 0, map[BATCH_MAX];
+	struct sftp *s;
+	int e;
+
+	for (i = 0; i < b->n; i++)
+		if (b->send[i]) {
+			map[k] = i;
+			puts[k++] = b->put[i];
+		}
+	if (k == 0)
+		return 0;
+	if ((e = remote_acquire(b->fs->bg, &s)) < 0)
+		return e;
+	e = sftp_put_many(s, puts, k, 1);
+	remote_release(b->fs->bg, e);
+	for (i = 0; i < k; i++) {
+		b->put[map[i]].err = puts[i].err;
+		b->put[map[i]].sent = puts[i].sent;
+	}
+	return e;
+}
+
+int
+replay_batch(struct roamfs *fs)
+{
+	struct batch *b = calloc(1, sizeof *b);
+	struct db_txn t;
+	size_t i;
+	int e;
+
+	if (b == NULL)
+		return -ENOMEM;
+	b->fs = fs;
+	if ((e = db_begin(fs->db, &t, 0)) == 0) {
+		e = journal_scan(&t, batch_collect, b);
+		db_abort(&t);
+	}
+	if (e >= 0 && b->n < 2)
+		e = 0;	/* not a run: the caller replays the head alone */
+	else if (e >= 0 && (e = batch_begin(b)) == 0) {
+		for (i = 0; i < b->n && e == 0; i++)
+			e = batch_prepare(b, i);
+		if (e == 0)
+			e = batch_send(b);
+		if (e == 0)
+			e = batch_end(b);
+		if (e == 0) {
+			log_debug("replayed %zu uploads together", b->n);
+			e = 1;
+		}
+	}
+	batch_free(b);
+	free(b);
+	return e;
+}

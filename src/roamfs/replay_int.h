@@ -1,0 +1,37 @@
+/*
+ * replay_int: what replay.c shares with replay_batch.c.
+ */
+#ifndef ROAMFS_REPLAY_INT_H
+#define ROAMFS_REPLAY_INT_H
+
+#include "roamfs.h"
+
+/*
+ * A record waits this long (seconds) before it is sent, so that a file
+ * being written travels once, and a file created and removed at once never
+ * travels.  Draining at unmount does not wait.
+ */
+#define REPLAY_SETTLE	1
+
+/* What replaying one record did to the object on the server. */
+struct outcome {
+	int set_base;
+	struct base base;
+};
+
+/* Whether a record is still settling. */
+int replay_settling(struct roamfs *fs, const struct jrec *r);
+/* Before sending a record: the object may exist on the server from now on. */
+void replay_begin_txn(struct db_txn *t, const struct jrec *r);
+/* After sending a record: drop it (or set it aside) and note the new base. */
+void replay_end_txn(struct db_txn *t, struct jrec *r, int err, const struct outcome *o);
+/* The temporary server name an upload of r uses, next to path (malloc'd). */
+char *replay_tmp_name(const char *path, const struct jrec *r);
+/*
+ * Send the uploads at the head of the journal together, many files in
+ * flight: 1 when a batch of two or more went, 0 when the head is not such
+ * a run (replay it alone), -errno to retry later.
+ */
+int replay_batch(struct roamfs *fs);
+
+#endif
