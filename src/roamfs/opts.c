@@ -170,6 +170,8 @@ parse_source(struct opts *o, const char *src, char **cause)
 		o->host = strndup(h, (size_t)(colon - h));
 	}
 	o->path = strdup(colon + 1);
+	if (o->host && *o->host == '\0')
+		return fail(cause, "source '%s': the host name is empty", src);
 	if (o->user && *o->user == '\0')
 		return fail(cause, "source '%s': the user name before '@' is empty", src);
 	return o->host && o->path && o->source ? 0 : -ENOMEM;

@@ -59,6 +59,8 @@ test_expect_success 'malformed options are named' '
 	grep -q "frobnicate" "$TEST_DIR/out" &&
 	refused "$TEST_DIR/out" "no-colon-here" "$M" &&
 	grep -q "user@" "$TEST_DIR/out" &&
+	refused "$TEST_DIR/out" "ann@[]:" "$M" &&
+	grep -q "host name is empty" "$TEST_DIR/out" &&
 	refused "$TEST_DIR/out" -o StrictHostKeyChecking=no "root@127.0.0.1:$H" "$M" &&
 	grep -q "host key" "$TEST_DIR/out"
 '
