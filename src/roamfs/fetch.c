@@ -324,10 +324,11 @@ fetch_dir(struct roamfs *fs, uint64_t ino)
 
 	if ((need = dir_needs_listing(fs, ino, &rel)) <= 0)
 		return need;
-	if ((r = remote_acquire(fs->fg, &s)) < 0) {
+	/* A cached listing is served at once when the server is not at hand. */
+	r = need == 2 ? remote_try_acquire(fs->fg, &s) : remote_acquire(fs->fg, &s);
+	if (r < 0) {
 		free(rel);
-		/* Offline: serve the cached listing when there is one. */
-		return need == 2 && r == -EOFFLINE ? 0 : r;
+		return need == 2 ? 0 : r;
 	}
 	if ((path = remote_path(fs->fg, rel)) == NULL)
 		r = -ENOMEM;

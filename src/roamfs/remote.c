@@ -157,6 +157,19 @@ remote_acquire(struct remote *r, struct sftp **s)
 	return 0;
 }
 
+int
+remote_try_acquire(struct remote *r, struct sftp **s)
+{
+	if (pthread_mutex_trylock(&r->lock) != 0)
+		return -EAGAIN;
+	if (r->conn == NULL) {
+		pthread_mutex_unlock(&r->lock);
+		return -EAGAIN;
+	}
+	*s = r->conn;
+	return 0;
+}
+
 void
 remote_release(struct remote *r, int err)
 {

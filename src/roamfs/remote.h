@@ -29,6 +29,12 @@ int remote_connect(struct remote *r, char **cause);
  * acquire is paired with remote_release() and the result of the work done.
  */
 int remote_acquire(struct remote *r, struct sftp **s);
+/*
+ * Take the connection only if it is up and nobody is using it: 0 and *s,
+ * or -EAGAIN.  Never connects, never waits: for optional work such as
+ * revalidating a directory the cache can already serve.
+ */
+int remote_try_acquire(struct remote *r, struct sftp **s);
 /* Give the connection back; a transport error (-ENOTCONN...) drops it. */
 void remote_release(struct remote *r, int err);
 /* 1 if err means the connection, not the request, failed. */
