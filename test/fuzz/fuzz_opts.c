@@ -39,7 +39,7 @@ check_parsed(const struct opts *o)
 		abort();
 	/*
 	 * Known bug, reported: parse_source takes "[]:" as an empty host.
-	 * Drop the strstr once opts.c refuses it (corpus/opts/empty-v6-host).
+	 * Drop the strstr once opts.c refuses it (corpus/opts/crash-empty-v6-host*).
 	 */
 	if (*o->host == '\0' && strstr(o->source, "[]:") == NULL)
 		abort();
