@@ -54,7 +54,8 @@ int buf_get_u32(struct buf *b, uint32_t *v);
 int buf_get_u64(struct buf *b, uint64_t *v);
 /* Borrow a u32-length string: *p points into the buffer, not terminated. */
 int buf_get_str(struct buf *b, const uint8_t **p, uint32_t *n);
-/* Copy a u32-length string into a new NUL-terminated allocation. */
+/* Copy a u32-length string into a new NUL-terminated allocation; a string
+ * with a NUL inside is refused (-EBADMSG) and nothing is consumed. */
 int buf_get_cstr(struct buf *b, char **out);
 /* Skip n bytes. */
 int buf_skip(struct buf *b, size_t n);

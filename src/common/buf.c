@@ -209,6 +209,10 @@ buf_get_cstr(struct buf *b, char **out)
 
 	if ((r = buf_get_str(b, &p, &n)) < 0)
 		return r;
+	if (n && memchr(p, '\0', n) != NULL) {
+		b->off -= 4 + (size_t)n;
+		return -EBADMSG;	/* a C string cannot hold it */
+	}
 	if ((s = malloc((size_t)n + 1)) == NULL)
 		return -ENOMEM;
 	memcpy(s, p, n);

@@ -37,12 +37,8 @@ check_parsed(const struct opts *o)
 	if (o->source == NULL || o->host == NULL || o->path == NULL ||
 	    o->mountpoint == NULL || (o->user != NULL && *o->user == '\0'))
 		abort();
-	/*
-	 * Known bug, reported: parse_source takes "[]:" as an empty host.
-	 * Drop the strstr once opts.c refuses it (corpus/opts/crash-empty-v6-host*).
-	 */
-	if (*o->host == '\0' && strstr(o->source, "[]:") == NULL)
-		abort();
+	if (*o->host == '\0')
+		abort();	/* regression: corpus/opts/crash-empty-v6-host* */
 }
 
 /* Split a NUL-terminated copy of the input into words; returns argc. */

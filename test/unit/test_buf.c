@@ -52,5 +52,12 @@ main(void)
 	buf_wrap(&r, b.data, b.len);
 	ok(buf_get_str(&r, &p, &n) == 0 && n == 3 && memcmp(p, "abc", 3) == 0, "poked string reads");
 	buf_free(&b);
+
+	buf_init(&b, 0);
+	buf_put_str(&b, "a\0b", 3);
+	buf_wrap(&r, b.data, b.len);
+	is_int(buf_get_cstr(&r, &s), -EBADMSG, "a string with a NUL inside is refused");
+	is_int(r.off, 0, "and nothing is consumed");
+	buf_free(&b);
 	return tap_done();
 }
