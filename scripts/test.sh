@@ -1,6 +1,7 @@
 #!/bin/sh
 # Build roamfs with warnings as errors and run the whole test suite.
 # Usage: scripts/test.sh [configure options...]   e.g. --enable-asan --enable-ubsan
+# With DISTCHECK=1 in the environment, make distcheck runs first.
 # Ends with a line "N passed, N failed" and exits non-zero on any failure.
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,6 +13,11 @@ mkdir -p "$build"
 cd "$build"
 "$top/configure" --enable-debug "$@" >configure.out 2>&1 || { tail -n 20 configure.out; exit 1; }
 make -j"$(nproc)" >make.out 2>&1 || { grep -E 'error|warning' make.out | head -n 40; tail -n 20 make.out; exit 1; }
+# DISTCHECK=1: also check that the release tarball builds and passes.
+if [ -n "${DISTCHECK:-}" ]; then
+	make distcheck >distcheck.out 2>&1 || { grep -E '^(FAIL|ERROR)|rror' distcheck.out | head -n 30; tail -n 20 distcheck.out; echo "0 passed, 1 failed"; exit 1; }
+	echo "make distcheck: passed"
+fi
 # Sanitizer reports go to files: a daemonised roamfs has no stderr to print
 # them on.  Any report at all fails the run.
 san="$build/sanitizer-reports"
