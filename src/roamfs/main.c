@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -196,6 +197,47 @@ mount_fs(struct roamfs *fs, const struct opts *o, const char *argv0)
 	return se;
 }
 
+/*
+ * Go to the background.  The parent returns only once the child has
+ * recorded its pid in the cache's lock file, so whoever started roamfs
+ * finds the right pid there as soon as the mount command returns.  An
+ * LMDB environment must not cross fork(): the child opens its own.
+ */
+static void
+daemonize(struct roamfs *fs)
+{
+	int pipefd[2], fd;
+	char ok = 0, *cause = NULL;
+	pid_t pid;
+
+	db_close(fs->db);
+	fs->db = NULL;
+	if (pipe(pipefd) < 0 || (pid = fork()) < 0)
+		fatal("cannot run in the background: %s", strerror(errno));
+	if (pid > 0) {
+		close(pipefd[1]);
+		_exit(read(pipefd[0], &ok, 1) == 1 && ok == 1 ? 0 : 1);
+	}
+	close(pipefd[0]);
+	if (setsid() < 0 || chdir("/") < 0)
+		fatal("cannot run in the background: %s", strerror(errno));
+	cache_write_pid(fs->cache);
+	if (db_open(cache_db_dir(fs->cache), MAP_SIZE, &fs->db, &cause) < 0)
+		fatal("%s", cause ? cause : "cannot open the metadata database");
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	log_use_syslog(1);
+	ok = 1;
+	if (write(pipefd[1], &ok, 1) != 1)
+		_exit(1);
+	close(pipefd[1]);
+}
+
 static int
 run(struct roamfs *fs)
 {
@@ -271,11 +313,8 @@ main(int argc, char **argv)
 	fs_reap_orphans(&fs);
 
 	fs.se = mount_fs(&fs, &o, argv[0]);
-	if (fuse_daemonize(o.foreground) < 0)
-		fatal("cannot run in the background");
 	if (!o.foreground)
-		log_use_syslog(1);
-	cache_write_pid(fs.cache);
+		daemonize(&fs);
 	log_info("%s mounted on %s (cache %s)", o.source, o.mountpoint, cache_dir(fs.cache));
 
 	r = run(&fs);

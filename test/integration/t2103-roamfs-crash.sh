@@ -39,7 +39,8 @@ test_expect_success 'kill -9 during a stream of fsynced writes' '
 	writer=$!
 	wait_for acked_more_than 300 || { kill $writer; return 1; }
 	kill -9 "$pid"
-	wait $writer
+	wait_gone "$pid" 10 || { kill $writer; return 1; }
+	wait $writer	# its next write fails: the mount is dead
 	fusermount3 -u "$M" 2>/dev/null || fusermount3 -uz "$M"
 	test "$(wc -l <"$TEST_DIR/ack")" -gt 300
 '
