@@ -2,8 +2,9 @@
  * sftp: the SFTP connection (session, subsystem channel, version exchange)
  * and the single-request operations of sftp.h.
  *
- * Transfers are in sftp_xfer.c, packet I/O in sftp_io.c, the wire format in
- * sftp_proto.c, the SSH session set-up in ssh_*.c.
+ * Transfers are in sftp_xfer.c, batch uploads in sftp_batch.c, the queue of
+ * requests in flight in sftp_queue.c, packet I/O in sftp_io.c, the wire
+ * format in sftp_proto.c, the SSH session set-up in ssh_*.c.
  */
 #include "config.h"
 

@@ -168,16 +168,18 @@ struct sftp_put {
  * (the connection is dead; results undefined), -ENOMEM.
  *
  * Details: each step waits for the reply to the one before (a failed WRITE
- * or CLOSE never leads to a rename); at most SFTP_MAX_REQUESTS files are
- * open on the server at once, started in array order, and files already
- * started go first.  Requests per file: OPEN, one WRITE per write chunk
- * (none for an empty file), [fsync], CLOSE, SETSTAT, posix-rename, plus
- * REMOVE after a failure once tmp exists.  A file that shrinks while it is
- * sent is uploaded as far as it goes (sent tells).  A rename refused with
- * FAILURE (e.g. path is a directory) gives -EIO.  Without
- * posix-rename@openssh.com, or do_fsync without fsync@openssh.com, every
- * file gets -ENOTSUP and nothing is sent.  Temporary names that cannot be
- * removed are logged.  The fds stay open (the caller closes them).
+ * or CLOSE never leads to a rename).  Files finish in no set order: the tmp
+ * and path names of one batch must all differ, and changes whose order
+ * matters (a later rename or delete of the same name) belong in a later
+ * call.  At most SFTP_MAX_REQUESTS files are open on the server at once,
+ * started in array order; files already started go first.  Requests per
+ * file: OPEN, one WRITE per write chunk (none for an empty file), [fsync],
+ * CLOSE, SETSTAT, posix-rename, plus REMOVE after a failure once tmp
+ * exists.  A file that shrinks while it is sent is uploaded as far as it
+ * goes (sent tells).  A rename refused with FAILURE (e.g. path is a
+ * directory) gives -EIO.  Without posix-rename@openssh.com, or do_fsync
+ * without fsync@openssh.com, every file gets -ENOTSUP and nothing is sent.
+ * A temporary file that cannot be removed is logged.  The fds stay open.
  */
 int sftp_put_many(struct sftp *s, struct sftp_put *puts, size_t n, int do_fsync);
 

@@ -123,6 +123,15 @@ test_expect_success 'requests per file with --fsync: one fsync@openssh.com more'
 	test "$(stat_of extended "$TEST_DIR/out")" = $((1 + 4 + 4))
 '
 
+test_expect_success 'an empty batch sends nothing and succeeds' '
+	mkdir "$L/none" "$SERVER/none" &&
+	T --stats putmany "$L/none" "$SERVER/none" >"$TEST_DIR/out" &&
+	cat "$TEST_DIR/out" &&
+	grep -Fx "putmany: files=0 failed=0 bytes=0" "$TEST_DIR/out" &&
+	test "$(stat_of requests "$TEST_DIR/out")" = 2 &&
+	test -z "$(ls -A "$SERVER/none")"
+'
+
 test_expect_success 'targets in a missing directory get ENOENT, the others arrive' '
 	make_files "$L/ok" 100 3 &&
 	mkdir "$L/lost" && echo a >"$L/lost/one" && echo b >"$L/lost/two" &&
