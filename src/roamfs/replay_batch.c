@@ -19,7 +19,7 @@
 #include "roam/log.h"
 #include "replay_int.h"
 
-#define BATCH_MAX	128
+#define BATCH_MAX	1024
 
 struct batch {
 	struct roamfs *fs;

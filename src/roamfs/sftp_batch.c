@@ -21,7 +21,7 @@
 #include "roam/log.h"
 #include "sftp_int.h"
 
-#define BATCH_SLOTS SFTP_MAX_REQUESTS
+#define BATCH_SLOTS SFTP_BATCH_REQUESTS
 
 /* The step a file is at: the request it sends next or waits for. */
 enum put_state {
@@ -410,7 +410,7 @@ sftp_put_many(struct sftp *s, struct sftp_put *puts, size_t n, int do_fsync)
 	b->puts = puts;
 	b->n = n;
 	b->do_fsync = do_fsync;
-	sftp_queue_init(&b->q);
+	sftp_queue_init(&b->q, SFTP_BATCH_REQUESTS);
 	for (i = 0; i < BATCH_SLOTS; i++)
 		b->free[b->nfree++] = BATCH_SLOTS - 1 - i;
 	r = batch_run(b);

@@ -21,6 +21,7 @@
 
 /* Transfer tuning (see sftp.h for the reasoning). */
 #define SFTP_MAX_REQUESTS	64		/* READ/WRITE requests in flight */
+#define SFTP_BATCH_REQUESTS	256		/* requests in flight in a batch upload */
 #define SFTP_MAX_INFLIGHT	(8u << 20)	/* bytes in flight */
 #define SFTP_DEFAULT_CHUNK	32768u		/* without limits@openssh.com */
 #define SFTP_MAX_CHUNK		(255u * 1024u)	/* with it, at most */
@@ -66,14 +67,15 @@ struct sftp_req {
  * ssh_channel_write never blocks while replies wait to be read.
  */
 struct sftp_queue {
-	struct sftp_req q[SFTP_MAX_REQUESTS];
+	struct sftp_req q[SFTP_BATCH_REQUESTS];
 	unsigned n;		/* requests outstanding */
 	unsigned window;	/* how many may be outstanding now */
+	unsigned max;		/* the window grows up to this */
 	uint64_t inflight;	/* data bytes outstanding */
 };
 
-/* An empty queue with a window of one request. */
-void sftp_queue_init(struct sftp_queue *q);
+/* An empty queue with a window of one request, growing up to max (at most SFTP_BATCH_REQUESTS). */
+void sftp_queue_init(struct sftp_queue *q, unsigned max);
 /* May a request of len data bytes, pkt bytes on the wire, be sent now? */
 int sftp_queue_room(struct sftp *s, const struct sftp_queue *q, uint32_t len,
     size_t pkt);

@@ -7,10 +7,11 @@
 #include "sftp_int.h"
 
 void
-sftp_queue_init(struct sftp_queue *q)
+sftp_queue_init(struct sftp_queue *q, unsigned max)
 {
 	q->n = 0;
 	q->window = 1;
+	q->max = max < SFTP_BATCH_REQUESTS ? max : SFTP_BATCH_REQUESTS;
 	q->inflight = 0;
 }
 
@@ -45,7 +46,7 @@ sftp_queue_pop(struct sftp *s, struct sftp_queue *q, uint32_t id,
 		*out = q->q[i];
 		q->q[i] = q->q[--q->n];
 		q->inflight -= out->len;
-		if (q->window < SFTP_MAX_REQUESTS)
+		if (q->window < q->max)
 			q->window++;
 		return 0;
 	}

@@ -181,7 +181,7 @@ sftp_upload(struct sftp *s, int fd, const char *path, uint32_t mode,
 	struct stat st;
 	int r;
 
-	sftp_queue_init(&x.q);
+	sftp_queue_init(&x.q, SFTP_MAX_REQUESTS);
 	if (written)
 		*written = 0;
 	if (fstat(fd, &st) < 0)
@@ -309,7 +309,7 @@ sftp_download(struct sftp *s, const char *path, int fd,
 	struct xfer x = { .s = s, .fd = fd, .progress = progress, .arg = arg };
 	int r;
 
-	sftp_queue_init(&x.q);
+	sftp_queue_init(&x.q, SFTP_MAX_REQUESTS);
 	if ((r = xfer_open(&x, path, SSH_FXF_READ, &none)) < 0)
 		return r;
 	if ((r = download_fstat(&x, &got)) < 0)
