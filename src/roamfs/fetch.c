@@ -313,7 +313,7 @@ mark_listed(struct roamfs *fs, uint64_t ino)
 }
 
 int
-fetch_dir(struct roamfs *fs, uint64_t ino)
+fetch_dir(struct roamfs *fs, uint64_t ino, int wait)
 {
 	struct listing l = { 0, 0, NULL };
 	struct sftp *s;
@@ -325,7 +325,7 @@ fetch_dir(struct roamfs *fs, uint64_t ino)
 	if ((need = dir_needs_listing(fs, ino, &rel)) <= 0)
 		return need;
 	/* A cached listing is served at once when the server is not at hand. */
-	r = need == 2 ? remote_try_acquire(fs->fg, &s) : remote_acquire(fs->fg, &s);
+	r = need == 2 && !wait ? remote_try_acquire(fs->fg, &s) : remote_acquire(fs->fg, &s);
 	if (r < 0) {
 		free(rel);
 		return need == 2 ? 0 : r;
@@ -346,7 +346,7 @@ fetch_dir(struct roamfs *fs, uint64_t ino)
 	listing_free(&l);
 	free(path);
 	free(rel);
-	return r;
+	return r < 0 ? r : 1;
 }
 
 /* Record a finished download in the inode, unless it was changed meanwhile. */

@@ -209,29 +209,42 @@ fs_init(void *userdata, struct fuse_conn_info *conn)
 	conn->time_gran = 1;
 }
 
+/* Find name in the cached directory parent. */
+static int
+lookup_cached(struct roamfs *fs, fuse_ino_t parent, const char *name, struct inode *in)
+{
+	struct db_txn t;
+	uint64_t ino;
+	int r;
+
+	if ((r = db_begin(fs->db, &t, 0)) < 0)
+		return r;
+	if ((r = meta_dirent_get(&t, parent, name, &ino)) == 0)
+		r = meta_inode_get(&t, ino, in);
+	db_abort(&t);
+	return r;
+}
+
 static void
 fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct roamfs *fs = FS(req);
 	struct fuse_entry_param e;
 	struct inode in;
-	struct db_txn t;
-	uint64_t ino;
-	int r;
+	int r, listed;
 
 	if (strlen(name) > 255) {
 		fuse_reply_err(req, ENAMETOOLONG);
 		return;
 	}
-	if ((r = fetch_dir(fs, parent)) < 0) {
-		fuse_reply_err(req, -r);
+	if ((listed = fetch_dir(fs, parent, 0)) < 0) {
+		fuse_reply_err(req, -listed);
 		return;
 	}
-	if ((r = db_begin(fs->db, &t, 0)) == 0) {
-		if ((r = meta_dirent_get(&t, parent, name, &ino)) == 0)
-			r = meta_inode_get(&t, ino, &in);
-		db_abort(&t);
-	}
+	r = lookup_cached(fs, parent, name, &in);
+	/* A name the cache lacks may be new on the server: wait for the listing. */
+	if (r == -ENOENT && listed == 0 && fetch_dir(fs, parent, 1) == 1)
+		r = lookup_cached(fs, parent, name, &in);
 	if (r == -ENOENT) {
 		/* Negative entry: not cached by the kernel, so new names show. */
 		memset(&e, 0, sizeof e);
@@ -517,7 +530,7 @@ make_node(struct roamfs *fs, fuse_ino_t parent, const char *name, uint32_t mode,
 	char *path = NULL;
 	int r, fd = -1;
 
-	if ((r = fetch_dir(fs, parent)) < 0)
+	if ((r = fetch_dir(fs, parent, 0)) < 0)
 		return r;
 	if ((r = db_begin(fs->db, &t, 1)) < 0)
 		return r;
@@ -654,7 +667,8 @@ remove_name(struct roamfs *fs, fuse_ino_t parent, const char *name, int want_dir
 	db_abort(&t);
 	if (r < 0)
 		return r;
-	if (want_dir && (r = fetch_dir(fs, ino)) < 0)
+	/* Only an up-to-date listing tells that the directory is empty. */
+	if (want_dir && (r = fetch_dir(fs, ino, 1)) < 0)
 		return r;
 	if ((r = db_begin(fs->db, &t, 1)) < 0)
 		return r;
@@ -867,7 +881,7 @@ do_rename(struct roamfs *fs, uint64_t p1, const char *n1, uint64_t p2, const cha
 	if (db_begin(fs->db, &t, 0) == 0) {
 		r = meta_dirent_get(&t, p2, n2, &dino);
 		db_abort(&t);
-		if (r == 0 && (r = fetch_dir(fs, dino)) < 0 && r != -ENOTDIR)
+		if (r == 0 && (r = fetch_dir(fs, dino, 1)) < 0 && r != -ENOTDIR)
 			return r;
 	}
 	memset(&c, 0, sizeof c);
@@ -1226,7 +1240,7 @@ fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct dirsnap *s;
 	int r;
 
-	if ((r = fetch_dir(fs, ino)) < 0) {
+	if ((r = fetch_dir(fs, ino, 0)) < 0) {
 		fuse_reply_err(req, -r);
 		return;
 	}

@@ -155,20 +155,23 @@ open_cache(struct roamfs *fs, struct opts *o)
 	free(src);
 }
 
-/* Connect, or decide to start offline from a cache that has the home. */
+/*
+ * Connect, or start from a cache that has the home: then login does not
+ * wait for the server at all, and the replayer connects in the background.
+ */
 static int
 connect_server(struct roamfs *fs, const struct opts *o)
 {
 	char *cause = NULL;
-	int r = remote_connect(fs->fg, &cause);
+	int r;
 
-	if (r == 0)
-		return 1;
-	if (!remote_is_transport_error(r) || !meta_root_listed(fs->db))
+	if (meta_root_listed(fs->db)) {
+		log_debug("the cache has the home: connecting in the background");
+		return 0;
+	}
+	if ((r = remote_connect(fs->fg, &cause)) < 0)
 		fatal("%s", cause ? cause : strerror(-r));
-	log_warn("%s; working offline from the cache until the server is back", cause ? cause : strerror(-r));
-	free(cause);
-	return 0;
+	return 1;
 }
 
 static struct fuse_session *

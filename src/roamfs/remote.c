@@ -157,6 +157,26 @@ remote_acquire(struct remote *r, struct sftp **s)
 	return 0;
 }
 
+void
+remote_keepalive(struct remote *r)
+{
+	char *cause = NULL;
+	int due;
+
+	if (pthread_mutex_trylock(&r->lock) != 0)
+		return;
+	pthread_mutex_lock(&r->state);
+	due = r->conn == NULL && (r->retry_at == 0 || time(NULL) >= r->retry_at);
+	pthread_mutex_unlock(&r->state);
+	if (due && remote_connect_locked(r, &cause) < 0 && !r->offline_logged) {
+		log_warn("%s: server unreachable, working from the cache: %s", r->name,
+		    cause ? cause : "cannot connect");
+		r->offline_logged = 1;
+	}
+	free(cause);
+	pthread_mutex_unlock(&r->lock);
+}
+
 int
 remote_try_acquire(struct remote *r, struct sftp **s)
 {

@@ -35,6 +35,12 @@ int remote_acquire(struct remote *r, struct sftp **s);
  * revalidating a directory the cache can already serve.
  */
 int remote_try_acquire(struct remote *r, struct sftp **s);
+/*
+ * Connect in the background when the connection is down and the backoff
+ * allows; does nothing when someone holds the connection.  For a thread
+ * that may wait on the network (the replayer), never for applications.
+ */
+void remote_keepalive(struct remote *r);
 /* Give the connection back; a transport error (-ENOTCONN...) drops it. */
 void remote_release(struct remote *r, int err);
 /* 1 if err means the connection, not the request, failed. */

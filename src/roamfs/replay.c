@@ -391,6 +391,7 @@ replay_thread(void *arg)
 		pthread_mutex_unlock(&rp->lock);
 		while ((r = replay_next(fs)) == 1)
 			;
+		remote_keepalive(fs->fg);	/* applications never wait for a connect */
 		if (r < 0 && r != -EAGAIN)
 			replay_set_offline(fs, 1);	/* no progress: counts for drain's timeout */
 		pthread_mutex_lock(&rp->lock);

@@ -60,8 +60,13 @@ void fs_reap(struct roamfs *fs, uint64_t ino);
 int fs_reap_orphans(struct roamfs *fs);
 
 /* fetch.c: bring server state into the cache. */
-/* List a directory from the server unless fresh enough; 0 or -errno. */
-int fetch_dir(struct roamfs *fs, uint64_t ino);
+/*
+ * List a directory from the server unless fresh enough.  A directory the
+ * cache has already listed is only revalidated when the connection is at
+ * hand, unless wait is set.  1 when listed now, 0 when the cache serves
+ * it, or -errno.
+ */
+int fetch_dir(struct roamfs *fs, uint64_t ino, int wait);
 /* Download a file's contents unless cached; 0 or -errno. */
 int fetch_file(struct roamfs *fs, uint64_t ino);
 /* The target of a symbolic link, fetched when not known yet. */

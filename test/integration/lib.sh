@@ -216,14 +216,14 @@ unmount_roamfs() {
 	[ -z "$_pid" ] || wait_gone "$_pid" 120
 }
 
-# wait_server CMD...: retry a check of the server side for up to 20 s.
-# Checks that compare a value use the predicates below, which read the
-# value afresh on every try.
+# wait_server CMD...: retry a check of the server side for up to
+# $WAIT_SERVER_SECONDS (20) seconds.  Checks that compare a value use the
+# predicates below, which read the value afresh on every try.
 wait_server() {
 	_i=0
 	while ! "$@" 2>/dev/null; do
 		_i=$((_i + 1))
-		[ $_i -lt 200 ] || return 1
+		[ $_i -lt $(( ${WAIT_SERVER_SECONDS:-20} * 10 )) ] || return 1
 		sleep 0.1
 	done
 }

@@ -1,0 +1,53 @@
+#!/bin/sh
+# A cache that holds the home mounts without waiting for the server, even
+# when the server is down; work goes on, and reaches the server once it is
+# back (the replayer retries with a backoff of up to 30 s).  A name the
+# cache does not know waits for the directory's listing.
+. "$(dirname "$0")/lib.sh"
+require_root
+require_fuse
+start_sshd || bail_out "cannot start sshd"
+H=$SERVER/home
+M=$TEST_DIR/mnt
+mkdir -p "$H/docs"
+echo "cached" >"$H/docs/a.txt"
+
+stop_server() {
+	kill "$(cat "$SSHD_DIR/sshd.pid")" && wait_gone "$(cat "$SSHD_DIR/sshd.pid")" 10
+}
+start_server() {
+	/usr/sbin/sshd -r -f "$SSHD_DIR/sshd_config" -E "$SSHD_LOG" &&
+	wait_for ssh_server true
+}
+
+test_expect_success 'first login fills the cache' '
+	mount_roamfs "$M" &&
+	test "$(cat "$M/docs/a.txt")" = cached &&
+	unmount_roamfs "$M"
+'
+
+test_expect_success 'a new file on the server shows at the next login' '
+	echo "from elsewhere" >"$H/docs/b.txt" &&
+	mount_roamfs "$M" &&
+	test "$(cat "$M/docs/b.txt")" = "from elsewhere" &&
+	unmount_roamfs "$M"
+'
+
+test_expect_success 'with the server down, a warm login succeeds and serves the cache' '
+	stop_server &&
+	mount_roamfs "$M" &&
+	test "$(cat "$M/docs/a.txt")" = cached &&
+	ls "$M/docs" >"$TEST_DIR/ls" &&
+	grep -q b.txt "$TEST_DIR/ls"
+'
+
+test_expect_success 'work done while the server is down reaches it when it is back' '
+	echo "written offline" >"$M/docs/offline.txt" &&
+	rm "$M/docs/b.txt" &&
+	start_server &&
+	WAIT_SERVER_SECONDS=60 wait_server content_is "$H/docs/offline.txt" "written offline" &&
+	wait_server test ! -e "$H/docs/b.txt" &&
+	unmount_roamfs "$M"
+'
+
+test_done
