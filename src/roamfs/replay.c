@@ -79,7 +79,8 @@ replay_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char
 	/* The inode as it is now, not as it was when the record was made. */
 	if ((e = meta_inode_read(fs->db, r->ino, &in)) < 0)
 		return e == -ENOENT ? 0 : e;	/* gone: its removal follows */
-	if (in.nlink == 0 || !(in.flags & I_CACHED) || (in.flags & I_EXCLUDED)) {
+	if (in.nlink == 0 || !(in.flags & I_CACHED) || (in.flags & I_EXCLUDED) ||
+	    replay_being_written(fs, r->ino)) {
 		inode_free(&in);
 		return 0;
 	}
@@ -300,6 +301,19 @@ replay_set_offline(struct roamfs *fs, int offline)
 }
 
 int
+replay_being_written(struct roamfs *fs, uint64_t ino)
+{
+	struct node *n;
+	int dirty;
+
+	nodes_lock(fs->nodes);
+	n = nodes_find(fs->nodes, ino);
+	dirty = n && n->dirty;
+	nodes_unlock(fs->nodes);
+	return dirty;
+}
+
+int
 replay_settling(struct roamfs *fs, const struct jrec *r)
 {
 	int draining;
@@ -392,6 +406,7 @@ replay_thread(void *arg)
 		while ((r = replay_next(fs)) == 1)
 			;
 		remote_keepalive(fs->fg);	/* applications never wait for a connect */
+		remote_keepalive(fs->bg);	/* nor does logout */
 		if (r < 0 && r != -EAGAIN)
 			replay_set_offline(fs, 1);	/* no progress: counts for drain's timeout */
 		pthread_mutex_lock(&rp->lock);

@@ -71,6 +71,7 @@ batch_prepare(struct batch *b, size_t i)
 	if (meta_inode_read(fs->db, b->rec[i].ino, &in) < 0)
 		return 0;	/* gone: its removal follows */
 	if (in.nlink == 0 || !(in.flags & I_CACHED) || (in.flags & I_EXCLUDED) ||
+	    replay_being_written(fs, in.ino) ||
 	    (fd = cache_file_open(fs->cache, in.ino, O_RDONLY)) < 0) {
 		inode_free(&in);
 		return 0;

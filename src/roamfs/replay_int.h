@@ -21,6 +21,13 @@ struct outcome {
 
 /* Whether a record is still settling. */
 int replay_settling(struct roamfs *fs, const struct jrec *r);
+/*
+ * Whether a file has writes not yet flushed: its upload is skipped, since
+ * the flush that comes (at close, or within sync_interval) journals a new
+ * one.  A file is thus sent once it has been quiet for a moment, not
+ * while it is still being written.
+ */
+int replay_being_written(struct roamfs *fs, uint64_t ino);
 /* Before sending a record: the object may exist on the server from now on. */
 void replay_begin_txn(struct db_txn *t, const struct jrec *r);
 /* After sending a record: drop it (or set it aside) and note the new base. */
