@@ -156,22 +156,24 @@ open_cache(struct roamfs *fs, struct opts *o)
 }
 
 /*
- * Connect, or start from a cache that has the home: then login does not
- * wait for the server at all, and the replayer connects in the background.
+ * Connect, or start offline from a cache that has the home when the server
+ * cannot be reached.  A refusal (password, key, host key) always stops the
+ * mount: the user must not work on, believing the home is synced.
  */
 static int
 connect_server(struct roamfs *fs, const struct opts *o)
 {
 	char *cause = NULL;
-	int r;
+	int r = remote_connect(fs->fg, &cause);
 
-	if (meta_root_listed(fs->db)) {
-		log_debug("the cache has the home: connecting in the background");
-		return 0;
-	}
-	if ((r = remote_connect(fs->fg, &cause)) < 0)
+	if (r == 0)
+		return 1;
+	if (!remote_is_transport_error(r) || !meta_root_listed(fs->db))
 		fatal("%s", cause ? cause : strerror(-r));
-	return 1;
+	log_warn("%s; working offline from the cache until the server is back",
+	    cause ? cause : strerror(-r));
+	free(cause);
+	return 0;
 }
 
 static struct fuse_session *

@@ -1,8 +1,8 @@
 #!/bin/sh
-# A cache that holds the home mounts without waiting for the server, even
-# when the server is down; work goes on, and reaches the server once it is
-# back (the replayer retries with a backoff of up to 30 s).  A name the
-# cache does not know waits for the directory's listing.
+# A cache that holds the home mounts when the server is down; work goes on,
+# and reaches the server once it is back (the replayer retries with a
+# backoff of up to 30 s).  A name the cache does not know waits for the
+# directory's listing.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_fuse
