@@ -159,6 +159,18 @@ EOS
 	export SFTP_LOG
 }
 
+# server_blocked_in_open: some session process of the private sshd sits in
+# openat(2) (sftp-server opening a FIFO, which waits for a peer that never
+# comes): a server state a test can wait for instead of a timer.
+server_blocked_in_open() {
+	for p in $(pgrep -P "$(cat "$SSHD_DIR/sshd.pid")"); do
+		for q in $p $(pgrep -P $p); do
+			grep -q "^257 " /proc/$q/syscall 2>/dev/null && return 0
+		done
+	done
+	return 1
+}
+
 # ssh_server CMD: run a shell command on the private server as root.
 ssh_server() {
 	ssh -q -p "$SSHD_PORT" -i "$SSH_KEY" -o UserKnownHostsFile="$KNOWN_HOSTS" \

@@ -8,17 +8,6 @@ TOOL="$top_builddir/test/tools/sftp-tool"
 L="$TEST_DIR/local"; mkdir -p "$L"
 mkfifo "$SERVER/fifo"
 
-# server_blocked_in_open: some sshd session process sits in openat(2)
-# (sftp-server opening the FIFO, which waits for a writer that never comes).
-server_blocked_in_open() {
-	for p in $(pgrep -P "$(cat "$SSHD_DIR/sshd.pid")"); do
-		for q in $p $(pgrep -P $p); do
-			grep -q "^257 " /proc/$q/syscall 2>/dev/null && return 0
-		done
-	done
-	return 1
-}
-
 test_expect_success 'server session killed while OPEN waits: ENOTCONN and the cause' '
 	"$TOOL" -p "$SSHD_PORT" -i "$SSH_KEY" -k "$KNOWN_HOSTS" root@127.0.0.1 \
 	    get "$SERVER/fifo" "$L/x" 2>"$TEST_DIR/err" &

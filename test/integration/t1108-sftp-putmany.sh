@@ -175,17 +175,6 @@ test_expect_success 'an existing target is replaced by a rename (new inode, new 
 	test ! -e "$SERVER/rep/.tmp.t"
 '
 
-# server_blocked_in_open: some sshd session process sits in openat(2)
-# (sftp-server opening the FIFO, which waits for a reader that never comes).
-server_blocked_in_open() {
-	for p in $(pgrep -P "$(cat "$SSHD_DIR/sshd.pid")"); do
-		for q in $p $(pgrep -P $p); do
-			grep -q "^257 " /proc/$q/syscall 2>/dev/null && return 0
-		done
-	done
-	return 1
-}
-
 test_expect_success 'session killed mid-batch: ENOTCONN, no hang' '
 	make_files "$L/kill" 600 4 &&
 	mkdir "$SERVER/kill" && mkfifo "$SERVER/kill/.tmp.f00300" &&
