@@ -161,6 +161,17 @@ jadd(struct db_txn *t, uint8_t type, const struct inode *in, const char *path,
 	return t->ret;
 }
 
+/* Commit a change and wake the replayer when it went through. */
+static int
+commit_change(struct roamfs *fs, struct db_txn *t)
+{
+	int r = db_commit(t);
+
+	if (r == 0)
+		replay_wake(fs);
+	return r;
+}
+
 /* Create a new inode named name in parent (write transaction). */
 static int
 new_child(struct roamfs *fs, struct db_txn *t, struct inode *parent, const char *name,
@@ -485,7 +496,7 @@ apply_setattr(struct roamfs *fs, fuse_ino_t ino, struct stat *attr, int to_set,
 	else
 		journal_attrs(&t, in, jattrs);
 	meta_inode_put(&t, in);
-	if ((r = db_commit(&t)) < 0)
+	if ((r = commit_change(fs, &t)) < 0)
 		inode_free(in);
 	return r;
 }
@@ -502,7 +513,6 @@ fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		fuse_reply_err(req, -r);
 		return;
 	}
-	replay_wake(fs);
 	reply_attr(fs, req, &in);
 }
 
@@ -563,7 +573,7 @@ make_node(struct roamfs *fs, fuse_ino_t parent, const char *name, uint32_t mode,
 		meta_inode_put(&t, in);
 	else
 		db_fail(&t, r);
-	r = db_commit(&t);
+	r = commit_change(fs, &t);
 	if (r < 0) {
 		if (fd >= 0)
 			cache_file_unlink(fs->cache, in->ino);
@@ -571,8 +581,6 @@ make_node(struct roamfs *fs, fuse_ino_t parent, const char *name, uint32_t mode,
 	}
 	inode_free(&dir);
 	free(path);
-	if (r == 0)
-		replay_wake(fs);
 	return r;
 }
 
@@ -702,12 +710,10 @@ remove_name(struct roamfs *fs, fuse_ino_t parent, const char *name, int want_dir
 	}
 	if (r < 0)
 		db_fail(&t, r);
-	r = db_commit(&t);
+	r = commit_change(fs, &t);
 	inode_free(&in);
 	inode_free(&dir);
 	free(path);
-	if (r == 0)
-		replay_wake(fs);
 	return r;
 }
 
@@ -894,10 +900,8 @@ do_rename(struct roamfs *fs, uint64_t p1, const char *n1, uint64_t p2, const cha
 	}
 	if (r < 0)
 		db_fail(&t, r);
-	r = r > 0 ? (db_abort(&t), 0) : db_commit(&t);
+	r = r > 0 ? (db_abort(&t), 0) : commit_change(fs, &t);
 	rename_ctx_free(&c);
-	if (r == 0)
-		replay_wake(fs);
 	return r;
 }
 
@@ -945,14 +949,12 @@ do_link(struct roamfs *fs, uint64_t ino, uint64_t parent, const char *name, stru
 		meta_inode_put(&t, &dir);
 	} else
 		db_fail(&t, r);
-	r = db_commit(&t);
+	r = commit_change(fs, &t);
 	inode_free(&dir);
 	free(from);
 	free(to);
 	if (r < 0)
 		inode_free(in);
-	else
-		replay_wake(fs);
 	return r;
 }
 
@@ -1023,7 +1025,6 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->fh = (uint64_t)fd;
 	fi->keep_cache = 1;
 	opened(fs, ino);
-	replay_wake(fs);
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		close(fd);
 		nodes_lock(fs->nodes);
