@@ -52,7 +52,7 @@ done
 if [ $QUICK = 1 ]; then
 	HOME_N=2000 HOME_BYTES=$((40 * 1000 * 1000))
 	SCALE_SMALL=1000 SCALE_BIG=20000
-	BIG_MIB=256 MANY=2000
+	BIG_MIB=128 MANY=2000
 else
 	HOME_N=10000 HOME_BYTES=$((200 * 1000 * 1000))
 	SCALE_SMALL=1000 SCALE_BIG=100000
@@ -65,7 +65,7 @@ WAN_RTT=20 WAN_MBIT=100
 EXIT_MAX=1800		# seconds to wait for roamfs to finish its replay
 # Cases that take one round trip per file are cut after this long at 20 ms
 # and their time extrapolated (said in the note).
-if [ $QUICK = 1 ]; then REPLAY_MAX=90 OLD_MAX=120; else REPLAY_MAX=300 OLD_MAX=300; fi
+if [ $QUICK = 1 ]; then REPLAY_MAX=30 OLD_MAX=30; else REPLAY_MAX=300 OLD_MAX=300; fi
 
 has_case() {
 	case ",$CASES," in *",$1,"*) return 0 ;; esac
