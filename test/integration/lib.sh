@@ -211,9 +211,14 @@ mount_roamfs() {
 }
 
 # wait_gone PID [SECONDS]: wait for a process to exit (default 60 s).
+# A zombie counts as gone: it has exited, only its reaping is pending.
+running() {
+	kill -0 "$1" 2>/dev/null && ! grep -q "^State:.*Z" "/proc/$1/status" 2>/dev/null
+}
+
 wait_gone() {
 	_n=0
-	while kill -0 "$1" 2>/dev/null; do
+	while running "$1"; do
 		_n=$((_n + 1))
 		[ $_n -lt $(( ${2:-60} * 10 )) ] || return 1
 		sleep 0.1
