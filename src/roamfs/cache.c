@@ -213,15 +213,6 @@ cache_file_unlink(struct cache *c, uint64_t ino)
 }
 
 int
-cache_file_exists(struct cache *c, uint64_t ino)
-{
-	char name[24];
-
-	cache_name(name, ino);
-	return faccessat(c->datafd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
-}
-
-int
 cache_tmp_open(struct cache *c, uint64_t ino, char *name)
 {
 	int fd;

@@ -33,8 +33,6 @@ const char *cache_db_dir(const struct cache *c);
 int cache_file_open(struct cache *c, uint64_t ino, int flags);
 /* Remove the contents file of ino (missing is fine). */
 int cache_file_unlink(struct cache *c, uint64_t ino);
-/* 1 if the contents file of ino exists. */
-int cache_file_exists(struct cache *c, uint64_t ino);
 /* A fresh temporary file for a download of ino; its name goes to name[64]. */
 int cache_tmp_open(struct cache *c, uint64_t ino, char *name);
 /* Move a finished download into place as the contents of ino. */

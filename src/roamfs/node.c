@@ -151,8 +151,3 @@ nodes_foreach_dirty(struct nodes *t, void (*fn)(void *arg, struct node *n), void
 		}
 }
 
-size_t
-nodes_count(struct nodes *t)
-{
-	return t->count;
-}

@@ -35,7 +35,5 @@ struct node *nodes_get(struct nodes *t, uint64_t ino);
 void nodes_drop_if_unused(struct nodes *t, struct node *n);
 /* Call fn for every dirty node (table locked by the caller). */
 void nodes_foreach_dirty(struct nodes *t, void (*fn)(void *arg, struct node *n), void *arg);
-/* Number of nodes in memory. */
-size_t nodes_count(struct nodes *t);
 
 #endif

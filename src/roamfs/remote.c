@@ -69,12 +69,6 @@ remote_set_root(struct remote *r, const char *root)
 	return 0;
 }
 
-const char *
-remote_root(const struct remote *r)
-{
-	return r->root;
-}
-
 int
 remote_is_transport_error(int err)
 {
@@ -213,17 +207,6 @@ remote_path(const struct remote *r, const char *rel)
 	if (asprintf(&p, "%s%s%s", root, n && root[n - 1] == '/' ? "" : "/", rel) < 0)
 		return NULL;
 	return p;
-}
-
-int
-remote_online(struct remote *r)
-{
-	int on;
-
-	pthread_mutex_lock(&r->state);
-	on = r->retry_at == 0 || time(NULL) >= r->retry_at;
-	pthread_mutex_unlock(&r->state);
-	return on;
 }
 
 void

@@ -20,7 +20,6 @@ int remote_new(const struct sftp_opts *opts, const char *name, struct remote **o
 void remote_free(struct remote *r);
 /* Set the server path of the home (absolute), once known. */
 int remote_set_root(struct remote *r, const char *root);
-const char *remote_root(const struct remote *r);
 /* Connect now; on failure *cause (malloc'd) tells the user why. */
 int remote_connect(struct remote *r, char **cause);
 /*
@@ -47,8 +46,6 @@ void remote_release(struct remote *r, int err);
 int remote_is_transport_error(int err);
 /* Server path for a path relative to the home ("" is the home itself). */
 char *remote_path(const struct remote *r, const char *rel);
-/* 1 if connected or not yet known to be unreachable. */
-int remote_online(struct remote *r);
 /* Forget the backoff so that the next acquire tries at once. */
 void remote_kick(struct remote *r);
 

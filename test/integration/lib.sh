@@ -171,6 +171,19 @@ server_blocked_in_open() {
 	return 1
 }
 
+# kill_session_when_blocked PID: once the server sits in open(2), kill its
+# session processes and set rc to the exit status of the client PID; if the
+# server never gets there, kill the client and leave rc=none.
+kill_session_when_blocked() {
+	rc=none
+	if wait_for server_blocked_in_open; then
+		kill $(pgrep -P "$(cat "$SSHD_DIR/sshd.pid")")
+		wait "$1"; rc=$?
+	else
+		kill "$1"
+	fi
+}
+
 # ssh_server CMD: run a shell command on the private server as root.
 ssh_server() {
 	ssh -q -p "$SSHD_PORT" -i "$SSH_KEY" -o UserKnownHostsFile="$KNOWN_HOSTS" \

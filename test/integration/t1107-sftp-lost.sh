@@ -11,14 +11,7 @@ mkfifo "$SERVER/fifo"
 test_expect_success 'server session killed while OPEN waits: ENOTCONN and the cause' '
 	"$TOOL" -p "$SSHD_PORT" -i "$SSH_KEY" -k "$KNOWN_HOSTS" root@127.0.0.1 \
 	    get "$SERVER/fifo" "$L/x" 2>"$TEST_DIR/err" &
-	tool=$!
-	rc=none
-	if wait_for server_blocked_in_open; then
-		kill $(pgrep -P "$(cat "$SSHD_DIR/sshd.pid")")
-		wait $tool; rc=$?
-	else
-		kill $tool
-	fi
+	kill_session_when_blocked $!
 	cat "$TEST_DIR/err"
 	test "$rc" = 1 &&
 	grep -F "SFTP connection lost: " "$TEST_DIR/err" &&

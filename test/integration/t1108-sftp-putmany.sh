@@ -180,14 +180,7 @@ test_expect_success 'session killed mid-batch: ENOTCONN, no hang' '
 	mkdir "$SERVER/kill" && mkfifo "$SERVER/kill/.tmp.f00300" &&
 	timeout 120 "$TOOL" -p "$SSHD_PORT" -i "$SSH_KEY" -k "$KNOWN_HOSTS" root@127.0.0.1 \
 	    putmany "$L/kill" "$SERVER/kill" >"$TEST_DIR/out" 2>"$TEST_DIR/err" &
-	tool=$!
-	rc=none
-	if wait_for server_blocked_in_open; then
-		kill $(pgrep -P "$(cat "$SSHD_DIR/sshd.pid")")
-		wait $tool; rc=$?
-	else
-		kill $tool
-	fi
+	kill_session_when_blocked $!
 	cat "$TEST_DIR/out" "$TEST_DIR/err"
 	test "$rc" = 1 &&
 	grep -F "SFTP connection lost: " "$TEST_DIR/err" &&
