@@ -216,6 +216,9 @@ fs_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_HANDLE_KILLPRIV;
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	/* Move file data between /dev/fuse and the cache files with splice. */
+	conn->want |= conn->capable & (FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE |
+	    FUSE_CAP_SPLICE_READ);
 	conn->want &= ~FUSE_CAP_POSIX_ACL;
 	conn->time_gran = 1;
 }
@@ -501,6 +504,33 @@ apply_setattr(struct roamfs *fs, fuse_ino_t ino, struct stat *attr, int to_set,
 	return r;
 }
 
+/*
+ * With the writeback cache the kernel owns mtime and sends it at close,
+ * right after the data.  When the file has unflushed writes, the new mtime
+ * joins the size held in memory and is saved with them by flush_node: no
+ * transaction of its own.  Returns 1 when done that way, with in filled.
+ */
+static int
+setattr_in_memory(struct roamfs *fs, fuse_ino_t ino, const struct stat *attr, int to_set,
+    struct inode *in)
+{
+	struct node *n;
+	int done = 0;
+
+	if ((to_set & ~(FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_CTIME)) != 0 ||
+	    !(to_set & FUSE_SET_ATTR_MTIME) || meta_inode_read(fs->db, ino, in) < 0)
+		return 0;
+	nodes_lock(fs->nodes);
+	if ((n = nodes_find(fs->nodes, ino)) != NULL && n->dirty) {
+		n->mtime = attr->st_mtim;
+		done = 1;
+	}
+	nodes_unlock(fs->nodes);
+	if (!done)
+		inode_free(in);
+	return done;
+}
+
 static void
 fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
     struct fuse_file_info *fi)
@@ -509,6 +539,10 @@ fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	struct inode in;
 	int r;
 
+	if (setattr_in_memory(fs, ino, attr, to_set, &in)) {
+		reply_attr(fs, req, &in);
+		return;
+	}
 	if ((r = apply_setattr(fs, ino, attr, to_set, fi, &in)) < 0) {
 		fuse_reply_err(req, -r);
 		return;

@@ -99,18 +99,40 @@ root_from_server(struct roamfs *fs, const struct sftp_attr *a)
 	db_commit(&t);
 }
 
-/* Find the server path of the home, from the server or from the cache. */
+/* The server path of the home as the cache recorded it, or NULL. */
+static char *
+cached_root(struct roamfs *fs)
+{
+	struct db_txn t;
+	MDB_val v;
+	char *root = NULL;
+
+	if (db_begin(fs->db, &t, 0) == 0) {
+		if (db_get(&t, DB_META, "root", 4, &v) == 0)
+			root = strndup(v.mv_data, v.mv_size);
+		db_abort(&t);
+	}
+	return root;
+}
+
+/*
+ * Find the server path of the home.  A cache that has listed the home
+ * already knows it (the cache is tied to one user, server and path): the
+ * login then spends no round trip on it.  Otherwise ask the server, or
+ * fail when it is unreachable.
+ */
 static void
 resolve_root(struct roamfs *fs, const struct opts *o, int online)
 {
 	struct db_txn t;
 	struct sftp *s;
 	struct sftp_attr a;
-	MDB_val v;
 	char *root = NULL;
 	int r;
 
-	if (online && remote_acquire(fs->fg, &s) == 0) {
+	if (meta_root_listed(fs->db))
+		root = cached_root(fs);
+	if (root == NULL && online && remote_acquire(fs->fg, &s) == 0) {
 		r = sftp_realpath(s, *o->path ? o->path : ".", &root);
 		if (r == 0 && (r = sftp_stat(s, root, &a)) == 0 && !S_ISDIR(a.mode))
 			r = -ENOTDIR;
@@ -123,10 +145,6 @@ resolve_root(struct roamfs *fs, const struct opts *o, int online)
 			db_commit(&t);
 		}
 		root_from_server(fs, &a);
-	} else if (db_begin(fs->db, &t, 0) == 0) {
-		if (db_get(&t, DB_META, "root", 4, &v) == 0)
-			root = strndup(v.mv_data, v.mv_size);
-		db_abort(&t);
 	}
 	if (root == NULL)
 		fatal("the server path of the home is unknown and the server is unreachable");

@@ -214,8 +214,10 @@ opts_parse(int argc, char **argv, struct opts *o, char **cause)
 			r = parse_list(o, a + 2, cause);
 		else if (strcmp(a, "-f") == 0)
 			o->foreground = 1;
-		else if (strcmp(a, "-d") == 0)
-			o->debug = o->foreground = 1;
+		else if (strcmp(a, "-d") == 0) {
+			o->debug++;		/* twice: also FUSE requests */
+			o->foreground = 1;
+		}
 		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
 			o->help = 1;
 		else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0)
@@ -255,7 +257,7 @@ opts_usage(const char *prog)
 	    "Mount a home directory kept on an SFTP server, served from a local cache.\n"
 	    "\n"
 	    "  -f                     stay in the foreground, log to stderr\n"
-	    "  -d                     debug messages (implies -f)\n"
+	    "  -d                     debug messages (implies -f); twice: also FUSE requests\n"
 	    "  -h, -V                 this help, the version\n"
 	    "  -o port=N              server port (22)\n"
 	    "  -o IdentityFile=PATH   private key (default: agent and ~/.ssh keys)\n"

@@ -97,10 +97,15 @@ int sftp_setstat(struct sftp *s, const char *path, const struct sftp_attr *a);
 /*
  * Called once per entry except "." and ".." (entries whose names hold '/'
  * or NUL are skipped with a warning); a non-zero return stops the listing
- * and is returned.  The callback may use the same connection.
+ * and is returned.  The callback must not use the same connection: the
+ * next READDIR is already in flight while it runs.
  */
 typedef int (*sftp_dirent_fn)(void *arg, const char *name, const struct sftp_attr *a);
-/* List a directory: opendir, readdir until EOF (attributes are lstat-like), close. */
+/*
+ * List a directory: opendir, then readdir until EOF with two requests in
+ * flight (attributes are lstat-like), then a close whose reply is not
+ * waited for.  Two round trips for a directory of a few hundred entries.
+ */
 int sftp_readdir(struct sftp *s, const char *path, sftp_dirent_fn fn, void *arg);
 
 int sftp_mkdir(struct sftp *s, const char *path, uint32_t mode);

@@ -1,5 +1,6 @@
 /*
- * sftp_dir: list a server directory (OPENDIR, READDIR until EOF, CLOSE).
+ * sftp_dir: list a server directory (OPENDIR, READDIR until EOF with two
+ * requests in flight, CLOSE without waiting).
  */
 #include "config.h"
 
@@ -41,34 +42,61 @@ dir_entries(struct sftp *s, struct buf *b, uint32_t count, sftp_dirent_fn fn,
 	return 0;
 }
 
-/* Read one batch of entries; *more stays 1 until EOF.  Returns 0, -errno or fn's value. */
+/* Send one READDIR on h; its id goes to *id. */
 static int
-dir_batch(struct sftp *s, const struct sftp_handle *h, sftp_dirent_fn fn,
-    void *arg, int *more)
+dir_ask(struct sftp *s, const struct sftp_handle *h, uint32_t *id)
+{
+	*id = sftp_io_id(s);
+	if (sftp_io_begin_handle(s, SSH_FXP_READDIR, *id, h) < 0 ||
+	    sftp_proto_end(&s->tx) < 0)
+		return -ENOMEM;
+	return sftp_io_send(s);
+}
+
+/*
+ * Read the replies of the READDIRs in flight (ids in ask[0..*n)); when both
+ * brought entries, ask for the next two, until EOF.  Returns 0, -errno or fn's value;
+ * every reply is read even after an error, so the connection stays in step.
+ */
+static int
+dir_read(struct sftp *s, const struct sftp_handle *h, uint32_t *ask, unsigned *n,
+    sftp_dirent_fn fn, void *arg)
 {
 	struct sftp_msg m;
 	struct buf b;
-	uint8_t *copy;
-	int r;
+	unsigned i;
+	int r = 0, rr, eof = 0;
 
-	if (sftp_io_begin_handle(s, SSH_FXP_READDIR, sftp_io_id(s), h) < 0 ||
-	    sftp_proto_end(&s->tx) < 0)
-		return -ENOMEM;
-	if ((r = sftp_io_call(s, &m)) < 0)
-		return r;
-	if (m.type == SSH_FXP_STATUS && m.status == SSH_FX_EOF) {
-		*more = 0;
-		return 0;
+	while (*n > 0) {
+		if ((rr = sftp_io_recv(s, &m)) < 0)
+			return rr;
+		for (i = 0; i < *n && ask[i] != m.id; i++)
+			;
+		if (i == *n)
+			return sftp_io_fail(s, "the server answered a request it was not asked");
+		ask[i] = ask[--*n];
+		if (m.type == SSH_FXP_STATUS && m.status == SSH_FX_EOF) {
+			eof = 1;
+			continue;
+		}
+		if ((rr = sftp_io_expect(s, &m, SSH_FXP_NAME)) < 0) {
+			if (s->dead)
+				return rr;
+			r = r ? r : rr;
+			continue;
+		}
+		if (r == 0) {
+			buf_wrap(&b, (uint8_t *)m.str, m.len);
+			r = dir_entries(s, &b, m.count, fn, arg);
+		}
+		/* The next pair once both came back: a short directory ends with
+		 * its second reply, and a long one gets two batches a round trip. */
+		if (r == 0 && !eof && *n == 0) {
+			if ((rr = dir_ask(s, h, &ask[(*n)++])) < 0 ||
+			    (rr = dir_ask(s, h, &ask[(*n)++])) < 0)
+				return rr;
+		}
 	}
-	if ((r = sftp_io_expect(s, &m, SSH_FXP_NAME)) < 0)
-		return r;
-	/* A copy, so that fn may use the connection. */
-	if ((copy = malloc(m.len ? m.len : 1)) == NULL)
-		fatal("out of memory");
-	memcpy(copy, m.str, m.len);
-	buf_wrap(&b, copy, m.len);
-	r = dir_entries(s, &b, m.count, fn, arg);
-	free(copy);
 	return r;
 }
 
@@ -76,17 +104,21 @@ int
 sftp_readdir(struct sftp *s, const char *path, sftp_dirent_fn fn, void *arg)
 {
 	struct sftp_handle h;
-	int r = 0, rc, more = 1;
+	uint32_t ask[2];
+	unsigned n = 0;
+	int r;
 
 	if (sftp_proto_begin(&s->tx, SSH_FXP_OPENDIR, sftp_io_id(s)) < 0 ||
 	    buf_put_cstr(&s->tx, path) < 0 || sftp_proto_end(&s->tx) < 0)
 		return -ENAMETOOLONG;
 	if ((r = sftp_io_call_handle(s, &h)) < 0)
 		return r;
-	while (more && r == 0)
-		r = dir_batch(s, &h, fn, arg, &more);
+	/* Two in flight: the batch after the last one is EOF, known one round trip earlier. */
+	while (n < 2 && (r = dir_ask(s, &h, &ask[n])) == 0)
+		n++;
+	if (r == 0)
+		r = dir_read(s, &h, ask, &n, fn, arg);
 	if (s->dead)
 		return -ENOTCONN;
-	rc = sftp_io_close_handle(s, &h);
-	return r ? r : rc;
+	return sftp_io_close_handle_later(s, &h) < 0 && r == 0 ? -ENOTCONN : r;
 }

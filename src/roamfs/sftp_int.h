@@ -27,6 +27,9 @@
 #define SFTP_MAX_CHUNK		(255u * 1024u)	/* with it, at most */
 #define SFTP_REPLY_TIMEOUT_MS	60000		/* a silent server is gone */
 
+/* Requests sent without waiting for their status (sftp_io_close_handle_later). */
+#define SFTP_MAX_SKIP 8
+
 struct sftp {
 	ssh_session session;
 	ssh_channel channel;
@@ -39,6 +42,8 @@ struct sftp {
 	struct buf tx;			/* packet being sent */
 	struct buf rx;			/* bytes received, not yet consumed */
 	uint32_t rx_pkt;		/* length of the packet at rx.off, 0: none */
+	uint32_t skip[SFTP_MAX_SKIP];	/* ids whose status reply nobody waits for */
+	unsigned nskip;
 	struct sftp_stats stats;
 };
 
@@ -111,6 +116,13 @@ int sftp_io_begin_handle(struct sftp *s, uint8_t type, uint32_t id,
     const struct sftp_handle *h);
 /* Close a handle (one request); returns the status as -errno. */
 int sftp_io_close_handle(struct sftp *s, const struct sftp_handle *h);
+/*
+ * Close a handle without waiting: its status reply is dropped when it
+ * comes (a failed CLOSE is only logged).  For handles whose close cannot
+ * lose data, such as directories.  Falls back to sftp_io_close_handle when
+ * too many replies are pending already.
+ */
+int sftp_io_close_handle_later(struct sftp *s, const struct sftp_handle *h);
 
 /* Open and set up the SSH session: connect, host key, authentication. */
 int ssh_conn_open(const struct sftp_opts *o, ssh_session *out, char **cause);

@@ -113,23 +113,43 @@ rx_fill(struct sftp *s)
 	return sftp_io_fail(s, "no reply from the server within 60 seconds");
 }
 
+/* The reply m answers a request sent with sftp_io_close_handle_later: forget it. */
+static int
+skipped(struct sftp *s, const struct sftp_msg *m)
+{
+	unsigned i;
+
+	if (m->type != SSH_FXP_STATUS)
+		return 0;
+	for (i = 0; i < s->nskip; i++)
+		if (s->skip[i] == m->id) {
+			s->skip[i] = s->skip[--s->nskip];
+			if (m->status != SSH_FX_OK)
+				log_debug("a close sent earlier failed with status %u", m->status);
+			return 1;
+		}
+	return 0;
+}
+
 int
 sftp_io_recv(struct sftp *s, struct sftp_msg *m)
 {
 	uint32_t len;
 	int r;
 
-	if (s->dead)
-		return -ENOTCONN;
-	rx_consume(s);
-	while ((r = sftp_proto_frame(buf_cur(&s->rx), buf_avail(&s->rx), &len)) == -EAGAIN)
-		if ((r = rx_fill(s)) < 0)
-			return r;
-	if (r < 0)
-		return sftp_io_fail(s, "the server sent a packet of a bad length");
-	s->rx_pkt = len;
-	if (sftp_proto_decode(buf_cur(&s->rx) + 4, len, m) < 0)
-		return sftp_io_fail(s, "the server sent a malformed packet");
+	do {
+		if (s->dead)
+			return -ENOTCONN;
+		rx_consume(s);
+		while ((r = sftp_proto_frame(buf_cur(&s->rx), buf_avail(&s->rx), &len)) == -EAGAIN)
+			if ((r = rx_fill(s)) < 0)
+				return r;
+		if (r < 0)
+			return sftp_io_fail(s, "the server sent a packet of a bad length");
+		s->rx_pkt = len;
+		if (sftp_proto_decode(buf_cur(&s->rx) + 4, len, m) < 0)
+			return sftp_io_fail(s, "the server sent a malformed packet");
+	} while (skipped(s, m));
 	return 0;
 }
 
@@ -214,4 +234,21 @@ sftp_io_close_handle(struct sftp *s, const struct sftp_handle *h)
 	    sftp_proto_end(&s->tx) < 0)
 		return -ENOMEM;
 	return sftp_io_call_status(s);
+}
+
+int
+sftp_io_close_handle_later(struct sftp *s, const struct sftp_handle *h)
+{
+	uint32_t id;
+	int r;
+
+	if (s->nskip == SFTP_MAX_SKIP)
+		return sftp_io_close_handle(s, h);
+	id = sftp_io_id(s);
+	if (sftp_io_begin_handle(s, SSH_FXP_CLOSE, id, h) < 0 || sftp_proto_end(&s->tx) < 0)
+		return -ENOMEM;
+	if ((r = sftp_io_send(s)) < 0)
+		return r;
+	s->skip[s->nskip++] = id;
+	return 0;
 }

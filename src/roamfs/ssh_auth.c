@@ -1,7 +1,8 @@
 /*
  * ssh_auth: user authentication with libssh.
  *
- * Order: the identity file when given, else the agent and the default keys;
+ * Order: the identity file when given (offered at once, without asking the
+ * server for its methods first), else the agent and the default keys;
  * then, when a password is given, "password" and "keyboard-interactive"
  * (answering the password to every hidden prompt).  The password is never
  * logged.  A refusal says which methods the server offers.
@@ -86,15 +87,16 @@ ssh_auth_login(ssh_session ss, const struct sftp_opts *o, char **cause)
 	char offered[128];
 	int r, methods;
 
-	r = ssh_userauth_none(ss, NULL);
-	methods = ssh_userauth_list(ss, NULL);
-	if (r == SSH_AUTH_DENIED && (methods & SSH_AUTH_METHOD_PUBLICKEY)) {
-		if (o->identity_file)
-			r = auth_identity(ss, o, cause);
-		else
-			r = ssh_userauth_publickey_auto(ss, NULL, NULL);
+	if (o->identity_file) {
+		/* The named key first: one round trip less than asking "none". */
+		r = auth_identity(ss, o, cause);
 		if (r < 0 && r != SSH_AUTH_ERROR)
 			return r;	/* unreadable identity file */
+	} else {
+		r = ssh_userauth_none(ss, NULL);
+		methods = ssh_userauth_list(ss, NULL);
+		if (r == SSH_AUTH_DENIED && (methods & SSH_AUTH_METHOD_PUBLICKEY))
+			r = ssh_userauth_publickey_auto(ss, NULL, NULL);
 	}
 	if ((r == SSH_AUTH_DENIED || r == SSH_AUTH_PARTIAL) && o->password) {
 		methods = ssh_userauth_list(ss, NULL);

@@ -145,14 +145,15 @@ start_sshd() {
 	export SSHD_PORT SSH_KEY KNOWN_HOSTS SERVER SSHD_LOG
 }
 
-# log_sftp_requests: make the next start_sshd log every SFTP request the
-# server receives to $SFTP_LOG (OpenSSH's sftp-server at level INFO).
+# log_sftp_requests [LEVEL]: make the next start_sshd log every SFTP request
+# the server receives to $SFTP_LOG (OpenSSH's sftp-server at level INFO;
+# VERBOSE also logs realpath and stat).
 log_sftp_requests() {
 	SFTP_LOG=$TEST_DIR/sftp.log
 	: >"$SFTP_LOG"
 	cat >"$TEST_DIR/sftp-logged" <<EOS
 #!/bin/sh
-exec /usr/lib/openssh/sftp-server -e -l INFO 2>>"$SFTP_LOG"
+exec /usr/lib/openssh/sftp-server -e -l ${1:-INFO} 2>>"$SFTP_LOG"
 EOS
 	chmod 755 "$TEST_DIR/sftp-logged"
 	SSHD_SFTP=$TEST_DIR/sftp-logged
@@ -215,7 +216,7 @@ mount_roamfs() {
 	    "root@127.0.0.1:$SERVER_HOME" "$_mp"
 	if [ -n "${ROAMFS_DEBUG_LOG:-}" ]; then
 		# For debugging a test: foreground with debug messages, in the background.
-		"$ROAMFS" -d "$@" >>"$ROAMFS_DEBUG_LOG" 2>&1 &
+		"$ROAMFS" ${ROAMFS_DEBUG_FLAGS:--d} "$@" >>"$ROAMFS_DEBUG_LOG" 2>&1 &
 		wait_for grep -q " $_mp fuse.roamfs " /proc/mounts || return 1
 	else
 		"$ROAMFS" "$@" || return 1

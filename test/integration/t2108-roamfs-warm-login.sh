@@ -6,6 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 require_root
 require_fuse
+log_sftp_requests VERBOSE
 start_sshd || bail_out "cannot start sshd"
 H=$SERVER/home
 M=$TEST_DIR/mnt
@@ -30,6 +31,17 @@ test_expect_success 'a new file on the server shows at the next login' '
 	echo "from elsewhere" >"$H/docs/b.txt" &&
 	mount_roamfs "$M" &&
 	test "$(cat "$M/docs/b.txt")" = "from elsewhere" &&
+	unmount_roamfs "$M"
+'
+
+test_expect_success 'a warm login asks the server only for the home listing' '
+	: >"$SFTP_LOG" &&
+	mount_roamfs "$M" &&
+	test "$(cat "$M/docs/a.txt")" = cached &&
+	ls "$M" >/dev/null &&
+	cat "$SFTP_LOG" &&
+	! grep -E "realpath|stat name|open \"" "$SFTP_LOG" &&
+	test "$(grep -c "opendir" "$SFTP_LOG")" = 2 &&
 	unmount_roamfs "$M"
 '
 
