@@ -391,12 +391,12 @@ replay_thread(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&rp->lock);
-		while (!rp->stop && !rp->wake) {
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += r == -EAGAIN ? REPLAY_SETTLE : 2;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += r == -EAGAIN ? REPLAY_SETTLE : 2;
+		/* While the oldest record settles, new ones change nothing. */
+		while (!rp->stop && !(rp->wake && (r != -EAGAIN || rp->draining)))
 			if (pthread_cond_timedwait(&rp->cond, &rp->lock, &until) == ETIMEDOUT)
 				break;
-		}
 		rp->wake = 0;
 		if (rp->stop) {
 			pthread_mutex_unlock(&rp->lock);
@@ -436,17 +436,25 @@ replay_start(struct roamfs *fs)
 	return 0;
 }
 
+/*
+ * Called after every change: only a replayer that found the journal empty
+ * sleeps on it and needs waking.  A busy or settling one finds the new
+ * records on its next pass, so a burst of changes costs no thread switch.
+ */
 void
 replay_wake(struct roamfs *fs)
 {
 	struct replay *rp = fs->replay;
+	int was_idle;
 
 	if (rp == NULL)
 		return;
 	pthread_mutex_lock(&rp->lock);
+	was_idle = rp->idle;
 	rp->wake = 1;
 	rp->idle = 0;
-	pthread_cond_signal(&rp->cond);
+	if (was_idle)
+		pthread_cond_signal(&rp->cond);
 	pthread_mutex_unlock(&rp->lock);
 }
 
@@ -477,9 +485,9 @@ replay_drain(struct roamfs *fs)
 	remote_kick(fs->bg);
 	pthread_mutex_lock(&rp->lock);
 	rp->draining = 1;
-	pthread_mutex_unlock(&rp->lock);
-	replay_wake(fs);
-	pthread_mutex_lock(&rp->lock);
+	rp->wake = 1;
+	rp->idle = 0;
+	pthread_cond_signal(&rp->cond);
 	for (;;) {
 		if (rp->idle && journal_size(fs) == 0)
 			break;
