@@ -4,7 +4,9 @@
  * Writes to a file only touch the cache file and the in-memory node; the
  * flusher turns them into an inode update and a STORE journal record at
  * close, at fsync, and at least every sync_interval seconds, then makes
- * LMDB durable.  That bounds what a crash of the machine can lose to
+ * LMDB durable.  A file whose STORE is in the journal already (a new file,
+ * or one opened with O_TRUNC) keeps its size and mtime in memory at close:
+ * the next tick saves all such files in one transaction.  That bounds what a crash of the machine can lose to
  * sync_interval seconds of unsynced work (fsync'ed data is never lost).
  * It also sends the kernel invalidations that cannot be sent from inside a
  * request handler.
@@ -34,8 +36,13 @@ struct notify {
 	pthread_cond_t cond;
 	struct notice *head;	/* under lock */
 	int stop;		/* under lock */
+	int soon;		/* under lock: files closed with unsaved state */
+	struct timespec soon_at; /* under lock: when to save them */
 	int started;
 };
+
+/* Closed files keep their size and mtime in memory at most this long. */
+#define FLUSH_SOON_NS 300000000L
 
 /* Size of the cached contents, or -errno. */
 static int64_t
@@ -53,66 +60,198 @@ cached_size(struct roamfs *fs, uint64_t ino)
 	return r < 0 ? r : (int64_t)st.st_size;
 }
 
+/* Save one written file's size and mtime in the inode, with a STORE record when none is pending. */
 static int
-flush_commit(struct roamfs *fs, uint64_t ino, const struct timespec *mtime)
+flush_apply(struct roamfs *fs, struct db_txn *t, uint64_t ino, const struct timespec *mtime)
 {
-	struct db_txn t;
 	struct inode in;
 	int64_t size;
 	int r;
 
 	if ((size = cached_size(fs, ino)) < 0)
-		return (int)size;
-	if ((r = db_begin(fs->db, &t, 1)) < 0)
-		return r;
-	if ((r = meta_inode_get(&t, ino, &in)) < 0) {
-		db_abort(&t);
+		return size == -ENOENT ? 0 : (int)size;	/* removed meanwhile */
+	if ((r = meta_inode_get(t, ino, &in)) < 0)
 		return r == -ENOENT ? 0 : r;
-	}
 	if (in.nlink > 0) {
 		in.size = (uint64_t)size;
 		in.mtime_s = in.ctime_s = mtime->tv_sec;
 		in.mtime_ns = in.ctime_ns = (uint32_t)mtime->tv_nsec;
 		in.flags |= I_CACHED;
-		fs_journal_store(&t, &in);
-		meta_inode_put(&t, &in);
+		fs_journal_store(t, &in);
+		meta_inode_put(t, &in);
 	}
 	inode_free(&in);
-	return db_commit(&t);
+	return t->ret;
+}
+
+/* A written file whose unsaved state flush_commit_many takes over. */
+struct taken {
+	uint64_t ino;
+	struct timespec mtime;
+};
+
+/* Take the unsaved state of the dirty nodes among inos; returns how many. */
+static size_t
+take_dirty(struct roamfs *fs, const uint64_t *inos, size_t n, struct taken *out)
+{
+	struct node *nd;
+	size_t i, k = 0;
+
+	nodes_lock(fs->nodes);
+	for (i = 0; i < n; i++)
+		if ((nd = nodes_find(fs->nodes, inos[i])) != NULL && nd->dirty) {
+			out[k].ino = inos[i];
+			out[k].mtime = nd->mtime;
+			nd->dirty = 0;
+			k++;
+		}
+	nodes_unlock(fs->nodes);
+	return k;
+}
+
+/*
+ * Save the written files inos[0..n) in one transaction.  On failure their
+ * state goes back to memory (unless written again meanwhile) and is retried.
+ */
+static int
+flush_commit_many(struct roamfs *fs, const uint64_t *inos, size_t n)
+{
+	struct taken *tk;
+	struct db_txn t;
+	struct node *nd;
+	size_t i, k;
+	int r;
+
+	if (n == 0)
+		return 0;
+	if ((tk = calloc(n, sizeof *tk)) == NULL)
+		return -ENOMEM;
+	if ((k = take_dirty(fs, inos, n, tk)) == 0) {
+		free(tk);
+		return 0;
+	}
+	if ((r = db_begin(fs->db, &t, 1)) == 0) {
+		for (i = 0; i < k && r == 0; i++)
+			r = flush_apply(fs, &t, tk[i].ino, &tk[i].mtime);
+		if (r < 0)
+			db_fail(&t, r);
+		r = db_commit(&t);
+	}
+	nodes_lock(fs->nodes);
+	for (i = 0; i < k; i++) {
+		if ((nd = nodes_find(fs->nodes, tk[i].ino)) == NULL)
+			continue;
+		if (r < 0 && !nd->dirty) {
+			nd->dirty = 1;
+			nd->mtime = tk[i].mtime;
+		}
+		nodes_drop_if_unused(fs->nodes, nd);
+	}
+	nodes_unlock(fs->nodes);
+	if (r < 0)
+		log_err("cannot record the changes of %zu written file%s: %s; they stay in the "
+		    "cache and are retried", k, k == 1 ? "" : "s", strerror(-r));
+	else
+		replay_wake(fs);
+	free(tk);
+	return r;
 }
 
 int
 flush_node(struct roamfs *fs, uint64_t ino)
 {
-	struct timespec mtime;
-	struct node *n;
+	return flush_commit_many(fs, &ino, 1);
+}
+
+static int
+collect_store(void *arg, struct jrec *r)
+{
+	if (r->type == J_STORE)
+		buf_put_u64(arg, r->ino);
+	jrec_free(r);
+	return 0;
+}
+
+int
+flush_recover(struct roamfs *fs)
+{
+	struct db_txn t;
+	struct inode in;
+	struct buf inos;
+	int64_t size;
+	size_t i, fixed = 0;
 	int r;
 
-	nodes_lock(fs->nodes);
-	n = nodes_find(fs->nodes, ino);
-	if (n == NULL || !n->dirty) {
-		nodes_unlock(fs->nodes);
-		return 0;
-	}
-	mtime = n->mtime;
-	n->dirty = 0;
-	nodes_unlock(fs->nodes);
-	if ((r = flush_commit(fs, ino, &mtime)) < 0) {
-		log_err("cannot record the changes of inode %llu: %s; they stay in the cache "
-		    "and are retried", (unsigned long long)ino, strerror(-r));
-		nodes_lock(fs->nodes);
-		if ((n = nodes_find(fs->nodes, ino)) != NULL && !n->dirty) {
-			n->dirty = 1;
-			n->mtime = mtime;
-		}
-		nodes_unlock(fs->nodes);
+	buf_init(&inos, 0);
+	if ((r = db_begin(fs->db, &t, 0)) < 0)
 		return r;
+	r = journal_scan(&t, collect_store, &inos);
+	db_abort(&t);
+	if (r == 0 && inos.len && (r = db_begin(fs->db, &t, 1)) == 0) {
+		for (i = 0; i + 8 <= inos.len; i += 8) {
+			uint64_t ino = be_get_u64(inos.data + i);
+
+			if ((size = cached_size(fs, ino)) < 0 || meta_inode_get(&t, ino, &in) < 0)
+				continue;
+			if (in.nlink > 0 && (in.flags & I_CACHED) && in.size != (uint64_t)size) {
+				in.size = (uint64_t)size;
+				meta_inode_put(&t, &in);
+				fixed++;
+			}
+			inode_free(&in);
+		}
+		r = db_commit(&t);
 	}
+	buf_free(&inos);
+	if (fixed)
+		log_info("%zu file%s written before a crash got %s size back from the cache",
+		    fixed, fixed == 1 ? "" : "s", fixed == 1 ? "its" : "their");
+	return r;
+}
+
+/* Have the flusher save the unsaved files within FLUSH_SOON_NS. */
+static void
+flush_soon(struct roamfs *fs)
+{
+	struct notify *q = fs->notify;
+
+	if (q == NULL)
+		return;
+	pthread_mutex_lock(&q->lock);
+	if (!q->soon) {
+		q->soon = 1;
+		clock_gettime(CLOCK_REALTIME, &q->soon_at);
+		q->soon_at.tv_nsec += FLUSH_SOON_NS;
+		if (q->soon_at.tv_nsec >= 1000000000L) {
+			q->soon_at.tv_sec++;
+			q->soon_at.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_signal(&q->cond);
+	}
+	pthread_mutex_unlock(&q->lock);
+}
+
+int
+flush_close(struct roamfs *fs, uint64_t ino)
+{
+	struct inode in;
+	struct node *n;
+	int dirty, pending = 0;
+
 	nodes_lock(fs->nodes);
-	if ((n = nodes_find(fs->nodes, ino)) != NULL)
-		nodes_drop_if_unused(fs->nodes, n);
+	dirty = (n = nodes_find(fs->nodes, ino)) != NULL && n->dirty;
 	nodes_unlock(fs->nodes);
-	replay_wake(fs);
+	if (!dirty)
+		return 0;
+	if (meta_inode_read(fs->db, ino, &in) == 0) {
+		pending = in.pending_store != 0;
+		inode_free(&in);
+	}
+	if (!pending)
+		return flush_node(fs, ino);
+	/* The journal holds its STORE already: size and mtime are saved soon,
+	 * together with those of the files closed meanwhile. */
+	flush_soon(fs);
 	return 0;
 }
 
@@ -122,24 +261,46 @@ collect_dirty(void *arg, struct node *n)
 	buf_put_u64(arg, n->ino);
 }
 
-int
-flush_all(struct roamfs *fs)
+/* Save every written file in one transaction (not made durable here). */
+static int
+flush_dirty(struct roamfs *fs)
 {
 	struct buf inos;
-	size_t i;
-	int r = 0, e;
+	uint64_t *v;
+	size_t i, n;
+	int r = 0;
 
 	buf_init(&inos, 0);
 	nodes_lock(fs->nodes);
 	nodes_foreach_dirty(fs->nodes, collect_dirty, &inos);
 	nodes_unlock(fs->nodes);
-	for (i = 0; i + 8 <= inos.len; i += 8)
-		if ((e = flush_node(fs, be_get_u64(inos.data + i))) < 0)
-			r = e;
+	n = inos.len / 8;
+	if (n && (v = malloc(n * sizeof *v)) != NULL) {
+		for (i = 0; i < n; i++)
+			v[i] = be_get_u64(inos.data + 8 * i);
+		r = flush_commit_many(fs, v, n);
+		free(v);
+	} else if (n)
+		r = -ENOMEM;
 	buf_free(&inos);
+	return r;
+}
+
+int
+flush_all(struct roamfs *fs)
+{
+	int r = flush_dirty(fs), e;
+
 	if ((e = db_sync(fs->db)) < 0)
 		r = e;
 	return r;
+}
+
+/* a is not later than b. */
+static int
+ts_le(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec <= b->tv_nsec);
 }
 
 static void
@@ -196,21 +357,29 @@ flush_thread(void *arg)
 {
 	struct roamfs *fs = arg;
 	struct notify *q = fs->notify;
-	struct timespec until;
+	struct timespec until, now;
 	struct notice *list;
 	time_t next = time(NULL) + fs->sync_interval;
-	int stop;
+	int stop, soon;
 
 	for (;;) {
 		pthread_mutex_lock(&q->lock);
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec = next;
-		while (!q->stop && q->head == NULL && time(NULL) < next)
-			if (pthread_cond_timedwait(&q->cond, &q->lock, &until) == ETIMEDOUT)
+		for (;;) {
+			until.tv_sec = next;
+			until.tv_nsec = 0;
+			if (q->soon && ts_le(&q->soon_at, &until))
+				until = q->soon_at;
+			clock_gettime(CLOCK_REALTIME, &now);
+			if (q->stop || q->head != NULL || ts_le(&until, &now))
 				break;
+			pthread_cond_timedwait(&q->cond, &q->lock, &until);
+		}
 		list = q->head;
 		q->head = NULL;
 		stop = q->stop;
+		soon = q->soon && ts_le(&q->soon_at, &now);
+		if (soon || time(NULL) >= next)
+			q->soon = 0;
 		pthread_mutex_unlock(&q->lock);
 		notify_send(fs, list);
 		if (stop)
@@ -218,7 +387,8 @@ flush_thread(void *arg)
 		if (time(NULL) >= next) {
 			flush_all(fs);
 			next = time(NULL) + fs->sync_interval;
-		}
+		} else if (soon)
+			flush_dirty(fs);
 	}
 	return NULL;
 }

@@ -1168,7 +1168,7 @@ fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t o
 static void
 fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	fuse_reply_err(req, -flush_node(FS(req), ino));
+	fuse_reply_err(req, -flush_close(FS(req), ino));
 }
 
 static void
@@ -1178,7 +1178,7 @@ fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct node *n;
 	int reap = 0;
 
-	flush_node(fs, ino);
+	flush_close(fs, ino);
 	close((int)fi->fh);
 	nodes_lock(fs->nodes);
 	if ((n = nodes_find(fs->nodes, ino)) != NULL) {

@@ -334,6 +334,7 @@ main(int argc, char **argv)
 	online = connect_server(&fs, &o);
 	resolve_root(&fs, &o, online);
 	fs_reap_orphans(&fs);
+	flush_recover(&fs);
 
 	fs.se = mount_fs(&fs, &o, argv[0]);
 	if (!o.foreground)

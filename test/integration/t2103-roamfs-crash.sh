@@ -63,4 +63,30 @@ test_expect_success 'no temporary upload is left on the server' '
 	test -z "$(find "$H" -name ".roamfs-tmp.*")"
 '
 
+# A new file closed without fsync keeps its size in memory for a moment;
+# kill -9 then must not leave the inode at size 0 while the cache holds
+# the bytes (the contents survive a crash of roamfs, not of the machine).
+test_expect_success 'kill -9 right after new files were closed without fsync' '
+	mount_roamfs "$M" || return 1
+	pid=$(roamfs_pid "$ROAM_CACHE")
+	for i in 1 2 3 4 5; do
+		printf "unsynced %s\n" $i >"$M/new$i.txt" || return 1
+	done
+	kill -9 "$pid"
+	wait_gone "$pid" 10 || return 1
+	fusermount3 -u "$M" 2>/dev/null || fusermount3 -uz "$M"
+'
+
+test_expect_success 'after a remount they read back whole and reach the server' '
+	mount_roamfs "$M" || return 1
+	for i in 1 2 3 4 5; do
+		test "$(stat -c %s "$M/new$i.txt")" = 11 &&
+		test "$(cat "$M/new$i.txt")" = "unsynced $i" || return 1
+	done
+	unmount_roamfs "$M" &&
+	for i in 1 2 3 4 5; do
+		content_is "$H/new$i.txt" "unsynced $i" || return 1
+	done
+'
+
 test_done
