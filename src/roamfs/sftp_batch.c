@@ -271,45 +271,43 @@ slot_build(struct sftp *s, struct put_slot *sl, enum put_req rq, uint32_t id)
 	return bad || sftp_proto_end(tx) < 0 ? -ENAMETOOLONG : 0;
 }
 
-/* Read the next WRITE of a slot (len > 0 bytes at sl->off) into s->tx:
- * its data bytes, or 0 when the file ended early (or -errno for a read
- * error), so there is nothing to send. */
+/* Read up to len bytes of a slot's file at sl->off into s->tx: the bytes
+ * read, 0 at the end of the file, or -errno. */
 static ssize_t
-slot_read(struct sftp *s, struct put_slot *sl, uint32_t id, uint32_t len)
+slot_read(struct sftp *s, struct put_slot *sl, uint32_t len)
 {
-	size_t at;
 	ssize_t n;
 
-	if (sftp_io_begin_handle(s, SSH_FXP_WRITE, id, &sl->h) < 0 ||
-	    buf_put_u64(&s->tx, sl->off) < 0 || buf_put_u32(&s->tx, 0) < 0 ||
-	    buf_reserve(&s->tx, len) < 0)
-		fatal("out of memory");
-	at = s->tx.len - 4;
 	do
 		n = pread(sl->p->fd, s->tx.data + s->tx.len, len, (off_t)sl->off);
 	while (n < 0 && errno == EINTR);
-	if (n <= 0)
-		return n < 0 ? -errno : 0;
-	s->tx.len += (size_t)n;
-	if (buf_poke_u32(&s->tx, at, (uint32_t)n) < 0 || sftp_proto_end(&s->tx) < 0)
-		fatal("sftp batch: a WRITE does not fit its buffer (broken invariant)");
-	return n;
+	return n < 0 ? -errno : n;
 }
 
 /* Send the next WRITE of a slot (len > 0 bytes at sl->off). */
 static int
 slot_write(struct batch *b, struct put_slot *sl, uint32_t len)
 {
-	uint32_t id = sftp_io_id(b->s);
+	struct sftp *s = b->s;
+	uint32_t id = sftp_io_id(s);
+	size_t at;
 	ssize_t n;
 	int r;
 
-	if ((n = slot_read(b->s, sl, id, len)) <= 0) {
+	if (sftp_io_begin_handle(s, SSH_FXP_WRITE, id, &sl->h) < 0 ||
+	    buf_put_u64(&s->tx, sl->off) < 0 || buf_put_u32(&s->tx, 0) < 0 ||
+	    buf_reserve(&s->tx, len) < 0)
+		return -ENOMEM;
+	at = s->tx.len - 4;
+	if ((n = slot_read(s, sl, len)) <= 0) {
 		if (n < 0)			/* a read error: close, then remove */
 			put_fail(sl, (int)n);
 		sl->size = sl->off;		/* or the file shrank: stop here */
 		return 0;
 	}
+	s->tx.len += (size_t)n;
+	if (buf_poke_u32(&s->tx, at, (uint32_t)n) < 0 || sftp_proto_end(&s->tx) < 0)
+		return -ENOMEM;
 	if ((r = slot_send(b, sl, id, (uint32_t)n)) < 0)
 		return r;
 	sl->off += (uint64_t)n;
