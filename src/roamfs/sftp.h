@@ -157,34 +157,38 @@ struct sftp_put {
 	int fd;			/* local file, read from offset 0 to its current size (fstat at start) */
 	const char *tmp;	/* temporary server name, in the same directory as path */
 	const char *path;	/* final server name */
-	uint32_t mode;		/* permission bits, set exactly with setstat (not left to the umask) */
+	uint32_t mode;		/* permission bits, set exactly with FSETSTAT (not left to the umask) */
 	uint32_t mtime;		/* set as atime and mtime */
 	int err;		/* out: 0, or the negative errno of the first failing step */
 	uint64_t sent;		/* out: bytes written */
 };
 /*
- * Upload n files, each as: OPEN tmp (create, truncate, write) -> WRITEs ->
- * [fsync@openssh.com when do_fsync] -> CLOSE -> SETSTAT tmp (mode, times)
- * -> posix-rename tmp over path.  The steps of one file stay in order; the
- * files proceed concurrently, with many requests in flight (same window and
- * bytes-in-flight bounds as sftp_upload).  A file whose step fails gets
- * puts[i].err and, where its tmp was created, a REMOVE of tmp; the others
- * go on.  Returns 0 when the batch ran (look at each err), or -ENOTCONN
- * (the connection is dead; results undefined), -ENOMEM.
+ * Upload n files, each in three stages: (1) OPEN tmp (create, truncate,
+ * write); (2) once the handle is in: the WRITEs, [fsync@openssh.com when
+ * do_fsync], FSETSTAT on the handle (mode, atime = mtime) and CLOSE, sent
+ * back to back (the server runs the requests on one handle in order);
+ * (3) once every reply of stage 2 is OK: posix-rename tmp over path.  The
+ * files proceed concurrently, with many requests in flight.  A file whose
+ * request fails gets puts[i].err (the first error of the file) and, where
+ * its tmp was created, a REMOVE of tmp; it is never renamed; the others go
+ * on.  Returns 0 when the batch ran (look at each err), or -ENOTCONN (the
+ * connection is dead; results undefined), -ENOMEM.
  *
- * Details: each step waits for the reply to the one before (a failed WRITE
- * or CLOSE never leads to a rename).  Files finish in no set order: the tmp
- * and path names of one batch must all differ, and changes whose order
- * matters (a later rename or delete of the same name) belong in a later
- * call.  At most SFTP_MAX_REQUESTS files are open on the server at once,
- * started in array order; files already started go first.  Requests per
- * file: OPEN, one WRITE per write chunk (none for an empty file), [fsync],
- * CLOSE, SETSTAT, posix-rename, plus REMOVE after a failure once tmp
- * exists.  A file that shrinks while it is sent is uploaded as far as it
- * goes (sent tells).  A rename refused with FAILURE (e.g. path is a
- * directory) gives -EIO.  Without posix-rename@openssh.com, or do_fsync
- * without fsync@openssh.com, every file gets -ENOTSUP and nothing is sent.
- * A temporary file that cannot be removed is logged.  The fds stay open.
+ * Details: once a request of stage 2 has failed, the file's WRITEs, fsync
+ * and FSETSTAT not yet sent are skipped (CLOSE is always sent).  Files
+ * finish in no set order: the tmp and path names of one batch must all
+ * differ, and changes whose order matters (a later rename or delete of the
+ * same name) belong in a later call.  At most 512 files are under way at
+ * once (so at most that many handles are open on the server), started in
+ * array order; files already started go first.  At most 1024 requests and
+ * 512 KiB of WRITE data are in flight.  Requests per file: OPEN, one WRITE
+ * per write chunk (none for an empty file), [fsync], FSETSTAT, CLOSE,
+ * posix-rename, plus REMOVE after a failure once tmp exists.  A file that
+ * shrinks while it is sent is uploaded as far as it goes (sent tells).
+ * A rename refused with FAILURE (e.g. path is a directory) gives -EIO.
+ * Without posix-rename@openssh.com, or do_fsync without fsync@openssh.com,
+ * every file gets -ENOTSUP and nothing is sent.  A temporary file that
+ * cannot be removed is logged.  The fds stay open.
  */
 int sftp_put_many(struct sftp *s, struct sftp_put *puts, size_t n, int do_fsync);
 

@@ -1,14 +1,20 @@
 /*
  * sftp_batch: many whole-file uploads at once (sftp_put_many), each file a
- * small state machine driven by its replies, all sharing one queue of
- * requests in flight (sftp_queue.c).
+ * small state machine of three stages driven by its replies, all sharing
+ * one queue of requests in flight (sftp_queue.c).
  *
- * A file holds a slot from its OPEN until its last reply; there are as
- * many slots as requests may be in flight, which also bounds the handles
- * open on the server.  A slot that has a request to send waits in a FIFO
- * ring; the ring is served before a new file is started, so files that
- * are under way finish first.  Each step of a file is sent only after the
- * reply to the step before (the WRITEs of one file are pipelined).
+ * The stages of a file: (1) OPEN the temporary name and wait for the
+ * handle; (2) send the WRITEs, [fsync], FSETSTAT and CLOSE on the handle
+ * back to back and wait for all their replies (the server runs the
+ * requests on one handle in order); (3) only if all of them were OK,
+ * posix-rename over the target.  A failed file gets a REMOVE of its
+ * temporary name once the file exists.
+ *
+ * A file holds a slot from its OPEN until its last reply.  There are more
+ * slots than requests may be in flight, since a file waiting for replies
+ * sends nothing; the queue bounds the requests and bytes in flight.  A slot
+ * that has a request to send waits in a FIFO ring; the ring is served
+ * before a new file is started, so files that are under way finish first.
  */
 #include "config.h"
 
@@ -21,13 +27,24 @@
 #include "roam/log.h"
 #include "sftp_int.h"
 
-#define BATCH_SLOTS SFTP_BATCH_REQUESTS
+#define BATCH_SLOTS SFTP_BATCH_SLOTS
 
-/* The step a file is at: the request it sends next or waits for. */
-enum put_state {
-	PS_OPEN, PS_WRITE, PS_FSYNC, PS_CLOSE, PS_SETSTAT, PS_RENAME,
-	PS_REMOVE, PS_DONE,
+/* The stage a file is in: what its requests in flight are. */
+enum put_stage {
+	PS_OPEN,	/* OPEN of tmp */
+	PS_DATA,	/* WRITEs, [fsync], FSETSTAT, CLOSE on the handle */
+	PS_RENAME,	/* posix-rename tmp over path */
+	PS_REMOVE,	/* REMOVE tmp after a failure */
+	PS_DONE,
 };
+
+/* The requests of a file; sent holds a bit (1 << req) for each one of
+ * the current stage that is sent. */
+enum put_req {
+	RQ_NONE, RQ_OPEN, RQ_WRITE, RQ_FSYNC, RQ_FSETSTAT, RQ_CLOSE, RQ_RENAME,
+	RQ_REMOVE,
+};
+#define SENT(rq) (1u << (rq))
 
 /* One file under way. */
 struct put_slot {
@@ -36,7 +53,8 @@ struct put_slot {
 	uint64_t size;		/* bytes to send (fstat at start) */
 	uint64_t off;		/* next offset to send */
 	unsigned nreq;		/* requests outstanding */
-	enum put_state state;
+	unsigned sent;		/* SENT() of the requests of this stage */
+	enum put_stage stage;
 	int queued;		/* in the ring */
 };
 
@@ -91,38 +109,57 @@ slot_release(struct batch *b, struct put_slot *sl)
 	b->free[b->nfree++] = (unsigned)(sl - b->slot);
 }
 
-/* The current step is over (its replies are in): choose the next one. */
+/* The request a slot sends next, or RQ_NONE when it has nothing to send
+ * until the replies of its stage are in. */
+static enum put_req
+slot_next(const struct batch *b, const struct put_slot *sl)
+{
+	switch (sl->stage) {
+	case PS_OPEN:
+		return sl->sent ? RQ_NONE : RQ_OPEN;
+	case PS_DATA:
+		if (sl->sent & SENT(RQ_CLOSE))
+			return RQ_NONE;
+		if (sl->p->err)
+			return RQ_CLOSE;	/* the handle must go; nothing else */
+		if (sl->off < sl->size)
+			return RQ_WRITE;
+		if (b->do_fsync && !(sl->sent & SENT(RQ_FSYNC)))
+			return RQ_FSYNC;
+		if (!(sl->sent & SENT(RQ_FSETSTAT)))
+			return RQ_FSETSTAT;
+		return RQ_CLOSE;
+	case PS_RENAME:
+		return sl->sent ? RQ_NONE : RQ_RENAME;
+	case PS_REMOVE:
+		return sl->sent ? RQ_NONE : RQ_REMOVE;
+	default:
+		return RQ_NONE;
+	}
+}
+
+/* Every reply of the current stage is in: choose the next stage. */
 static void
 slot_advance(struct batch *b, struct put_slot *sl)
 {
 	int failed = sl->p->err != 0;
 
-	switch (sl->state) {
+	switch (sl->stage) {
 	case PS_OPEN:
-		sl->state = failed ? PS_DONE : PS_WRITE;
+		sl->stage = failed ? PS_DONE : PS_DATA;
 		break;
-	case PS_WRITE:
-		if (sl->nreq > 0)
-			return;		/* the last WRITE replies will call again */
-		sl->state = !failed && b->do_fsync ? PS_FSYNC : PS_CLOSE;
-		break;
-	case PS_FSYNC:
-		sl->state = PS_CLOSE;
-		break;
-	case PS_CLOSE:
-		sl->state = failed ? PS_REMOVE : PS_SETSTAT;
-		break;
-	case PS_SETSTAT:
-		sl->state = failed ? PS_REMOVE : PS_RENAME;
+	case PS_DATA:
+		sl->stage = failed ? PS_REMOVE : PS_RENAME;
 		break;
 	case PS_RENAME:
-		sl->state = failed ? PS_REMOVE : PS_DONE;
+		sl->stage = failed ? PS_REMOVE : PS_DONE;
 		break;
 	default:
-		sl->state = PS_DONE;
+		sl->stage = PS_DONE;
 		break;
 	}
-	if (sl->state == PS_DONE)
+	sl->sent = 0;
+	if (sl->stage == PS_DONE)
 		slot_release(b, sl);
 	else
 		ring_push(b, sl);
@@ -148,20 +185,20 @@ batch_start(struct batch *b)
 		}
 		sl = &b->slot[b->free[--b->nfree]];
 		*sl = (struct put_slot){ .p = p, .size = (uint64_t)st.st_size,
-		    .state = PS_OPEN };
+		    .stage = PS_OPEN };
 		ring_push(b, sl);
 		return 1;
 	}
 	return 0;
 }
 
-/* Bytes of the next WRITE of a slot. */
+/* Bytes of a slot's next request when it is a WRITE, else 0. */
 static uint32_t
 slot_write_len(const struct batch *b, const struct put_slot *sl)
 {
 	uint64_t left = sl->size - sl->off;
 
-	if (sl->state != PS_WRITE || sl->off >= sl->size || sl->p->err)
+	if (slot_next(b, sl) != RQ_WRITE)
 		return 0;
 	return left < b->s->write_chunk ? (uint32_t)left : b->s->write_chunk;
 }
@@ -176,11 +213,10 @@ slot_pkt(const struct batch *b, const struct put_slot *sl)
 
 /* Send the request in s->tx for a slot and record it in the queue. */
 static int
-slot_send(struct batch *b, struct put_slot *sl, uint8_t type, uint32_t id,
-    uint32_t len)
+slot_send(struct batch *b, struct put_slot *sl, uint32_t id, uint32_t len)
 {
 	struct sftp_req r = { .id = id, .tag = (uint32_t)(sl - b->slot),
-	    .type = type, .off = sl->off, .len = len };
+	    .type = b->s->tx.data[4], .off = sl->off, .len = len };
 	int e;
 
 	if ((e = sftp_io_send(b->s)) < 0)
@@ -190,49 +226,62 @@ slot_send(struct batch *b, struct put_slot *sl, uint8_t type, uint32_t id,
 	return 0;
 }
 
-/* Build the request of a step without data: 0, or -ENAMETOOLONG when the
- * names do not fit in a packet. */
+/* Build a slot's request rq (not a WRITE) in s->tx: 0, or -ENAMETOOLONG
+ * when the names do not fit in a packet. */
 static int
-slot_build(struct sftp *s, struct put_slot *sl, uint32_t id)
+slot_build(struct sftp *s, struct put_slot *sl, enum put_req rq, uint32_t id)
 {
 	struct sftp_attr a = { .flags = SFTP_ATTR_PERMISSIONS, .mode = sl->p->mode & 07777 };
 	struct buf *tx = &s->tx;
 	int bad;
 
-	switch (sl->state) {
-	case PS_OPEN:
+	switch (rq) {
+	case RQ_OPEN:
 		bad = sftp_proto_begin(tx, SSH_FXP_OPEN, id) < 0 ||
 		    buf_put_cstr(tx, sl->p->tmp) < 0 ||
 		    buf_put_u32(tx, SSH_FXF_WRITE | SSH_FXF_CREAT | SSH_FXF_TRUNC) < 0 ||
 		    sftp_proto_put_attr(tx, &a) < 0;
 		break;
-	case PS_FSYNC:
+	case RQ_FSYNC:
 		bad = sftp_proto_begin(tx, SSH_FXP_EXTENDED, id) < 0 ||
 		    buf_put_cstr(tx, "fsync@openssh.com") < 0 ||
 		    buf_put_str(tx, sl->h.h, sl->h.len) < 0;
 		break;
-	case PS_CLOSE:
-		bad = sftp_io_begin_handle(s, SSH_FXP_CLOSE, id, &sl->h) < 0;
-		break;
-	case PS_SETSTAT:
+	case RQ_FSETSTAT:
 		a.flags |= SFTP_ATTR_ACMODTIME;
 		a.atime = a.mtime = sl->p->mtime;
-		bad = sftp_proto_begin(tx, SSH_FXP_SETSTAT, id) < 0 ||
-		    buf_put_cstr(tx, sl->p->tmp) < 0 || sftp_proto_put_attr(tx, &a) < 0;
+		bad = sftp_io_begin_handle(s, SSH_FXP_FSETSTAT, id, &sl->h) < 0 ||
+		    sftp_proto_put_attr(tx, &a) < 0;
 		break;
-	case PS_RENAME:
+	case RQ_CLOSE:
+		bad = sftp_io_begin_handle(s, SSH_FXP_CLOSE, id, &sl->h) < 0;
+		break;
+	case RQ_RENAME:
 		bad = sftp_proto_begin(tx, SSH_FXP_EXTENDED, id) < 0 ||
 		    buf_put_cstr(tx, "posix-rename@openssh.com") < 0 ||
 		    buf_put_cstr(tx, sl->p->tmp) < 0 || buf_put_cstr(tx, sl->p->path) < 0;
 		break;
-	case PS_REMOVE:
+	case RQ_REMOVE:
 		bad = sftp_proto_begin(tx, SSH_FXP_REMOVE, id) < 0 ||
 		    buf_put_cstr(tx, sl->p->tmp) < 0;
 		break;
 	default:
-		fatal("sftp batch: no request for state %d (broken invariant)", sl->state);
+		fatal("sftp batch: no request %d to build (broken invariant)", (int)rq);
 	}
 	return bad || sftp_proto_end(tx) < 0 ? -ENAMETOOLONG : 0;
+}
+
+/* Read up to len bytes of a slot's file at sl->off into s->tx: the bytes
+ * read, 0 at the end of the file, or -errno. */
+static ssize_t
+slot_read(struct sftp *s, struct put_slot *sl, uint32_t len)
+{
+	ssize_t n;
+
+	do
+		n = pread(sl->p->fd, s->tx.data + s->tx.len, len, (off_t)sl->off);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
 }
 
 /* Send the next WRITE of a slot (len > 0 bytes at sl->off). */
@@ -250,47 +299,48 @@ slot_write(struct batch *b, struct put_slot *sl, uint32_t len)
 	    buf_reserve(&s->tx, len) < 0)
 		return -ENOMEM;
 	at = s->tx.len - 4;
-	do
-		n = pread(sl->p->fd, s->tx.data + s->tx.len, len, (off_t)sl->off);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0) {			/* an error, or the file shrank: stop here */
-		if (n < 0)
-			put_fail(sl, -errno);
-		sl->size = sl->off;
-		slot_advance(b, sl);
+	if ((n = slot_read(s, sl, len)) <= 0) {
+		if (n < 0)			/* a read error: close, then remove */
+			put_fail(sl, (int)n);
+		sl->size = sl->off;		/* or the file shrank: stop here */
 		return 0;
 	}
 	s->tx.len += (size_t)n;
 	if (buf_poke_u32(&s->tx, at, (uint32_t)n) < 0 || sftp_proto_end(&s->tx) < 0)
 		return -ENOMEM;
-	if ((r = slot_send(b, sl, SSH_FXP_WRITE, id, (uint32_t)n)) < 0)
+	if ((r = slot_send(b, sl, id, (uint32_t)n)) < 0)
 		return r;
 	sl->off += (uint64_t)n;
-	if (sl->off < sl->size)
-		ring_push(b, sl);	/* more to send, after the others' turn */
 	return 0;
 }
 
-/* Send a slot's next request (or move it on when it has none). */
+/* Send a slot's next request, then put it back in the ring if it has more
+ * to send. */
 static int
 slot_step(struct batch *b, struct put_slot *sl)
 {
-	uint32_t id, len;
+	enum put_req rq = slot_next(b, sl);
+	uint32_t id;
 	int r;
 
-	if (sl->state == PS_WRITE) {
-		if ((len = slot_write_len(b, sl)) > 0)
-			return slot_write(b, sl, len);
-		slot_advance(b, sl);	/* all sent, or failed: once the replies are in */
-		return 0;
+	if (rq == RQ_WRITE) {
+		if ((r = slot_write(b, sl, slot_write_len(b, sl))) < 0)
+			return r;
+	} else {
+		id = sftp_io_id(b->s);
+		if ((r = slot_build(b->s, sl, rq, id)) < 0) {
+			put_fail(sl, r);	/* names too long: nothing was sent */
+			if (sl->nreq == 0)
+				slot_advance(b, sl);
+			return 0;
+		}
+		if ((r = slot_send(b, sl, id, 0)) < 0)
+			return r;
+		sl->sent |= SENT(rq);
 	}
-	id = sftp_io_id(b->s);
-	if ((r = slot_build(b->s, sl, id)) < 0) {
-		put_fail(sl, r);
-		slot_advance(b, sl);
-		return 0;
-	}
-	return slot_send(b, sl, b->s->tx.data[4], id, 0);
+	if (slot_next(b, sl) != RQ_NONE)
+		ring_push(b, sl);
+	return 0;
 }
 
 /* Send requests while the queue has room and some file has one to send. */
@@ -332,14 +382,37 @@ reply_open(struct batch *b, struct put_slot *sl, const struct sftp_msg *m)
 	return 0;
 }
 
-/* Wait for one reply and move its file on. */
+/* A STATUS reply to a request of a file: count it, keep its error. */
+static int
+reply_status(struct batch *b, struct put_slot *sl, const struct sftp_req *rq,
+    const struct sftp_msg *m)
+{
+	int err;
+
+	if (m->type != SSH_FXP_STATUS)
+		return sftp_io_fail(b->s, "the server answered with the wrong packet type");
+	if ((err = -sftp_status_errno(m->status)) != 0) {
+		log_debug("%s %s: server status %u: %.*s", sftp_proto_type_name(rq->type),
+		    sl->p->tmp, m->status, (int)m->len, (const char *)m->str);
+		put_fail(sl, err);
+		if (rq->type == SSH_FXP_REMOVE)
+			log_warn("cannot remove the temporary file %s on the server (%s); "
+			    "remove it by hand", sl->p->tmp, strerror(-err));
+	} else if (rq->type == SSH_FXP_WRITE) {
+		sl->p->sent += rq->len;
+		b->s->stats.bytes_up += rq->len;
+	}
+	return 0;
+}
+
+/* Wait for one reply and move its file on once its stage is complete. */
 static int
 batch_reply(struct batch *b)
 {
 	struct put_slot *sl;
 	struct sftp_req rq;
 	struct sftp_msg m;
-	int r, err;
+	int r;
 
 	if ((r = sftp_io_recv(b->s, &m)) < 0 ||
 	    (r = sftp_queue_pop(b->s, &b->q, m.id, &rq)) < 0)
@@ -348,20 +421,11 @@ batch_reply(struct batch *b)
 	sl->nreq--;
 	if (rq.type == SSH_FXP_OPEN)
 		return reply_open(b, sl, &m);
-	if (m.type != SSH_FXP_STATUS)
-		return sftp_io_fail(b->s, "the server answered with the wrong packet type");
-	if ((err = -sftp_status_errno(m.status)) != 0) {
-		log_debug("%s %s: server status %u: %.*s", sftp_proto_type_name(rq.type),
-		    sl->p->tmp, m.status, (int)m.len, (const char *)m.str);
-		put_fail(sl, err);
-		if (rq.type == SSH_FXP_REMOVE)
-			log_warn("cannot remove the temporary file %s on the server (%s); "
-			    "remove it by hand", sl->p->tmp, strerror(-err));
-	} else if (rq.type == SSH_FXP_WRITE) {
-		sl->p->sent += rq.len;
-		b->s->stats.bytes_up += rq.len;
-	}
-	if (rq.type != SSH_FXP_WRITE || (sl->nreq == 0 && slot_write_len(b, sl) == 0))
+	if ((r = reply_status(b, sl, &rq, &m)) < 0)
+		return r;
+	if (slot_next(b, sl) != RQ_NONE)
+		ring_push(b, sl);	/* e.g. a failed WRITE: its CLOSE goes next */
+	else if (sl->nreq == 0)
 		slot_advance(b, sl);
 	return 0;
 }
@@ -411,6 +475,7 @@ sftp_put_many(struct sftp *s, struct sftp_put *puts, size_t n, int do_fsync)
 	b->n = n;
 	b->do_fsync = do_fsync;
 	sftp_queue_init(&b->q, SFTP_BATCH_REQUESTS);
+	sftp_queue_set_inflight(&b->q, SFTP_BATCH_INFLIGHT);
 	for (i = 0; i < BATCH_SLOTS; i++)
 		b->free[b->nfree++] = BATCH_SLOTS - 1 - i;
 	r = batch_run(b);

@@ -13,6 +13,13 @@ sftp_queue_init(struct sftp_queue *q, unsigned max)
 	q->window = 1;
 	q->max = max < SFTP_BATCH_REQUESTS ? max : SFTP_BATCH_REQUESTS;
 	q->inflight = 0;
+	q->max_inflight = SFTP_MAX_INFLIGHT;
+}
+
+void
+sftp_queue_set_inflight(struct sftp_queue *q, uint64_t max_inflight)
+{
+	q->max_inflight = max_inflight;
 }
 
 int
@@ -21,7 +28,7 @@ sftp_queue_room(struct sftp *s, const struct sftp_queue *q, uint32_t len,
 {
 	if (q->n == 0)
 		return 1;
-	return q->n < q->window && q->inflight + len <= SFTP_MAX_INFLIGHT &&
+	return q->n < q->window && q->inflight + len <= q->max_inflight &&
 	    ssh_channel_window_size(s->channel) >= pkt;
 }
 

@@ -97,18 +97,19 @@ make_count_files() {
 	head -c 261121 /dev/urandom >"$1/c2" && head -c 783360 /dev/urandom >"$1/c3"
 }
 
-test_expect_success 'requests per file: OPEN, WRITE per chunk, CLOSE, SETSTAT, rename' '
+test_expect_success 'requests per file: OPEN, WRITE per chunk, FSETSTAT, CLOSE, rename' '
 	make_count_files "$L/count" &&
 	mkdir "$SERVER/count" &&
 	T --stats putmany "$L/count" "$SERVER/count" >"$TEST_DIR/out" &&
 	cat "$TEST_DIR/out" &&
 	same_files "$L/count" "$SERVER/count" &&
-	# the connection itself sends INIT and limits@openssh.com (extended)
+	# the connection itself sends INIT and limits@openssh.com (extended);
+	# FSETSTAT has no counter of its own: requests counts it, setstat not
 	test "$(stat_of requests "$TEST_DIR/out")" = $((2 + 4 + 6 + 4 + 4 + 4)) &&
 	test "$(stat_of open "$TEST_DIR/out")" = 4 &&
 	test "$(stat_of write "$TEST_DIR/out")" = 6 &&
 	test "$(stat_of close "$TEST_DIR/out")" = 4 &&
-	test "$(stat_of setstat "$TEST_DIR/out")" = 4 &&
+	test "$(stat_of setstat "$TEST_DIR/out")" = 0 &&
 	test "$(stat_of extended "$TEST_DIR/out")" = $((1 + 4)) &&
 	test "$(stat_of remove "$TEST_DIR/out")" = 0 &&
 	test "$(stat_of stat "$TEST_DIR/out")" = 0
@@ -185,5 +186,140 @@ test_expect_success 'session killed mid-batch: ENOTCONN, no hang' '
 	test "$rc" = 1 &&
 	grep -F "SFTP connection lost: " "$TEST_DIR/err" &&
 	grep -Fx "sftp-tool: putmany $L/kill: ENOTCONN (Transport endpoint is not connected)" "$TEST_DIR/err"
+'
+
+# The cases below read every request the server received, in its order: a
+# second sshd whose sftp-server logs at DEBUG1, the level that shows WRITE,
+# FSETSTAT and a path SETSTAT (lib.sh's log_sftp_requests logs at INFO).
+FIRST_TEST_DIR=$TEST_DIR
+TEST_DIR=$TEST_DIR/logged && mkdir "$TEST_DIR" || bail_out "cannot make $TEST_DIR"
+SFTP_LOG=$TEST_DIR/sftp.log
+cat >"$TEST_DIR/sftp-logged" <<EOS
+#!/bin/sh
+exec /usr/lib/openssh/sftp-server -e -l DEBUG1 2>>"$SFTP_LOG"
+EOS
+chmod 755 "$TEST_DIR/sftp-logged"
+SSHD_SFTP=$TEST_DIR/sftp-logged start_sshd || bail_out "cannot start the second sshd"
+TEST_DIR=$FIRST_TEST_DIR
+
+# file_requests LOG: one line per file the server opened, "NAME: REQUESTS"
+# with its requests in the order the server ran them (consecutive WRITEs as
+# one "write+"); a SETSTAT by path anywhere is printed as "setstat PATH".
+file_requests() {
+	python3 - "$1" <<'PY'
+import re, sys
+reqs, order, handle, opened = {}, [], {}, None
+def add(path, op):
+    name = path.rsplit("/", 1)[-1]
+    name = name[5:] if name.startswith(".tmp.") else name
+    if name not in reqs:
+        reqs[name] = []
+        order.append(name)
+    if op == "write" and reqs[name][-1:] == ["write+"]:
+        return
+    reqs[name].append("write+" if op == "write" else op)
+# sftp-server logs names raw: a name holding a newline continues a line.
+known = ("open ", "debug", "sent ", "set ", "close ", "fsync ", "posix-rename ",
+         "remove ", "session ", "received ", "mkdir ", "rmdir ", "rename ")
+lines = []
+for line in open(sys.argv[1], encoding="utf-8", errors="surrogateescape"):
+    line = line.rstrip("\n")
+    if lines and not line.startswith(known):
+        lines[-1] += "\n" + line
+    else:
+        lines.append(line)
+for line in lines:
+    m = re.match(r'open "(.*)" flags', line, re.S)
+    if m:
+        opened = m.group(1); add(opened, "open"); continue
+    m = re.match(r'debug1: request \d+: sent handle handle (\d+)', line)
+    if m:
+        handle[m.group(1)], opened = opened, None; continue
+    m = re.match(r'debug1: request \d+: write "(.*)" \(handle', line, re.S)
+    if m:
+        add(m.group(1), "write"); continue
+    m = re.match(r'debug1: request \d+: fsetstat handle (\d+)', line)
+    if m:
+        add(handle[m.group(1)], "fsetstat"); continue
+    m = re.match(r'debug1: request \d+: setstat name "(.*)"', line, re.S)
+    if m:
+        print("setstat", m.group(1)); continue
+    for op, pat in (("fsync", r'fsync "(.*)"'), ("close", r'close "(.*)" bytes'),
+                    ("rename", r'posix-rename old "(.*)" new'), ("remove", r'remove name "(.*)"')):
+        m = re.match(pat, line, re.S)
+        if m:
+            add(m.group(1), op)
+for name in order:
+    print("%s: %s" % (name.replace("\n", "\\n"), " ".join(reqs[name])))
+PY
+}
+
+test_expect_success 'server log: per file open, write+, fsync, fsetstat, close, rename; no path setstat' '
+	mkdir -p "$L/seq" "$SERVER/seq" &&
+	: >"$L/seq/empty" && echo small >"$L/seq/small" &&
+	# 3 MiB: more WRITE data than may be in flight at once (512 KiB)
+	head -c $((3 << 20)) /dev/urandom >"$L/seq/big" &&
+	for i in $(seq 1 40); do echo "$i" >"$L/seq/n$i" || return 1; done &&
+	: >"$SFTP_LOG" &&
+	T --stats --fsync putmany "$L/seq" "$SERVER/seq" >"$TEST_DIR/out" &&
+	cat "$TEST_DIR/out" &&
+	same_files "$L/seq" "$SERVER/seq" &&
+	file_requests "$SFTP_LOG" >"$TEST_DIR/reqs" &&
+	cat "$TEST_DIR/reqs" &&
+	! grep "^setstat " "$TEST_DIR/reqs" &&
+	test "$(wc -l <"$TEST_DIR/reqs")" = 43 &&
+	grep -Fx "empty: open fsync fsetstat close rename" "$TEST_DIR/reqs" &&
+	test "$(grep -c ": open write+ fsync fsetstat close rename\$" "$TEST_DIR/reqs")" = 42 &&
+	test "$(grep -c "request [0-9]*: write \"$SERVER/seq/.tmp.big\"" "$SFTP_LOG")" -ge 12
+'
+
+test_expect_success 'server log without --fsync: open, write+, fsetstat, close, rename' '
+	rm -rf "$SERVER/seq" && mkdir "$SERVER/seq" &&
+	: >"$SFTP_LOG" &&
+	T putmany "$L/seq" "$SERVER/seq" &&
+	same_files "$L/seq" "$SERVER/seq" &&
+	file_requests "$SFTP_LOG" >"$TEST_DIR/reqs" &&
+	cat "$TEST_DIR/reqs" &&
+	! grep "^setstat " "$TEST_DIR/reqs" &&
+	grep -Fx "empty: open fsetstat close rename" "$TEST_DIR/reqs" &&
+	test "$(grep -c ": open write+ fsetstat close rename\$" "$TEST_DIR/reqs")" = 42
+'
+
+test_expect_success 'mode and mtime come from FSETSTAT exactly (not the server umask)' '
+	mkdir -p "$L/attr" "$SERVER/attr" &&
+	for m in 777 4755 2750 1777 666 000; do
+		echo "$m" >"$L/attr/m$m" && chmod "$m" "$L/attr/m$m" &&
+		touch -d @$((1234567000 + m)) "$L/attr/m$m" || return 1
+	done &&
+	T putmany "$L/attr" "$SERVER/attr" &&
+	for m in 777 4755 2750 1777 666 000; do
+		test "$(stat -c %a:%Y:%X "$SERVER/attr/m$m")" = \
+		    "$(stat -c %a "$L/attr/m$m"):$((1234567000 + m)):$((1234567000 + m))" || return 1
+	done &&
+	same_files "$L/attr" "$SERVER/attr"
+'
+
+test_expect_success 'a WRITE refused (server disk full): no rename, old target kept, others arrive' '
+	mkdir -p "$L/full" "$L/fine" "$SERVER/full" "$SERVER/fine" &&
+	mount -t tmpfs -o size=64k tmpfs "$SERVER/full" &&
+	at_exit "umount \"$SERVER/full\"" &&
+	echo old bytes >"$SERVER/full/big" &&
+	head -c $((1 << 20)) /dev/urandom >"$L/full/big" &&
+	make_files "$L/fine" 30 5 &&
+	: >"$SFTP_LOG" &&
+	test_must_fail T --stats putmany "$L/full" "$SERVER/full" "$L/fine" "$SERVER/fine" \
+	    >"$TEST_DIR/out" 2>"$TEST_DIR/err" &&
+	cat "$TEST_DIR/out" "$TEST_DIR/err" &&
+	grep -Fx "sftp-tool: putmany $SERVER/full/big: EIO (Input/output error)" "$TEST_DIR/err" &&
+	test "$(grep -c "^sftp-tool: putmany " "$TEST_DIR/err")" = 1 &&
+	grep "^putmany: files=31 failed=1 " "$TEST_DIR/out" &&
+	test "$(cat "$SERVER/full/big")" = "old bytes" &&
+	test ! -e "$SERVER/full/.tmp.big" &&
+	test "$(stat_of remove "$TEST_DIR/out")" = 1 &&
+	file_requests "$SFTP_LOG" >"$TEST_DIR/reqs" &&
+	cat "$TEST_DIR/reqs" &&
+	grep "^big: open write+ .*close remove\$" "$TEST_DIR/reqs" &&
+	! grep "^big: .*rename" "$TEST_DIR/reqs" &&
+	same_files "$L/fine" "$SERVER/fine"
 '
 test_done
