@@ -322,7 +322,7 @@ main(int argc, char **argv)
 	so.identity_file = o.identity_file;
 	so.known_hosts = o.known_hosts;
 	so.timeout = (int)o.connect_timeout;
-	so.verbose = o.debug > 2;
+	so.verbose = o.debug > 2 ? o.debug - 1 : 0;	/* libssh: 2 protocol, 3 packets */
 	if (o.password_stdin && (so.password = password = read_password()) == NULL)
 		fatal("password_stdin: no password could be read from standard input");
 

@@ -79,37 +79,53 @@ sftp_init(struct sftp *s)
 	return 0;
 }
 
-/* Ask limits@openssh.com for the largest READ and WRITE lengths. */
+/*
+ * Ask limits@openssh.com for the largest READ and WRITE lengths without
+ * waiting: the reply is taken by the next read of a reply (sftp_io.c), at
+ * the latest before the first transfer's data, since the server answers
+ * in order.  Until then the chunks are the defaults.
+ */
 static int
 sftp_limits(struct sftp *s)
 {
-	uint64_t maxpkt, maxread, maxwrite;
-	struct sftp_msg m;
-	struct buf b;
+	uint32_t id;
 	int r;
 
 	s->read_chunk = s->write_chunk = SFTP_DEFAULT_CHUNK;
 	if (!(s->ext & SFTP_EXT_LIMITS))
 		return 0;
-	if (sftp_proto_begin(&s->tx, SSH_FXP_EXTENDED, sftp_io_id(s)) < 0 ||
+	id = sftp_io_id(s);
+	if (sftp_proto_begin(&s->tx, SSH_FXP_EXTENDED, id) < 0 ||
 	    buf_put_cstr(&s->tx, "limits@openssh.com") < 0 ||
 	    sftp_proto_end(&s->tx) < 0)
 		return -ENOMEM;
-	if ((r = sftp_io_call(s, &m)) < 0)
+	if ((r = sftp_io_send(s)) < 0)
 		return r;
-	if (sftp_io_expect(s, &m, SSH_FXP_EXTENDED_REPLY) < 0)
-		return 0;	/* keep the defaults */
-	buf_wrap(&b, m.str, m.len);
+	s->limits_id = id;
+	return 0;
+}
+
+void
+sftp_limits_reply(struct sftp *s, const struct sftp_msg *m)
+{
+	uint64_t maxpkt, maxread, maxwrite;
+	struct buf b;
+
+	if (m->type != SSH_FXP_EXTENDED_REPLY)
+		return;		/* keep the defaults */
+	buf_wrap(&b, m->str, m->len);
 	if (buf_get_u64(&b, &maxpkt) < 0 || buf_get_u64(&b, &maxread) < 0 ||
-	    buf_get_u64(&b, &maxwrite) < 0)
-		return sftp_io_fail(s, "malformed limits@openssh.com reply");
+	    buf_get_u64(&b, &maxwrite) < 0) {
+		log_warn("malformed limits@openssh.com reply: using %u-byte transfers",
+		    SFTP_DEFAULT_CHUNK);
+		return;
+	}
 	if (maxread >= 1024)
 		s->read_chunk = maxread < SFTP_MAX_CHUNK ? (uint32_t)maxread : SFTP_MAX_CHUNK;
 	if (maxwrite >= 1024)
 		s->write_chunk = maxwrite < SFTP_MAX_CHUNK ? (uint32_t)maxwrite : SFTP_MAX_CHUNK;
 	log_debug("chunks: read %u write %u (server max packet %llu)",
 	    s->read_chunk, s->write_chunk, (unsigned long long)maxpkt);
-	return 0;
 }
 
 /* Open the "sftp" subsystem channel on the session. */

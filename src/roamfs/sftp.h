@@ -144,10 +144,13 @@ typedef int (*sftp_progress_fn)(void *arg, uint64_t done);
 int sftp_upload(struct sftp *s, int fd, const char *path, uint32_t mode,
     int do_fsync, sftp_progress_fn progress, void *arg, uint64_t *written);
 /*
- * Download: read the whole remote file into local fd (truncated first,
- * written from offset 0) with many READ requests in flight, re-requesting
- * short reads; *a (may be NULL) gets the attributes fstat'ed on the open
- * handle before reading, so the caller knows which version it got.
+ * Download: read the remote file into local fd (truncated first, written
+ * from offset 0) with many READ requests in flight.  *a (may be NULL) gets
+ * the attributes fstat'ed on the open handle, so the caller knows which
+ * version it got: the FSTAT goes with the first READ, reading stops at the
+ * size it gives (or at an earlier EOF), and short reads below it are asked
+ * again.  The handle's CLOSE is not waited for.  A small file costs two
+ * round trips: OPEN, then FSTAT and READ.
  */
 int sftp_download(struct sftp *s, const char *path, int fd,
     struct sftp_attr *a, sftp_progress_fn progress, void *arg);
@@ -164,9 +167,10 @@ struct sftp_put {
 };
 /*
  * Upload n files, each in three stages: (1) OPEN tmp (create, truncate,
- * write); (2) once the handle is in: the WRITEs, [fsync@openssh.com when
- * do_fsync], FSETSTAT on the handle (mode, atime = mtime) and CLOSE, sent
- * back to back (the server runs the requests on one handle in order);
+ * write); (2) once the handle is in: the WRITEs, FSETSTAT on the handle
+ * (mode, atime = mtime), [fsync@openssh.com when do_fsync, covering data,
+ * mode and times] and CLOSE, sent back to back (the server runs the
+ * requests on one handle in order);
  * (3) once every reply of stage 2 is OK: posix-rename tmp over path.  The
  * files proceed concurrently, with many requests in flight.  A file whose
  * request fails gets puts[i].err (the first error of the file) and, where
@@ -174,15 +178,15 @@ struct sftp_put {
  * on.  Returns 0 when the batch ran (look at each err), or -ENOTCONN (the
  * connection is dead; results undefined), -ENOMEM.
  *
- * Details: once a request of stage 2 has failed, the file's WRITEs, fsync
- * and FSETSTAT not yet sent are skipped (CLOSE is always sent).  Files
+ * Details: once a request of stage 2 has failed, the file's WRITEs,
+ * FSETSTAT and fsync not yet sent are skipped (CLOSE is always sent).  Files
  * finish in no set order: the tmp and path names of one batch must all
  * differ, and changes whose order matters (a later rename or delete of the
  * same name) belong in a later call.  At most 512 files are under way at
  * once (so at most that many handles are open on the server), started in
  * array order; files already started go first.  At most 1024 requests and
  * 512 KiB of WRITE data are in flight.  Requests per file: OPEN, one WRITE
- * per write chunk (none for an empty file), [fsync], FSETSTAT, CLOSE,
+ * per write chunk (none for an empty file), FSETSTAT, [fsync], CLOSE,
  * posix-rename, plus REMOVE after a failure once tmp exists.  A file that
  * shrinks while it is sent is uploaded as far as it goes (sent tells).
  * A rename refused with FAILURE (e.g. path is a directory) gives -EIO.

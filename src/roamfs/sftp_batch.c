@@ -4,7 +4,7 @@
  * one queue of requests in flight (sftp_queue.c).
  *
  * The stages of a file: (1) OPEN the temporary name and wait for the
- * handle; (2) send the WRITEs, [fsync], FSETSTAT and CLOSE on the handle
+ * handle; (2) send the WRITEs, FSETSTAT, [fsync] and CLOSE on the handle
  * back to back and wait for all their replies (the server runs the
  * requests on one handle in order); (3) only if all of them were OK,
  * posix-rename over the target.  A failed file gets a REMOVE of its
@@ -32,7 +32,7 @@
 /* The stage a file is in: what its requests in flight are. */
 enum put_stage {
 	PS_OPEN,	/* OPEN of tmp */
-	PS_DATA,	/* WRITEs, [fsync], FSETSTAT, CLOSE on the handle */
+	PS_DATA,	/* WRITEs, FSETSTAT, [fsync], CLOSE on the handle */
 	PS_RENAME,	/* posix-rename tmp over path */
 	PS_REMOVE,	/* REMOVE tmp after a failure */
 	PS_DONE,
@@ -124,10 +124,11 @@ slot_next(const struct batch *b, const struct put_slot *sl)
 			return RQ_CLOSE;	/* the handle must go; nothing else */
 		if (sl->off < sl->size)
 			return RQ_WRITE;
-		if (b->do_fsync && !(sl->sent & SENT(RQ_FSYNC)))
-			return RQ_FSYNC;
+		/* Mode and times before the fsync, so that it covers them too. */
 		if (!(sl->sent & SENT(RQ_FSETSTAT)))
 			return RQ_FSETSTAT;
+		if (b->do_fsync && !(sl->sent & SENT(RQ_FSYNC)))
+			return RQ_FSYNC;
 		return RQ_CLOSE;
 	case PS_RENAME:
 		return sl->sent ? RQ_NONE : RQ_RENAME;

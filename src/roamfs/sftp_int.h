@@ -56,6 +56,7 @@ struct sftp {
 	uint32_t rx_pkt;		/* length of the packet at rx.off, 0: none */
 	uint32_t skip[SFTP_MAX_SKIP];	/* ids whose status reply nobody waits for */
 	unsigned nskip;
+	uint32_t limits_id;		/* limits@openssh.com sent, reply not read; 0: none */
 	struct sftp_stats stats;
 };
 
@@ -138,6 +139,8 @@ int sftp_io_close_handle(struct sftp *s, const struct sftp_handle *h);
  * too many replies are pending already.
  */
 int sftp_io_close_handle_later(struct sftp *s, const struct sftp_handle *h);
+/* Take the READ/WRITE lengths from the limits@openssh.com reply m (sftp.c). */
+void sftp_limits_reply(struct sftp *s, const struct sftp_msg *m);
 
 /* Open and set up the SSH session: connect, host key, authentication. */
 int ssh_conn_open(const struct sftp_opts *o, ssh_session *out, char **cause);

@@ -113,12 +113,21 @@ rx_fill(struct sftp *s)
 	return sftp_io_fail(s, "no reply from the server within 60 seconds");
 }
 
-/* The reply m answers a request sent with sftp_io_close_handle_later: forget it. */
+/*
+ * The reply m answers a request nobody waits for: the limits@openssh.com
+ * request of the connect (taken in), or a close sent with
+ * sftp_io_close_handle_later (forgotten).
+ */
 static int
 skipped(struct sftp *s, const struct sftp_msg *m)
 {
 	unsigned i;
 
+	if (s->limits_id && m->id == s->limits_id && m->type != SSH_FXP_VERSION) {
+		s->limits_id = 0;
+		sftp_limits_reply(s, m);
+		return 1;
+	}
 	if (m->type != SSH_FXP_STATUS)
 		return 0;
 	for (i = 0; i < s->nskip; i++)

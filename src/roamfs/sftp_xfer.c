@@ -25,7 +25,16 @@ struct xfer {
 	int err;		/* first error; stop sending new requests */
 	sftp_progress_fn progress;
 	void *arg;
+	struct sftp_attr attr;	/* download: the FSTAT reply */
+	int have_attr;
 };
+
+/* Download: the size from FSTAT, past which no READ is needed. */
+static int
+xfer_past_end(const struct xfer *x, uint64_t off)
+{
+	return x->have_attr && (x->attr.flags & SFTP_ATTR_SIZE) && off >= x->attr.size;
+}
 
 /* Room for one more request of len data bytes, pkt bytes on the wire? */
 static int
@@ -245,6 +254,15 @@ download_reply(struct xfer *x, int *eof)
 	if ((r = sftp_io_recv(x->s, &m)) < 0 ||
 	    (r = sftp_queue_pop(x->s, &x->q, m.id, &rq)) < 0)
 		return r;
+	if (rq.type == SSH_FXP_FSTAT) {
+		if (m.type == SSH_FXP_ATTRS) {
+			x->attr = m.attr;
+			x->have_attr = 1;
+		} else if (x->err == 0)
+			x->err = m.type == SSH_FXP_STATUS && m.status != SSH_FX_OK ?
+			    -sftp_status_errno(m.status) : -EIO;
+		return 0;
+	}
 	if (m.type == SSH_FXP_STATUS) {
 		if (m.status == SSH_FX_EOF)
 			*eof = 1;
@@ -258,8 +276,9 @@ download_reply(struct xfer *x, int *eof)
 		x->err = r;
 	x->s->stats.bytes_down += m.len;
 	xfer_progress(x, m.len);
-	/* A short read: ask again for the rest (it may just be EOF). */
-	if (x->err == 0 && m.len < rq.len && m.len > 0)
+	/* A short read: ask again for the rest (it may just be EOF), unless
+	 * FSTAT said the file ends there. */
+	if (x->err == 0 && m.len < rq.len && m.len > 0 && !xfer_past_end(x, rq.off + m.len))
 		return download_send(x, rq.off + m.len, rq.len - m.len);
 	return 0;
 }
@@ -272,7 +291,7 @@ download_loop(struct xfer *x)
 	int eof = 0, r;
 
 	for (;;) {
-		while (!eof && xfer_can_send(x, chunk, 64 + x->h.len)) {
+		while (!eof && !xfer_past_end(x, x->off) && xfer_can_send(x, chunk, 64 + x->h.len)) {
 			if ((r = download_send(x, x->off, chunk)) < 0)
 				return r;
 			x->off += chunk;
@@ -284,20 +303,20 @@ download_loop(struct xfer *x)
 	}
 }
 
-/* FSTAT the open handle. */
+/* Send FSTAT on the open handle; its reply comes with the first READ's. */
 static int
-download_fstat(struct xfer *x, struct sftp_attr *a)
+download_fstat(struct xfer *x)
 {
 	struct sftp *s = x->s;
-	struct sftp_msg m;
+	uint32_t id = sftp_io_id(s);
 	int r;
 
-	if (sftp_io_begin_handle(s, SSH_FXP_FSTAT, sftp_io_id(s), &x->h) < 0 ||
+	if (sftp_io_begin_handle(s, SSH_FXP_FSTAT, id, &x->h) < 0 ||
 	    sftp_proto_end(&s->tx) < 0)
 		return -ENOMEM;
-	if ((r = sftp_io_call(s, &m)) < 0 || (r = sftp_io_expect(s, &m, SSH_FXP_ATTRS)) < 0)
+	if ((r = sftp_io_send(s)) < 0)
 		return r;
-	*a = m.attr;
+	xfer_push(x, SSH_FXP_FSTAT, id, 0, 0);
 	return 0;
 }
 
@@ -305,20 +324,23 @@ int
 sftp_download(struct sftp *s, const char *path, int fd,
     struct sftp_attr *a, sftp_progress_fn progress, void *arg)
 {
-	struct sftp_attr none = { 0 }, got;
+	struct sftp_attr none = { 0 };
 	struct xfer x = { .s = s, .fd = fd, .progress = progress, .arg = arg };
 	int r;
 
 	sftp_queue_init(&x.q, SFTP_MAX_REQUESTS);
+	x.q.window = 2;		/* FSTAT and the first READ travel together */
 	if ((r = xfer_open(&x, path, SSH_FXF_READ, &none)) < 0)
 		return r;
-	if ((r = download_fstat(&x, &got)) < 0)
-		x.err = r;
-	else if (a)
-		*a = got;
-	if (x.err == 0 && ftruncate(fd, 0) < 0)
+	if (ftruncate(fd, 0) < 0)
 		x.err = -errno;
-	if (x.err == 0 && (r = download_loop(&x)) < 0)
+	if (x.err == 0 && ((r = download_fstat(&x)) < 0 || (r = download_loop(&x)) < 0))
 		return r;	/* connection dead */
-	return xfer_close(&x);
+	if (x.err == 0 && !x.have_attr)
+		x.err = -EIO;
+	if (x.err == 0 && a)
+		*a = x.attr;
+	/* Closing a read handle loses nothing: no need to wait for it. */
+	r = sftp_io_close_handle_later(s, &x.h);
+	return x.err ? x.err : r;
 }
