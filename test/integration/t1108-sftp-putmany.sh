@@ -5,6 +5,7 @@
 # per file are as documented; a lost session gives ENOTCONN, never a hang.
 . "$top_srcdir/test/integration/lib.sh"
 require_root
+log_sftp_requests DEBUG1
 start_sshd || bail_out "cannot start sshd"
 TOOL="$top_builddir/test/tools/sftp-tool"
 T() { "$TOOL" -p "$SSHD_PORT" -i "$SSH_KEY" -k "$KNOWN_HOSTS" root@127.0.0.1 "$@"; }
@@ -188,19 +189,9 @@ test_expect_success 'session killed mid-batch: ENOTCONN, no hang' '
 	grep -Fx "sftp-tool: putmany $L/kill: ENOTCONN (Transport endpoint is not connected)" "$TEST_DIR/err"
 '
 
-# The cases below read every request the server received, in its order: a
-# second sshd whose sftp-server logs at DEBUG1, the level that shows WRITE,
-# FSETSTAT and a path SETSTAT (lib.sh's log_sftp_requests logs at INFO).
-FIRST_TEST_DIR=$TEST_DIR
-TEST_DIR=$TEST_DIR/logged && mkdir "$TEST_DIR" || bail_out "cannot make $TEST_DIR"
-SFTP_LOG=$TEST_DIR/sftp.log
-cat >"$TEST_DIR/sftp-logged" <<EOS
-#!/bin/sh
-exec /usr/lib/openssh/sftp-server -e -l DEBUG1 2>>"$SFTP_LOG"
-EOS
-chmod 755 "$TEST_DIR/sftp-logged"
-SSHD_SFTP=$TEST_DIR/sftp-logged start_sshd || bail_out "cannot start the second sshd"
-TEST_DIR=$FIRST_TEST_DIR
+# The cases below read every request the server received, in its order,
+# from sftp-server's log at DEBUG1: the level that shows WRITE, FSETSTAT and
+# a path SETSTAT.
 
 # file_requests LOG: one line per file the server opened, "NAME: REQUESTS"
 # with its requests in the order the server ran them (consecutive WRITEs as
