@@ -426,14 +426,67 @@ download(struct roamfs *fs, uint64_t ino, const char *rel)
 		r = sftp_download(s, path, fd, &a, NULL, NULL);
 	remote_release(fs->fg, r);
 	free(path);
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
+	/* No fsync: a copy cut short by a crash is caught at its next open
+	 * (fetch_verify) and fetched again. */
 	close(fd);
 	if (r == 0)
 		r = fetch_commit(fs, ino, tmp, &a);
 	if (r < 0)
 		cache_tmp_discard(fs->cache, tmp);
 	return r;
+}
+
+/* The size of ino's cache file, or -errno. */
+static int64_t
+cache_size(struct roamfs *fs, uint64_t ino)
+{
+	struct stat st;
+	int fd = cache_file_open(fs->cache, ino, O_RDONLY), r = 0;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	close(fd);
+	return r < 0 ? r : (int64_t)st.st_size;
+}
+
+int
+fetch_verify(struct roamfs *fs, uint64_t ino)
+{
+	struct db_txn t;
+	struct inode in;
+	struct node *n;
+	int64_t size;
+	int check, r;
+
+	nodes_lock(fs->nodes);
+	n = nodes_get(fs->nodes, ino);
+	check = n && !n->verified && !n->dirty && n->nopen == 0;
+	if (n)
+		n->verified = 1;
+	nodes_unlock(fs->nodes);
+	if (!check || (r = db_begin(fs->db, &t, 1)) < 0)
+		return 0;
+	r = 0;
+	if (meta_inode_get(&t, ino, &in) == 0) {
+		if (S_ISREG(in.mode) && (in.flags & I_CACHED) && (in.flags & I_REMOTE) &&
+		    !(in.flags & (I_LOCALNEW | I_EXCLUDED)) && in.pending_store == 0 &&
+		    journal_pending_ino(&t, ino) == 0 && (size = cache_size(fs, ino)) >= 0 &&
+		    (uint64_t)size != in.size) {
+			log_warn("the cached copy of inode %llu has %lld bytes instead of %llu "
+			    "(cut short by a crash?): fetching it again", (unsigned long long)ino,
+			    (long long)size, (unsigned long long)in.size);
+			in.flags &= ~I_CACHED;
+			meta_inode_put(&t, &in);
+			r = 1;
+		}
+		inode_free(&in);
+	}
+	if (r == 1 && db_commit(&t) == 0)
+		return 1;
+	db_abort(&t);
+	return 0;
 }
 
 int

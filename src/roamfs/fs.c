@@ -1014,6 +1014,7 @@ open_contents(struct roamfs *fs, fuse_ino_t ino, int flags)
 	struct inode in;
 	int r;
 
+	fetch_verify(fs, ino);
 	if ((r = meta_inode_read(fs->db, ino, &in)) < 0)
 		return r;
 	if (S_ISDIR(in.mode))

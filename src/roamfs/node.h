@@ -16,6 +16,7 @@ struct node {
 	uint32_t nopen;		/* open file handles */
 	int dirty;		/* written since the last journal flush */
 	int listed;		/* directory listed (or checked) since the mount */
+	int verified;		/* file: cache size checked (fetch_verify) */
 	uint64_t size;		/* valid when dirty */
 	struct timespec mtime;	/* valid when dirty */
 	struct node *hnext;	/* hash chain */

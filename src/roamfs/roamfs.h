@@ -69,6 +69,12 @@ int fs_reap_orphans(struct roamfs *fs);
 int fetch_dir(struct roamfs *fs, uint64_t ino, int wait);
 /* Download a file's contents unless cached; 0 or -errno. */
 int fetch_file(struct roamfs *fs, uint64_t ino);
+/*
+ * Before the first open of a clean cached file since its node was made:
+ * a cache file whose size differs from the inode's (a download cut short
+ * by a crash of the machine) is marked uncached; returns 1 then, else 0.
+ */
+int fetch_verify(struct roamfs *fs, uint64_t ino);
 /* The target of a symbolic link, fetched when not known yet. */
 int fetch_link(struct roamfs *fs, uint64_t ino, char **target);
 

@@ -173,12 +173,14 @@ server_blocked_in_open() {
 }
 
 # kill_session_when_blocked PID: once the server sits in open(2), kill its
-# session processes and set rc to the exit status of the client PID; if the
+# session processes (also the one blocked in open, which would otherwise
+# outlive the test) and set rc to the exit status of the client PID; if the
 # server never gets there, kill the client and leave rc=none.
 kill_session_when_blocked() {
 	rc=none
 	if wait_for server_blocked_in_open; then
-		kill $(pgrep -P "$(cat "$SSHD_DIR/sshd.pid")")
+		_s=$(pgrep -P "$(cat "$SSHD_DIR/sshd.pid")")
+		kill $_s $(for _p in $_s; do pgrep -P "$_p"; done)
 		wait "$1"; rc=$?
 	else
 		kill "$1"
