@@ -477,6 +477,9 @@ sftp_put_many(struct sftp *s, struct sftp_put *puts, size_t n, int do_fsync)
 	b->do_fsync = do_fsync;
 	sftp_queue_init(&b->q, SFTP_BATCH_REQUESTS);
 	sftp_queue_set_inflight(&b->q, SFTP_BATCH_INFLIGHT);
+	/* No slow start: the bytes in flight are bounded already, and a
+	 * logout's last few files should all go in the first round trip. */
+	b->q.window = b->q.max;
 	for (i = 0; i < BATCH_SLOTS; i++)
 		b->free[b->nfree++] = BATCH_SLOTS - 1 - i;
 	r = batch_run(b);
