@@ -4,10 +4,13 @@
  * Writes to a file only touch the cache file and the in-memory node; the
  * flusher turns them into an inode update and a STORE journal record at
  * close, at fsync, and at least every sync_interval seconds, then makes
- * LMDB durable.  A file whose STORE is in the journal already (a new file,
- * or one opened with O_TRUNC) keeps its size and mtime in memory at close:
- * the next tick saves all such files in one transaction.  That bounds what a crash of the machine can lose to
+ * LMDB durable.  That bounds what a crash of the machine can lose to
  * sync_interval seconds of unsynced work (fsync'ed data is never lost).
+ * A file whose STORE is in the journal already (a new file, or one opened
+ * with O_TRUNC) keeps its size and mtime in memory at close; within 0.3 s
+ * they are saved in one transaction with those of the files closed
+ * meanwhile.  At mount, flush_recover gives back the sizes a crash of
+ * roamfs lost.
  * It also sends the kernel invalidations that cannot be sent from inside a
  * request handler.
  */

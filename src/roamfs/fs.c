@@ -507,7 +507,7 @@ apply_setattr(struct roamfs *fs, fuse_ino_t ino, struct stat *attr, int to_set,
 /*
  * With the writeback cache the kernel owns mtime and sends it at close,
  * right after the data.  When the file has unflushed writes, the new mtime
- * joins the size held in memory and is saved with them by flush_node: no
+ * joins the size held in memory and the flusher saves them together: no
  * transaction of its own.  Returns 1 when done that way, with in filled.
  */
 static int
