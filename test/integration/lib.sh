@@ -180,7 +180,9 @@ kill_session_when_blocked() {
 	rc=none
 	if wait_for server_blocked_in_open; then
 		_s=$(pgrep -P "$(cat "$SSHD_DIR/sshd.pid")")
-		kill $_s $(for _p in $_s; do pgrep -P "$_p"; done)
+		_c=$(for _p in $_s; do pgrep -P "$_p"; done)
+		kill $_s
+		[ -z "$_c" ] || kill -9 $_c	# it may restart open(2) after a SIGTERM
 		wait "$1"; rc=$?
 	else
 		kill "$1"
