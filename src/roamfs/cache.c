@@ -201,6 +201,20 @@ cache_file_open(struct cache *c, uint64_t ino, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
+int64_t
+cache_file_size(struct cache *c, uint64_t ino)
+{
+	struct stat st;
+	int fd = cache_file_open(c, ino, O_RDONLY), r = 0;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	close(fd);
+	return r < 0 ? r : (int64_t)st.st_size;
+}
+
 int
 cache_file_unlink(struct cache *c, uint64_t ino)
 {

@@ -31,6 +31,8 @@ const char *cache_db_dir(const struct cache *c);
 
 /* Open the contents file of ino with open(2) flags (O_CREAT makes it 0600). */
 int cache_file_open(struct cache *c, uint64_t ino, int flags);
+/* The size of ino's contents file, or -errno. */
+int64_t cache_file_size(struct cache *c, uint64_t ino);
 /* Remove the contents file of ino (missing is fine). */
 int cache_file_unlink(struct cache *c, uint64_t ino);
 /* A fresh temporary file for a download of ino; its name goes to name[64]. */

@@ -436,21 +436,6 @@ download(struct roamfs *fs, uint64_t ino, const char *rel)
 	return r;
 }
 
-/* The size of ino's cache file, or -errno. */
-static int64_t
-cache_size(struct roamfs *fs, uint64_t ino)
-{
-	struct stat st;
-	int fd = cache_file_open(fs->cache, ino, O_RDONLY), r = 0;
-
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0)
-		r = -errno;
-	close(fd);
-	return r < 0 ? r : (int64_t)st.st_size;
-}
-
 int
 fetch_verify(struct roamfs *fs, uint64_t ino)
 {
@@ -472,7 +457,7 @@ fetch_verify(struct roamfs *fs, uint64_t ino)
 	if (meta_inode_get(&t, ino, &in) == 0) {
 		if (S_ISREG(in.mode) && (in.flags & I_CACHED) && (in.flags & I_REMOTE) &&
 		    !(in.flags & (I_LOCALNEW | I_EXCLUDED)) && in.pending_store == 0 &&
-		    journal_pending_ino(&t, ino) == 0 && (size = cache_size(fs, ino)) >= 0 &&
+		    journal_pending_ino(&t, ino) == 0 && (size = cache_file_size(fs->cache, ino)) >= 0 &&
 		    (uint64_t)size != in.size) {
 			log_warn("the cached copy of inode %llu has %lld bytes instead of %llu "
 			    "(cut short by a crash?): fetching it again", (unsigned long long)ino,

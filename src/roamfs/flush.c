@@ -47,22 +47,6 @@ struct notify {
 /* Closed files keep their size and mtime in memory at most this long. */
 #define FLUSH_SOON_NS 300000000L
 
-/* Size of the cached contents, or -errno. */
-static int64_t
-cached_size(struct roamfs *fs, uint64_t ino)
-{
-	struct stat st;
-	int fd = cache_file_open(fs->cache, ino, O_RDONLY);
-	int r = 0;
-
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0)
-		r = -errno;
-	close(fd);
-	return r < 0 ? r : (int64_t)st.st_size;
-}
-
 /* Save one written file's size and mtime in the inode, with a STORE record when none is pending. */
 static int
 flush_apply(struct roamfs *fs, struct db_txn *t, uint64_t ino, const struct timespec *mtime)
@@ -71,7 +55,7 @@ flush_apply(struct roamfs *fs, struct db_txn *t, uint64_t ino, const struct time
 	int64_t size;
 	int r;
 
-	if ((size = cached_size(fs, ino)) < 0)
+	if ((size = cache_file_size(fs->cache, ino)) < 0)
 		return size == -ENOENT ? 0 : (int)size;	/* removed meanwhile */
 	if ((r = meta_inode_get(t, ino, &in)) < 0)
 		return r == -ENOENT ? 0 : r;
@@ -194,7 +178,7 @@ flush_recover(struct roamfs *fs)
 		for (i = 0; i + 8 <= inos.len; i += 8) {
 			uint64_t ino = be_get_u64(inos.data + i);
 
-			if ((size = cached_size(fs, ino)) < 0 || meta_inode_get(&t, ino, &in) < 0)
+			if ((size = cache_file_size(fs->cache, ino)) < 0 || meta_inode_get(&t, ino, &in) < 0)
 				continue;
 			if (in.nlink > 0 && (in.flags & I_CACHED) && in.size != (uint64_t)size) {
 				in.size = (uint64_t)size;

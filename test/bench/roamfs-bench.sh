@@ -436,6 +436,28 @@ case_local() {
 	rm -rf "$_c" "$_h"
 }
 
+# replay_done T0 DIR: unmount, wait for roamfs (at most REPLAY_MAX s) and
+# check that the $MANY files n* are in the server directory DIR.  REPLAY_S
+# is the time since T0; when roamfs was stopped at the limit, it is scaled
+# up from the files that arrived and CUT_NOTE says so (else it is empty).
+replay_done() {
+	rumount $REPLAY_MAX
+	case $? in
+	0) CUT_NOTE="" ;;
+	2) CUT_NOTE=cut ;;
+	*) return 1 ;;
+	esac
+	REPLAY_S=$(since "$1")
+	_got=$(find "$2" -type f -name 'n*' | wc -l)
+	if [ -n "$CUT_NOTE" ]; then
+		[ "$_got" -gt 0 ] || { say "no file reached the server in $REPLAY_MAX s"; return 1; }
+		CUT_NOTE="stopped after $REPLAY_S s with $_got of $MANY on the server: time scaled up"
+		REPLAY_S=$(awk -v a="$REPLAY_S" -v g="$_got" -v n=$MANY 'BEGIN { printf "%.3f", a * n / g }')
+	elif [ "$_got" != "$MANY" ]; then
+		say "only $_got of $MANY files on the server"; return 1
+	fi
+}
+
 case_many() {
 	_l=$1
 	_h=$SERVER/many
@@ -470,25 +492,10 @@ case_many() {
 	_cr=$(since "$_t0")
 	_early=$(find "$_h" -type f | wc -l)
 	_t=$(now)
-	rumount $REPLAY_MAX
-	case $? in
-	0) _cut="" ;;
-	2) _cut=1 ;;
-	*) return 1 ;;
-	esac
-	_rep=$(since "$_t")
-	_all=$(since "$_t0")
-	_got=$(find "$_h/new" -type f -name 'n*' | wc -l)
-	_note="write->server; create ${_cr} s, ${_early} on server at close, unmount->exit ${_rep} s"
-	if [ -n "$_cut" ]; then
-		# Stopped at the time limit: extrapolate from the files that arrived.
-		[ "$_got" -gt 0 ] || { say "no file reached the server in $REPLAY_MAX s"; return 1; }
-		_all=$(awk -v a="$_all" -v g="$_got" -v n=$MANY 'BEGIN { printf "%.3f", a * n / g }')
-		_note="stopped after ${_rep} s with $_got of $MANY on the server: time scaled up; create ${_cr} s"
-	elif [ "$_got" != "$MANY" ]; then
-		say "only $_got of $MANY files on the server"; return 1
-	fi
-	record "$_l" "create+replay ${MANY} x 4 KiB" "$_all" "rsync -a push" "$_rs" speed \
+	replay_done "$_t0" "$_h/new" || return 1
+	_note="write->server; create ${_cr} s, ${_early} on server at close, unmount->exit $(since "$_t") s"
+	[ -z "$CUT_NOTE" ] || _note="$CUT_NOTE; create ${_cr} s"
+	record "$_l" "create+replay ${MANY} x 4 KiB" "$REPLAY_S" "rsync -a push" "$_rs" speed \
 	    "$([ "$_l" = wan ] && echo 2 || echo 1)" "$_note"
 	rm -rf "$_c" "$_h"; mkdir -p "$_h"
 
@@ -502,25 +509,11 @@ case_many() {
 	server_up || return 1
 	drop_caches; _t=$(now)
 	rmount "$_c" "$_h" || return 1
-	rumount $REPLAY_MAX
-	case $? in
-	0) _cut="" ;;
-	2) _cut=1 ;;
-	*) return 1 ;;
-	esac
-	_rep=$(since "$_t")
-	_got=$(find "$_h/new" -type f -name 'n*' | wc -l)
-	_note="mount, replay of a ready journal, exit"
-	if [ -n "$_cut" ]; then
-		[ "$_got" -gt 0 ] || { say "no file reached the server in $REPLAY_MAX s"; return 1; }
-		_rep=$(awk -v a="$_rep" -v g="$_got" -v n=$MANY 'BEGIN { printf "%.3f", a * n / g }')
-		_note="stopped with $_got of $MANY on the server: time scaled up"
-	elif [ "$_got" != "$MANY" ]; then
-		say "only $_got of $MANY files on the server"; return 1
-	fi
-	record "$_l" "replay ${MANY} x 4 KiB" "$_rep" "rsync -a push" "$_rs" speed \
+	replay_done "$_t" "$_h/new" || return 1
+	_note=${CUT_NOTE:-"mount, replay of a ready journal, exit"}
+	record "$_l" "replay ${MANY} x 4 KiB" "$REPLAY_S" "rsync -a push" "$_rs" speed \
 	    "$([ "$_l" = wan ] && echo 2 || echo 1)" "$_note"
-	record "$_l" "replay ${MANY} x 4 KiB" "$_rep" "rsync -a --fsync push" "$_rsf" speed \
+	record "$_l" "replay ${MANY} x 4 KiB" "$REPLAY_S" "rsync -a --fsync push" "$_rsf" speed \
 	    "$([ "$_l" = wan ] && echo 2 || echo 1)" "both make the server fsync every file"
 	rm -rf "$_c" "$_h"; mkdir -p "$_h"
 
