@@ -415,8 +415,7 @@ batch_reply(struct batch *b)
 	struct sftp_msg m;
 	int r;
 
-	if ((r = sftp_io_recv(b->s, &m)) < 0 ||
-	    (r = sftp_queue_pop(b->s, &b->q, m.id, &rq)) < 0)
+	if ((r = sftp_queue_recv(b->s, &b->q, &m, &rq)) < 0)
 		return r;
 	sl = &b->slot[rq.tag];
 	sl->nreq--;

@@ -102,9 +102,10 @@ int sftp_queue_room(struct sftp *s, const struct sftp_queue *q, uint32_t len,
     size_t pkt);
 /* Record a request just sent (counts max_in_flight). */
 void sftp_queue_push(struct sftp *s, struct sftp_queue *q, const struct sftp_req *r);
-/* Take out the request that reply id answers and widen the window;
- * -ENOTCONN (connection marked dead) if no such request is outstanding. */
-int sftp_queue_pop(struct sftp *s, struct sftp_queue *q, uint32_t id,
+/* Read the next reply into m, take out the request it answers into out and
+ * widen the window; -ENOTCONN (connection marked dead) on a read failure or
+ * when no such request is outstanding. */
+int sftp_queue_recv(struct sftp *s, struct sftp_queue *q, struct sftp_msg *m,
     struct sftp_req *out);
 
 /* Allocate a request id. */

@@ -42,13 +42,16 @@ sftp_queue_push(struct sftp *s, struct sftp_queue *q, const struct sftp_req *r)
 }
 
 int
-sftp_queue_pop(struct sftp *s, struct sftp_queue *q, uint32_t id,
+sftp_queue_recv(struct sftp *s, struct sftp_queue *q, struct sftp_msg *m,
     struct sftp_req *out)
 {
 	unsigned i;
+	int r;
 
+	if ((r = sftp_io_recv(s, m)) < 0)
+		return r;
 	for (i = 0; i < q->n; i++) {
-		if (q->q[i].id != id)
+		if (q->q[i].id != m->id)
 			continue;
 		*out = q->q[i];
 		q->q[i] = q->q[--q->n];

@@ -126,8 +126,7 @@ upload_reply(struct xfer *x)
 	struct sftp_msg m;
 	int r;
 
-	if ((r = sftp_io_recv(x->s, &m)) < 0 ||
-	    (r = sftp_queue_pop(x->s, &x->q, m.id, &rq)) < 0)
+	if ((r = sftp_queue_recv(x->s, &x->q, &m, &rq)) < 0)
 		return r;
 	if (m.type != SSH_FXP_STATUS)
 		return sftp_io_fail(x->s, "the server answered WRITE with the wrong packet type");
@@ -251,8 +250,7 @@ download_reply(struct xfer *x, int *eof)
 	struct sftp_msg m;
 	int r;
 
-	if ((r = sftp_io_recv(x->s, &m)) < 0 ||
-	    (r = sftp_queue_pop(x->s, &x->q, m.id, &rq)) < 0)
+	if ((r = sftp_queue_recv(x->s, &x->q, &m, &rq)) < 0)
 		return r;
 	if (rq.type == SSH_FXP_FSTAT) {
 		if (m.type == SSH_FXP_ATTRS) {
