@@ -21,6 +21,22 @@ walk_fd_path(int fd, char *buf, size_t bufsz)
 	return buf;
 }
 
+/* openat(dirfd, name, flags) and fstat the result into st; fd or -errno. */
+static int
+open_stat(int dirfd, const char *name, int flags, struct stat *st)
+{
+	int fd = openat(dirfd, name, flags | O_CLOEXEC), e;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, st) < 0) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
 /* Open one component name below dirfd without following it. */
 static int
 open_one(int dirfd, const char *name, size_t n, struct stat *st)
@@ -34,15 +50,8 @@ open_one(int dirfd, const char *name, size_t n, struct stat *st)
 	comp[n] = '\0';
 	if (strcmp(comp, "..") == 0 || strcmp(comp, ".") == 0)
 		return -EINVAL;
-	fd = openat(dirfd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, st) < 0) {
-		int e = -errno;
-
-		close(fd);
-		return e;
-	}
+	if ((fd = open_stat(dirfd, comp, O_PATH | O_NOFOLLOW, st)) < 0)
+		return fd;
 	if (S_ISLNK(st->st_mode)) {
 		close(fd);
 		return -ELOOP;
@@ -53,16 +62,10 @@ open_one(int dirfd, const char *name, size_t n, struct stat *st)
 int
 walk_open(int rootfd, const char *rel, struct stat *st)
 {
-	int fd = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int fd = open_stat(rootfd, ".", O_PATH | O_DIRECTORY, st);
 
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, st) < 0) {
-		int e = -errno;
-
-		close(fd);
-		return e;
-	}
+		return fd;
 	while (*rel) {
 		const char *e = strchrnul(rel, '/');
 		int next;
