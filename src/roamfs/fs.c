@@ -518,7 +518,7 @@ setattr_in_memory(struct roamfs *fs, fuse_ino_t ino, const struct stat *attr, in
 	int done = 0;
 
 	if ((to_set & ~(FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_CTIME)) != 0 ||
-	    !(to_set & FUSE_SET_ATTR_MTIME) || meta_inode_read(fs->db, ino, in) < 0)
+	    !(to_set & FUSE_SET_ATTR_MTIME))
 		return 0;
 	nodes_lock(fs->nodes);
 	if ((n = nodes_find(fs->nodes, ino)) != NULL && n->dirty) {
@@ -526,9 +526,8 @@ setattr_in_memory(struct roamfs *fs, fuse_ino_t ino, const struct stat *attr, in
 		done = 1;
 	}
 	nodes_unlock(fs->nodes);
-	if (!done)
-		inode_free(in);
-	return done;
+	/* The inode only for the reply (the size and mtime come from the node). */
+	return done && meta_inode_read(fs->db, ino, in) == 0;
 }
 
 static void
