@@ -312,6 +312,39 @@ mark_listed(struct roamfs *fs, uint64_t ino)
 	nodes_unlock(fs->nodes);
 }
 
+/* The cached listing of ino was served without the server: refresh it later. */
+static void
+mark_stale(struct roamfs *fs, uint64_t ino)
+{
+	struct node *n;
+
+	nodes_lock(fs->nodes);
+	if ((n = nodes_get(fs->nodes, ino)) != NULL)	/* the root has no node before */
+		nodes_set_stale(fs->nodes, n);
+	nodes_unlock(fs->nodes);
+}
+
+static void
+collect_ino(void *arg, struct node *n)
+{
+	buf_put_u64(arg, n->ino);
+}
+
+void
+fetch_refresh_stale(struct roamfs *fs)
+{
+	struct buf inos;
+	size_t i;
+
+	buf_init(&inos, 0);
+	nodes_lock(fs->nodes);
+	nodes_take_stale(fs->nodes, collect_ino, &inos);
+	nodes_unlock(fs->nodes);
+	for (i = 0; i + 8 <= inos.len; i += 8)
+		fetch_dir(fs, be_get_u64(inos.data + i), 0);
+	buf_free(&inos);
+}
+
 int
 fetch_dir(struct roamfs *fs, uint64_t ino, int wait)
 {
@@ -328,6 +361,8 @@ fetch_dir(struct roamfs *fs, uint64_t ino, int wait)
 	r = need == 2 && !wait ? remote_try_acquire(fs->fg, &s) : remote_acquire(fs->fg, &s);
 	if (r < 0) {
 		free(rel);
+		if (need == 2)
+			mark_stale(fs, ino);
 		return need == 2 ? 0 : r;
 	}
 	if ((path = remote_path(fs->fg, rel)) == NULL)

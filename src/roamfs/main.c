@@ -182,7 +182,11 @@ static int
 connect_server(struct roamfs *fs, const struct opts *o)
 {
 	char *cause = NULL;
-	int r = remote_connect(fs->fg, &cause);
+	int r;
+
+	/* A cache that knows the home needs nothing from the server before
+	 * the mount: the SFTP channel opens in the background (replay.c). */
+	r = meta_root_listed(fs->db) ? remote_login(fs->fg, &cause) : remote_connect(fs->fg, &cause);
 
 	if (r == 0)
 		return 1;

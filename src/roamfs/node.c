@@ -14,6 +14,7 @@ struct nodes {
 	struct node **buckets;
 	size_t nbuckets;
 	size_t count;
+	size_t nstale;		/* nodes with stale set */
 };
 
 struct nodes *
@@ -132,6 +133,8 @@ nodes_drop_if_unused(struct nodes *t, struct node *n)
 		if (*pp == n) {
 			*pp = n->hnext;
 			t->count--;
+			if (n->stale)
+				t->nstale--;
 			free(n);
 			return;
 		}
@@ -151,3 +154,28 @@ nodes_foreach_dirty(struct nodes *t, void (*fn)(void *arg, struct node *n), void
 		}
 }
 
+
+void
+nodes_set_stale(struct nodes *t, struct node *n)
+{
+	if (!n->stale)
+		t->nstale++;
+	n->stale = 1;
+}
+
+void
+nodes_take_stale(struct nodes *t, void (*fn)(void *arg, struct node *n), void *arg)
+{
+	struct node *n, *next;
+	size_t i;
+
+	for (i = 0; i < t->nbuckets && t->nstale; i++)
+		for (n = t->buckets[i]; n; n = next) {
+			next = n->hnext;
+			if (n->stale) {
+				n->stale = 0;
+				t->nstale--;
+				fn(arg, n);
+			}
+		}
+}

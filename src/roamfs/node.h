@@ -16,6 +16,7 @@ struct node {
 	uint32_t nopen;		/* open file handles */
 	int dirty;		/* written since the last journal flush */
 	int listed;		/* directory listed (or checked) since the mount */
+	int stale;		/* directory: its cached listing was served, the server not asked */
 	int verified;		/* file: cache size checked (fetch_verify) */
 	uint64_t size;		/* valid when dirty */
 	struct timespec mtime;	/* valid when dirty */
@@ -36,5 +37,9 @@ struct node *nodes_get(struct nodes *t, uint64_t ino);
 void nodes_drop_if_unused(struct nodes *t, struct node *n);
 /* Call fn for every dirty node (table locked by the caller). */
 void nodes_foreach_dirty(struct nodes *t, void (*fn)(void *arg, struct node *n), void *arg);
+/* Mark a directory served from its cached listing (table locked by the caller). */
+void nodes_set_stale(struct nodes *t, struct node *n);
+/* Call fn for every node marked stale and clear the mark (table locked by the caller). */
+void nodes_take_stale(struct nodes *t, void (*fn)(void *arg, struct node *n), void *arg);
 
 #endif

@@ -82,18 +82,12 @@ remote_is_transport_error(int err)
 	}
 }
 
-/* Connect with the state lock not held; called with r->lock held. */
-static int
-remote_connect_locked(struct remote *r, char **cause)
+/* Count a connection attempt for the backoff; called with r->lock held. */
+static void
+remote_attempted(struct remote *r, int err, time_t now)
 {
-	struct sftp *s;
-	time_t now = time(NULL);
-	int err;
-
-	err = sftp_connect(r->opts, &s, cause);
 	pthread_mutex_lock(&r->state);
 	if (err == 0) {
-		r->conn = s;
 		r->backoff = BACKOFF_MIN;
 		r->retry_at = 0;
 		if (r->offline_logged)
@@ -104,7 +98,32 @@ remote_connect_locked(struct remote *r, char **cause)
 		r->backoff = r->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : r->backoff * 2;
 	}
 	pthread_mutex_unlock(&r->state);
+}
+
+/* Connect (or finish a connection left at its login); called with r->lock held. */
+static int
+remote_connect_locked(struct remote *r, char **cause)
+{
+	struct sftp *s;
+	time_t now = time(NULL);
+	int err;
+
+	if (r->conn) {
+		if ((err = sftp_start(r->conn, r->opts->host, cause)) < 0) {
+			sftp_close(r->conn);
+			r->conn = NULL;
+		}
+	} else if ((err = sftp_connect(r->opts, &s, cause)) == 0)
+		r->conn = s;
+	remote_attempted(r, err, now);
 	return err;
+}
+
+/* Whether the connection is up and serves requests; called with r->lock held. */
+static int
+remote_ready(const struct remote *r)
+{
+	return r->conn && sftp_started(r->conn);
 }
 
 int
@@ -114,8 +133,25 @@ remote_connect(struct remote *r, char **cause)
 
 	*cause = NULL;
 	pthread_mutex_lock(&r->lock);
-	if (r->conn == NULL)
+	if (!remote_ready(r))
 		err = remote_connect_locked(r, cause);
+	pthread_mutex_unlock(&r->lock);
+	return err;
+}
+
+int
+remote_login(struct remote *r, char **cause)
+{
+	struct sftp *s;
+	int err = 0;
+
+	*cause = NULL;
+	pthread_mutex_lock(&r->lock);
+	if (r->conn == NULL) {
+		if ((err = sftp_login(r->opts, &s, cause)) == 0)
+			r->conn = s;
+		remote_attempted(r, err, time(NULL));
+	}
 	pthread_mutex_unlock(&r->lock);
 	return err;
 }
@@ -127,12 +163,12 @@ remote_acquire(struct remote *r, struct sftp **s)
 	int err, offline;
 
 	pthread_mutex_lock(&r->lock);
-	if (r->conn) {
+	if (remote_ready(r)) {
 		*s = r->conn;
 		return 0;
 	}
 	pthread_mutex_lock(&r->state);
-	offline = r->retry_at && time(NULL) < r->retry_at;
+	offline = r->conn == NULL && r->retry_at && time(NULL) < r->retry_at;
 	pthread_mutex_unlock(&r->state);
 	if (offline) {
 		pthread_mutex_unlock(&r->lock);
@@ -160,7 +196,8 @@ remote_keepalive(struct remote *r)
 	if (pthread_mutex_trylock(&r->lock) != 0)
 		return;
 	pthread_mutex_lock(&r->state);
-	due = r->conn == NULL && (r->retry_at == 0 || time(NULL) >= r->retry_at);
+	due = (r->conn && !sftp_started(r->conn)) ||
+	    (r->conn == NULL && (r->retry_at == 0 || time(NULL) >= r->retry_at));
 	pthread_mutex_unlock(&r->state);
 	if (due && remote_connect_locked(r, &cause) < 0 && !r->offline_logged) {
 		log_warn("%s: server unreachable, working from the cache: %s", r->name,
@@ -176,7 +213,7 @@ remote_try_acquire(struct remote *r, struct sftp **s)
 {
 	if (pthread_mutex_trylock(&r->lock) != 0)
 		return -EAGAIN;
-	if (r->conn == NULL) {
+	if (!remote_ready(r)) {
 		pthread_mutex_unlock(&r->lock);
 		return -EAGAIN;
 	}

@@ -23,6 +23,13 @@ int remote_set_root(struct remote *r, const char *root);
 /* Connect now; on failure *cause (malloc'd) tells the user why. */
 int remote_connect(struct remote *r, char **cause);
 /*
+ * Connect and authenticate now, leaving the SFTP channel to the first
+ * remote_acquire() or remote_keepalive(), possibly in a child process after
+ * fork(): a login with a warm cache does not wait for it.  Same errors and
+ * *cause as remote_connect().
+ */
+int remote_login(struct remote *r, char **cause);
+/*
  * Take the connection for exclusive use, connecting when needed.
  * Returns 0 and sets *s, or -EHOSTUNREACH while offline.  Every successful
  * acquire is paired with remote_release() and the result of the work done.
@@ -36,7 +43,7 @@ int remote_acquire(struct remote *r, struct sftp **s);
 int remote_try_acquire(struct remote *r, struct sftp **s);
 /*
  * Connect in the background when the connection is down and the backoff
- * allows; does nothing when someone holds the connection.  For a thread
+ * allows, or finish one left at its login; does nothing when someone holds the connection.  For a thread
  * that may wait on the network (the replayer), never for applications.
  */
 void remote_keepalive(struct remote *r);

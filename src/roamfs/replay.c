@@ -389,6 +389,8 @@ replay_thread(void *arg)
 	struct timespec until;
 	int r = 0;
 
+	remote_keepalive(fs->fg);	/* open the channel a warm login left to us */
+	fetch_refresh_stale(fs);	/* and list what was served meanwhile */
 	for (;;) {
 		pthread_mutex_lock(&rp->lock);
 		clock_gettime(CLOCK_REALTIME, &until);
@@ -405,8 +407,11 @@ replay_thread(void *arg)
 		pthread_mutex_unlock(&rp->lock);
 		while ((r = replay_next(fs)) == 1)
 			;
-		remote_keepalive(fs->fg);	/* applications never wait for a connect */
-		remote_keepalive(fs->bg);	/* nor does logout */
+		/* Applications never wait for a connect.  The replay connects
+		 * when it has something to send: an idle home holds one SSH
+		 * session on the server, not two. */
+		remote_keepalive(fs->fg);
+		fetch_refresh_stale(fs);
 		if (r < 0 && r != -EAGAIN)
 			replay_set_offline(fs, 1);	/* no progress: counts for drain's timeout */
 		pthread_mutex_lock(&rp->lock);

@@ -67,6 +67,12 @@ int fs_reap_orphans(struct roamfs *fs);
  * it, or -errno.
  */
 int fetch_dir(struct roamfs *fs, uint64_t ino, int wait);
+/*
+ * List again the directories whose cached listing was served while the
+ * server was busy or not connected yet (a warm login), so that what other
+ * workstations changed shows soon.  Never waits for the connection.
+ */
+void fetch_refresh_stale(struct roamfs *fs);
 /* Download a file's contents unless cached; 0 or -errno. */
 int fetch_file(struct roamfs *fs, uint64_t ino);
 /*

@@ -145,7 +145,7 @@ sftp_open_channel(struct sftp *s, const char *host, char **cause)
 }
 
 int
-sftp_connect(const struct sftp_opts *o, struct sftp **out, char **cause)
+sftp_login(const struct sftp_opts *o, struct sftp **out, char **cause)
 {
 	struct sftp *s;
 	int r;
@@ -156,25 +156,57 @@ sftp_connect(const struct sftp_opts *o, struct sftp **out, char **cause)
 		fatal("out of memory");
 	buf_init(&s->tx, SFTP_MAX_PACKET);
 	buf_init(&s->rx, 0);
-	if ((r = ssh_conn_open(o, &s->session, cause)) < 0)
-		goto fail;
-	if ((r = sftp_open_channel(s, o->host, cause)) < 0)
-		goto fail;
+	if ((r = ssh_conn_open(o, &s->session, cause)) < 0) {
+		sftp_close(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+int
+sftp_start(struct sftp *s, const char *host, char **cause)
+{
+	int r;
+
+	if (cause)
+		*cause = NULL;
+	if ((r = sftp_open_channel(s, host, cause)) < 0)
+		return r;
 	s->connecting = 1;
 	if ((r = sftp_init(s)) < 0 || (r = sftp_limits(s)) < 0) {
 		sftp_cause(cause, "the SFTP server on %s failed to start: %s; ask "
 		    "its admin to check the sftp subsystem (sshd_config: Subsystem, "
-		    "ForceCommand) and the login shell", o->host,
+		    "ForceCommand) and the login shell", host,
 		    s->dead ? s->why : strerror(-r));
-		goto fail;
+		return r;
 	}
 	s->connecting = 0;
-	log_debug("connected to %s, extensions 0x%x", o->host, s->ext);
+	s->started = 1;
+	log_debug("connected to %s, extensions 0x%x", host, s->ext);
+	return 0;
+}
+
+int
+sftp_started(const struct sftp *s)
+{
+	return s->started;
+}
+
+int
+sftp_connect(const struct sftp_opts *o, struct sftp **out, char **cause)
+{
+	struct sftp *s;
+	int r;
+
+	if ((r = sftp_login(o, &s, cause)) < 0)
+		return r;
+	if ((r = sftp_start(s, o->host, cause)) < 0) {
+		sftp_close(s);
+		return r;
+	}
 	*out = s;
 	return 0;
-fail:
-	sftp_close(s);
-	return r;
 }
 
 void

@@ -84,6 +84,17 @@ struct sftp_attr {
  * unknown or changed key is always refused (-EPERM); there is no override.
  */
 int sftp_connect(const struct sftp_opts *o, struct sftp **out, char **cause);
+/*
+ * sftp_connect in two steps.  sftp_login connects and authenticates (host
+ * key check, key or password): every refusal a user must see happens here.
+ * sftp_start then opens the channel and the SFTP subsystem, the slow part of
+ * a login on OpenSSH (its post-authentication fork), and may run later, in
+ * another process after fork() or another thread.  Until it succeeds the
+ * connection serves no request; after a failure sftp_close() it.
+ */
+int sftp_login(const struct sftp_opts *o, struct sftp **out, char **cause);
+int sftp_start(struct sftp *s, const char *host, char **cause);
+int sftp_started(const struct sftp *s);
 /* Close the channel and the session and free everything. */
 void sftp_close(struct sftp *s);
 /* Server's idea of a path (SSH_FXP_REALPATH), e.g. "." -> "/home/ann". */

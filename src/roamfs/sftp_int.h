@@ -49,7 +49,8 @@ struct sftp {
 	unsigned ext;			/* SFTP_EXT_* */
 	uint32_t read_chunk, write_chunk; /* bytes per READ / WRITE */
 	int dead;			/* the connection failed: ENOTCONN */
-	int connecting;			/* in sftp_connect: the cause says why */
+	int connecting;			/* in sftp_start: the cause says why */
+	int started;			/* the SFTP channel is open (sftp_start) */
 	char why[256];			/* why it died, for messages */
 	struct buf tx;			/* packet being sent */
 	struct buf rx;			/* bytes received, not yet consumed */

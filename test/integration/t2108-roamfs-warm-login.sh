@@ -34,14 +34,28 @@ test_expect_success 'a new file on the server shows at the next login' '
 	unmount_roamfs "$M"
 '
 
-test_expect_success 'a warm login asks the server only for the home listing' '
+opendirs_are() {
+	test "$(grep -c "opendir" "$SFTP_LOG")" = "$1"
+}
+
+test_expect_success 'a warm login asks the server only for the listings it served' '
 	: >"$SFTP_LOG" &&
 	mount_roamfs "$M" &&
 	test "$(cat "$M/docs/a.txt")" = cached &&
 	ls "$M" >/dev/null &&
+	wait_for opendirs_are 2 &&
+	sleep 1 &&
 	cat "$SFTP_LOG" &&
 	! grep -E "realpath|stat name|open \"" "$SFTP_LOG" &&
-	test "$(grep -c "opendir" "$SFTP_LOG")" = 2 &&
+	opendirs_are 2 &&
+	unmount_roamfs "$M"
+'
+
+test_expect_success 'a file made elsewhere shows in the home listing soon after a warm login' '
+	echo "from elsewhere" >"$H/elsewhere.txt" &&
+	mount_roamfs "$M" &&
+	ls "$M" >/dev/null &&
+	wait_for sh -c "ls \"$M\" | grep -qx elsewhere.txt" &&
 	unmount_roamfs "$M"
 '
 
