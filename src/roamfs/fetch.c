@@ -5,11 +5,19 @@
  * or longer ago than dir_ttl; the listing is merged into LMDB without ever
  * touching objects that have local changes not yet replayed.  A file's
  * contents are downloaded on first open into a temporary file, then moved
- * into place, so a half-downloaded file is never served.
+ * into place, so a half-downloaded file is never left as the cached copy.
+ *
+ * One download per file at a time: a registry of downloads in progress
+ * lets a second thread that needs the same file join the first.  A large
+ * file opened read-only is streamed: the open returns at once, the download
+ * runs in a thread of its own, and each read waits only until its range
+ * has arrived (fetch_wait).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +27,30 @@
 
 #include "roam/log.h"
 #include "roamfs.h"
+
+/* Files at least this large are streamed when opened read-only. */
+#define STREAM_MIN	(1 << 20)
+
+/* A download in progress. */
+struct fetching {
+	struct roamfs *fs;
+	uint64_t ino;
+	char tmp[64];		/* its temporary cache file */
+	int fd;			/* open on tmp while the download runs */
+	uint64_t have;		/* bytes [0, have) are in tmp */
+	int state;		/* 0 running, 1 done, -errno failed */
+	unsigned refs;		/* the downloader and every reader */
+	char *rel;		/* path in the home, for the downloader */
+	struct fetching *next;
+};
+
+struct fetches {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;	/* progress, end of a download or of a thread */
+	struct fetching *head;
+	unsigned threads;	/* streaming download threads running */
+	int stop;		/* unmounting: cancel downloads */
+};
 
 struct listing {
 	size_t n, cap;
@@ -384,13 +416,16 @@ fetch_dir(struct roamfs *fs, uint64_t ino, int wait)
 	return r < 0 ? r : 1;
 }
 
-/* Record a finished download in the inode, unless it was changed meanwhile. */
+/*
+ * Record a finished download in the inode, unless it was cached meanwhile
+ * (an open with O_TRUNC): 1 when recorded, 0 when not, or -errno.
+ */
 static int
 fetch_commit(struct roamfs *fs, uint64_t ino, const char *tmp, const struct sftp_attr *a)
 {
 	struct db_txn t;
 	struct inode in;
-	int r;
+	int r, done = 0, resized = 0;
 
 	if ((r = db_begin(fs->db, &t, 1)) < 0)
 		return r;
@@ -402,14 +437,20 @@ fetch_commit(struct roamfs *fs, uint64_t ino, const char *tmp, const struct sftp
 		if ((r = cache_tmp_commit(fs->cache, tmp, ino)) < 0)
 			db_fail(&t, r);
 		in.flags |= I_CACHED;
+		resized = in.size != a->size;
 		in.size = a->size;
 		in.mtime_s = a->mtime;
 		in.mtime_ns = 0;
 		base_from_attr(&in.base, a);
 		meta_inode_put(&t, &in);
+		done = 1;
 	}
 	inode_free(&in);
-	return db_commit(&t);
+	if ((r = db_commit(&t)) < 0)
+		return r;
+	if (resized)
+		notify_inode(fs, ino);	/* the server's file changed since its listing */
+	return done;
 }
 
 /* Whether ino needs a download; *rel gets its path. */
@@ -436,39 +477,263 @@ file_needs_fetch(struct roamfs *fs, uint64_t ino, char **rel, uint64_t *size)
 	return r;
 }
 
-static int
-download(struct roamfs *fs, uint64_t ino, const char *rel)
+int
+fetch_init(struct roamfs *fs)
 {
+	struct fetches *q = calloc(1, sizeof *q);
+
+	if (q == NULL)
+		return -ENOMEM;
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->cond, NULL);
+	fs->fetches = q;
+	return 0;
+}
+
+void
+fetch_stop(struct roamfs *fs)
+{
+	struct fetches *q = fs->fetches;
+
+	if (q == NULL)
+		return;
+	pthread_mutex_lock(&q->lock);
+	q->stop = 1;
+	while (q->threads > 0)
+		pthread_cond_wait(&q->cond, &q->lock);
+	pthread_mutex_unlock(&q->lock);
+	pthread_mutex_destroy(&q->lock);
+	pthread_cond_destroy(&q->cond);
+	free(q);
+	fs->fetches = NULL;
+}
+
+/* Drop a reference (lock held). */
+static void
+fetching_put(struct fetching *f)
+{
+	if (--f->refs == 0) {
+		free(f->rel);
+		free(f);
+	}
+}
+
+/*
+ * Find the download of ino in progress, or start one (lock held).  Returns
+ * 0 and *out NULL when the file needs none, 0 and a referenced *out to
+ * join, 1 and a referenced *out whose download the caller must run
+ * (download_run), or -errno.
+ */
+static int
+fetching_get(struct roamfs *fs, uint64_t ino, struct fetching **out)
+{
+	struct fetches *q = fs->fetches;
+	struct fetching *f;
+	uint64_t size = 0;
+	int64_t avail;
+	char *rel = NULL;
+	int r;
+
+	*out = NULL;
+	for (f = q->head; f; f = f->next)
+		if (f->ino == ino) {
+			f->refs++;
+			*out = f;
+			return 0;
+		}
+	if ((r = file_needs_fetch(fs, ino, &rel, &size)) <= 0)
+		return r;
+	avail = cache_free_bytes(fs->cache);
+	if (avail >= 0 && (uint64_t)avail < size) {
+		log_err("%s: not enough room in the cache %s for %llu bytes: free some space "
+		    "or choose a larger cache", rel, cache_dir(fs->cache), (unsigned long long)size);
+		free(rel);
+		return -ENOSPC;
+	}
+	if ((f = calloc(1, sizeof *f)) == NULL) {
+		free(rel);
+		return -ENOMEM;
+	}
+	if ((f->fd = cache_tmp_open(fs->cache, ino, f->tmp)) < 0) {
+		r = f->fd;
+		free(rel);
+		free(f);
+		return r;
+	}
+	f->fs = fs;
+	f->ino = ino;
+	f->rel = rel;
+	f->refs = 2;	/* the downloader and the caller */
+	f->next = q->head;
+	q->head = f;
+	*out = f;
+	return 1;
+}
+
+static int
+download_progress(void *arg, uint64_t done)
+{
+	struct fetching *f = arg;
+	struct fetches *q = f->fs->fetches;
+	int stop;
+
+	pthread_mutex_lock(&q->lock);
+	f->have = done;
+	stop = q->stop;
+	pthread_cond_broadcast(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+	return stop ? -ECANCELED : 0;
+}
+
+/* Run the download of f, record it, and drop the downloader's reference. */
+static int
+download_run(struct fetching *f)
+{
+	struct roamfs *fs = f->fs;
+	struct fetches *q = fs->fetches;
+	struct fetching **pp;
 	struct sftp_attr a;
 	struct sftp *s;
-	char tmp[64], *path;
-	int fd, r;
+	char *path;
+	int r;
 
-	if ((r = remote_acquire(fs->fg, &s)) < 0)
-		return r;
-	if ((r = file_needs_fetch(fs, ino, &path, &a.size)) <= 0) {
-		remote_release(fs->fg, 0);	/* fetched by another thread meanwhile */
-		return r;
+	if ((r = remote_acquire(fs->fg, &s)) == 0) {
+		if ((path = remote_path(fs->fg, f->rel)) == NULL)
+			r = -ENOMEM;
+		else
+			r = sftp_download(s, path, f->fd, &a, download_progress, f);
+		remote_release(fs->fg, r);
+		free(path);
 	}
-	free(path);
-	if ((fd = cache_tmp_open(fs->cache, ino, tmp)) < 0) {
-		remote_release(fs->fg, 0);
-		return fd;
-	}
-	if ((path = remote_path(fs->fg, rel)) == NULL)
-		r = -ENOMEM;
-	else
-		r = sftp_download(s, path, fd, &a, NULL, NULL);
-	remote_release(fs->fg, r);
-	free(path);
-	/* No fsync: a copy cut short by a crash is caught at its next open
-	 * (fetch_verify) and fetched again. */
-	close(fd);
+	if (r == -EOFFLINE)
+		log_warn("%s: not in the cache and the server is unreachable", f->rel);
+	else if (r < 0 && r != -ECANCELED)
+		log_warn("%s: download failed: %s", f->rel, strerror(-r));
+	pthread_mutex_lock(&q->lock);
+	/* Under the lock: a thread that finds f in the registry can still dup
+	 * its descriptor.  No fsync: a copy cut short by a crash is caught at
+	 * its next open (fetch_verify) and fetched again. */
 	if (r == 0)
-		r = fetch_commit(fs, ino, tmp, &a);
+		r = fetch_commit(fs, f->ino, f->tmp, &a);
+	if (r <= 0)
+		cache_tmp_discard(fs->cache, f->tmp);	/* failed, or cached meanwhile */
+	close(f->fd);
+	f->fd = -1;
+	f->state = r < 0 ? r : 1;
+	for (pp = &q->head; *pp; pp = &(*pp)->next)
+		if (*pp == f) {
+			*pp = f->next;
+			break;
+		}
+	pthread_cond_broadcast(&q->cond);
+	fetching_put(f);
+	pthread_mutex_unlock(&q->lock);
+	return r < 0 ? r : 0;
+}
+
+/* Wait for a download to end (lock held); its result. */
+static int
+fetching_wait_end(struct fetches *q, struct fetching *f)
+{
+	while (f->state == 0)
+		pthread_cond_wait(&q->cond, &q->lock);
+	return f->state < 0 ? f->state : 0;
+}
+
+static void *
+stream_thread(void *arg)
+{
+	struct fetching *f = arg;
+	struct fetches *q = f->fs->fetches;
+
+	download_run(f);
+	pthread_mutex_lock(&q->lock);
+	q->threads--;
+	pthread_cond_broadcast(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+	return NULL;
+}
+
+int
+fetch_stream(struct roamfs *fs, uint64_t ino, uint64_t size, int *fd, struct fetching **out)
+{
+	struct fetches *q = fs->fetches;
+	struct fetching *f;
+	pthread_attr_t at;
+	pthread_t th;
+	int r, e, start, threaded = 0;
+
+	*out = NULL;
+	if (size < STREAM_MIN)
+		return fetch_file(fs, ino);
+	pthread_mutex_lock(&q->lock);
+	if ((r = fetching_get(fs, ino, &f)) < 0 || f == NULL) {
+		pthread_mutex_unlock(&q->lock);
+		return r;
+	}
+	start = r == 1;
+	r = 0;
+	if ((*fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0)) < 0)
+		r = -errno;
+	if (start) {
+		pthread_attr_init(&at);
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		if (pthread_create(&th, &at, stream_thread, f) == 0) {
+			q->threads++;
+			threaded = 1;
+		}
+		pthread_attr_destroy(&at);
+	}
 	if (r < 0)
-		cache_tmp_discard(fs->cache, tmp);
+		fetching_put(f);
+	else
+		*out = f;
+	pthread_mutex_unlock(&q->lock);
+	if (start && !threaded && (e = download_run(f)) < 0 && r == 0) {
+		/* No thread for it: downloaded here, and that failed. */
+		fetch_release(fs, f);
+		close(*fd);
+		*out = NULL;
+		r = e;
+	}
 	return r;
+}
+
+int
+fetch_wait(struct roamfs *fs, struct fetching *f, uint64_t end, fuse_req_t req)
+{
+	struct fetches *q = fs->fetches;
+	int r;
+
+	pthread_mutex_lock(&q->lock);
+	while (f->state == 0 && f->have < end && !(req && fuse_req_interrupted(req)))
+		pthread_cond_wait(&q->cond, &q->lock);
+	if (f->have >= end || f->state > 0)
+		r = 0;
+	else
+		r = f->state < 0 ? -EIO : -EINTR;
+	pthread_mutex_unlock(&q->lock);
+	return r;
+}
+
+void
+fetch_wake(struct roamfs *fs)
+{
+	struct fetches *q = fs->fetches;
+
+	pthread_mutex_lock(&q->lock);
+	pthread_cond_broadcast(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+}
+
+void
+fetch_release(struct roamfs *fs, struct fetching *f)
+{
+	struct fetches *q = fs->fetches;
+
+	pthread_mutex_lock(&q->lock);
+	fetching_put(f);
+	pthread_mutex_unlock(&q->lock);
 }
 
 int
@@ -512,26 +777,20 @@ fetch_verify(struct roamfs *fs, uint64_t ino)
 int
 fetch_file(struct roamfs *fs, uint64_t ino)
 {
-	uint64_t size = 0;
-	int64_t avail;
-	char *rel = NULL;
+	struct fetches *q = fs->fetches;
+	struct fetching *f;
 	int r;
 
-	if ((r = file_needs_fetch(fs, ino, &rel, &size)) <= 0)
-		return r;
-	avail = cache_free_bytes(fs->cache);
-	if (avail >= 0 && (uint64_t)avail < size) {
-		log_err("%s: not enough room in the cache %s for %llu bytes: free some space "
-		    "or choose a larger cache", rel, cache_dir(fs->cache), (unsigned long long)size);
-		r = -ENOSPC;
-	} else {
-		r = download(fs, ino, rel);
-		if (r == -EOFFLINE)
-			log_warn("%s: not in the cache and the server is unreachable", rel);
-		else if (r < 0)
-			log_warn("%s: download failed: %s", rel, strerror(-r));
+	pthread_mutex_lock(&q->lock);
+	if ((r = fetching_get(fs, ino, &f)) <= 0 && f) {
+		r = fetching_wait_end(q, f);	/* another thread is downloading it */
+		fetching_put(f);
 	}
-	free(rel);
+	pthread_mutex_unlock(&q->lock);
+	if (r == 1) {
+		r = download_run(f);
+		fetch_release(fs, f);
+	}
 	return r;
 }
 

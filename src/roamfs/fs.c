@@ -415,6 +415,39 @@ fs_journal_store(struct db_txn *t, struct inode *in)
 	free(path);
 }
 
+/* An open file: the cache file, and its download while it is streamed. */
+struct handle {
+	int fd;
+	struct fetching *f;
+};
+
+static struct handle *
+handle_new(int fd, struct fetching *f)
+{
+	struct handle *h = malloc(sizeof *h);
+
+	if (h) {
+		h->fd = fd;
+		h->f = f;
+	}
+	return h;
+}
+
+static void
+handle_free(struct roamfs *fs, struct handle *h)
+{
+	close(h->fd);
+	if (h->f)
+		fetch_release(fs, h->f);
+	free(h);
+}
+
+static struct handle *
+HANDLE(const struct fuse_file_info *fi)
+{
+	return (struct handle *)(uintptr_t)fi->fh;
+}
+
 /* Truncate the cached contents of ino to size, fetching them first when needed. */
 static int
 truncate_contents(struct roamfs *fs, struct inode *in, off_t size, struct fuse_file_info *fi)
@@ -423,7 +456,7 @@ truncate_contents(struct roamfs *fs, struct inode *in, off_t size, struct fuse_f
 
 	if (!(in->flags & I_CACHED) && size > 0 && (r = fetch_file(fs, in->ino)) < 0)
 		return r;
-	fd = fi ? (int)fi->fh : cache_file_open(fs->cache, in->ino, O_WRONLY | O_CREAT);
+	fd = fi ? HANDLE(fi)->fd : cache_file_open(fs->cache, in->ino, O_WRONLY | O_CREAT);
 	if (fd < 0)
 		return fd;
 	if (ftruncate(fd, size) < 0)
@@ -1008,11 +1041,12 @@ fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newnam
 
 /* Open the cached contents of ino, downloading them first when needed. */
 static int
-open_contents(struct roamfs *fs, fuse_ino_t ino, int flags)
+open_contents(struct roamfs *fs, fuse_ino_t ino, int flags, struct fetching **f)
 {
 	struct inode in;
-	int r;
+	int r, fd = -1;
 
+	*f = NULL;
 	fetch_verify(fs, ino);
 	if ((r = meta_inode_read(fs->db, ino, &in)) < 0)
 		return r;
@@ -1020,13 +1054,18 @@ open_contents(struct roamfs *fs, fuse_ino_t ino, int flags)
 		r = -EISDIR;
 	else if (!(in.flags & I_CACHED) && (flags & O_TRUNC))
 		r = cache_file_open(fs->cache, ino, O_RDWR | O_CREAT | O_TRUNC);
-	else if (!(in.flags & I_CACHED) && (r = fetch_file(fs, ino)) == 0)
+	else if (!(in.flags & I_CACHED) && (flags & O_ACCMODE) == O_RDONLY &&
+	    (r = fetch_stream(fs, ino, in.size, &fd, f)) == 0)
+		r = *f ? fd : cache_file_open(fs->cache, ino, O_RDWR);
+	else if (!(in.flags & I_CACHED) && (flags & O_ACCMODE) != O_RDONLY &&
+	    (r = fetch_file(fs, ino)) == 0)
 		r = cache_file_open(fs->cache, ino, O_RDWR);
 	else if (r == 0)
 		r = cache_file_open(fs->cache, ino, O_RDWR | O_CREAT);
 	inode_free(&in);
 	return r;
 }
+
 
 static void
 opened(struct roamfs *fs, fuse_ino_t ino)
@@ -1043,12 +1082,21 @@ static void
 fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct roamfs *fs = FS(req);
+	struct fetching *f;
+	struct handle *h;
 	struct stat st;
 	struct inode in;
 	int fd;
 
-	if ((fd = open_contents(fs, ino, fi->flags)) < 0) {
+	if ((fd = open_contents(fs, ino, fi->flags, &f)) < 0) {
 		fuse_reply_err(req, -fd);
+		return;
+	}
+	if ((h = handle_new(fd, f)) == NULL) {
+		close(fd);
+		if (f)
+			fetch_release(fs, f);
+		fuse_reply_err(req, ENOMEM);
 		return;
 	}
 	if (fi->flags & O_TRUNC) {
@@ -1056,11 +1104,11 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		if (apply_setattr(fs, ino, &st, FUSE_SET_ATTR_SIZE, NULL, &in) == 0)
 			inode_free(&in);
 	}
-	fi->fh = (uint64_t)fd;
+	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->keep_cache = 1;
 	opened(fs, ino);
 	if (fuse_reply_open(req, fi) == -ENOENT) {
-		close(fd);
+		handle_free(fs, h);
 		nodes_lock(fs->nodes);
 		nodes_find(fs->nodes, ino)->nopen--;
 		nodes_unlock(fs->nodes);
@@ -1073,6 +1121,7 @@ fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 {
 	struct roamfs *fs = FS(req);
 	struct fuse_entry_param e;
+	struct handle *h;
 	struct inode in;
 	struct node *n;
 	int r, fd;
@@ -1081,9 +1130,12 @@ fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		fuse_reply_err(req, -r);
 		return;
 	}
-	if ((fd = cache_file_open(fs->cache, in.ino, O_RDWR)) < 0) {
+	if ((fd = cache_file_open(fs->cache, in.ino, O_RDWR)) < 0 ||
+	    (h = handle_new(fd, NULL)) == NULL) {
+		if (fd >= 0)
+			close(fd);
 		inode_free(&in);
-		fuse_reply_err(req, -fd);
+		fuse_reply_err(req, fd < 0 ? -fd : ENOMEM);
 		return;
 	}
 	memset(&e, 0, sizeof e);
@@ -1098,19 +1150,35 @@ fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	e.ino = in.ino;
 	e.generation = 1;
 	e.attr_timeout = e.entry_timeout = fs->timeout;
-	fi->fh = (uint64_t)fd;
+	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->keep_cache = 1;
 	inode_free(&in);
 	fuse_reply_create(req, &e, fi);
 }
 
 static void
+read_interrupted(fuse_req_t req, void *fs)
+{
+	fetch_wake(fs);
+}
+
+static void
 fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+	struct handle *h = HANDLE(fi);
+	int r;
 
+	/* A file still arriving: wait for the range asked, or a signal. */
+	if (h->f) {
+		fuse_req_interrupt_func(req, read_interrupted, FS(req));
+		if ((r = fetch_wait(FS(req), h->f, (uint64_t)off + size, req)) < 0) {
+			fuse_reply_err(req, -r);
+			return;
+		}
+	}
 	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	buf.buf[0].fd = (int)fi->fh;
+	buf.buf[0].fd = h->fd;
 	buf.buf[0].pos = off;
 	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
 }
@@ -1154,7 +1222,7 @@ fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t o
 	ssize_t n;
 
 	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	out.buf[0].fd = (int)fi->fh;
+	out.buf[0].fd = HANDLE(fi)->fd;
 	out.buf[0].pos = off;
 	n = fuse_buf_copy(&out, in_buf, 0);
 	if (n < 0) {
@@ -1179,7 +1247,7 @@ fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int reap = 0;
 
 	flush_close(fs, ino);
-	close((int)fi->fh);
+	handle_free(fs, HANDLE(fi));
 	nodes_lock(fs->nodes);
 	if ((n = nodes_find(fs->nodes, ino)) != NULL) {
 		if (n->nopen)
@@ -1199,7 +1267,7 @@ fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi
 	struct roamfs *fs = FS(req);
 	int r = 0;
 
-	if ((datasync ? fdatasync((int)fi->fh) : fsync((int)fi->fh)) < 0)
+	if ((datasync ? fdatasync(HANDLE(fi)->fd) : fsync(HANDLE(fi)->fd)) < 0)
 		r = -errno;
 	if (r == 0)
 		r = flush_node(fs, ino);

@@ -332,7 +332,7 @@ main(int argc, char **argv)
 
 	load_exclusions(&fs, &o);
 	open_cache(&fs, &o);
-	if ((fs.nodes = nodes_new()) == NULL ||
+	if ((fs.nodes = nodes_new()) == NULL || fetch_init(&fs) < 0 ||
 	    remote_new(&so, "foreground", &fs.fg) < 0 || remote_new(&so, "replay", &fs.bg) < 0)
 		fatal("out of memory");
 	online = connect_server(&fs, &o);
@@ -346,6 +346,7 @@ main(int argc, char **argv)
 	log_info("%s mounted on %s (cache %s)", o.source, o.mountpoint, cache_dir(fs.cache));
 
 	r = run(&fs);
+	fetch_stop(&fs);	/* cancels downloads nobody reads any more */
 	fuse_session_unmount(fs.se);
 	fuse_remove_signal_handlers(fs.se);
 	flush_stop(&fs);

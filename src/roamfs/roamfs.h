@@ -27,6 +27,8 @@
 struct notify;
 struct replay;
 
+struct fetching;
+
 struct roamfs {
 	struct db *db;
 	struct cache *cache;
@@ -37,6 +39,7 @@ struct roamfs {
 	struct fuse_session *se;
 	struct notify *notify;
 	struct replay *replay;
+	struct fetches *fetches;	/* downloads in progress (fetch.c) */
 	uid_t uid;
 	gid_t gid;
 	unsigned dir_ttl;		/* seconds before a directory is listed again */
@@ -75,6 +78,25 @@ int fetch_dir(struct roamfs *fs, uint64_t ino, int wait);
 void fetch_refresh_stale(struct roamfs *fs);
 /* Download a file's contents unless cached; 0 or -errno. */
 int fetch_file(struct roamfs *fs, uint64_t ino);
+/* The registry of downloads; fetch_stop cancels those still running and waits for them. */
+int fetch_init(struct roamfs *fs);
+void fetch_stop(struct roamfs *fs);
+/*
+ * For a read-only open of ino, whose inode says size bytes: like
+ * fetch_file, except that a file of 1 MiB or more is not waited for.  Then
+ * *out gets the download (to pass to fetch_wait before each read and to
+ * fetch_release at the end) and *fd a descriptor of the file being
+ * written; *out stays NULL when the file was fetched whole (or was cached).
+ */
+int fetch_stream(struct roamfs *fs, uint64_t ino, uint64_t size, int *fd, struct fetching **out);
+/*
+ * Wait until bytes [0, end) of a streamed file are there: 0, -EIO if its
+ * download failed, or -EINTR once req (may be NULL) is interrupted; the
+ * interrupt callback calls fetch_wake.
+ */
+int fetch_wait(struct roamfs *fs, struct fetching *f, uint64_t end, fuse_req_t req);
+void fetch_wake(struct roamfs *fs);
+void fetch_release(struct roamfs *fs, struct fetching *f);
 /*
  * Before the first open of a clean cached file since its node was made:
  * a cache file whose size differs from the inode's (a download cut short

@@ -134,7 +134,11 @@ int sftp_link(struct sftp *s, const char *from, const char *to);
 /* statvfs@openssh.com (-ENOTSUP without it). */
 int sftp_statvfs(struct sftp *s, const char *path, struct statvfs *st);
 
-/* Progress callback for transfers: bytes done so far; non-zero aborts with that value. */
+/*
+ * Progress callback for transfers: bytes done so far; non-zero aborts with
+ * that value.  For a download, done is the length of the prefix of the
+ * file already written to fd, with no gap.
+ */
 typedef int (*sftp_progress_fn)(void *arg, uint64_t done);
 
 /*

@@ -27,6 +27,9 @@ struct xfer {
 	void *arg;
 	struct sftp_attr attr;	/* download: the FSTAT reply */
 	int have_attr;
+	/* download: ranges stored beyond done (after a short read), by offset */
+	struct { uint64_t off, end; } ahead[SFTP_MAX_REQUESTS];
+	unsigned nahead;
 };
 
 /* Download: the size from FSTAT, past which no READ is needed. */
@@ -242,6 +245,42 @@ download_store(struct xfer *x, const uint8_t *p, size_t n, uint64_t off)
 	return 0;
 }
 
+/*
+ * Download: bytes [off, off + n) are stored.  done counts the bytes stored
+ * from offset 0 without a gap, which is what the progress callback gets:
+ * a reader may use [0, done) at once.  Replies come in order but for a
+ * short read, whose rest is asked again; what arrives beyond a gap waits
+ * in ahead[] until the gap is filled.
+ */
+static void
+download_progress(struct xfer *x, uint64_t off, uint64_t n)
+{
+	unsigned i;
+	int more;
+
+	if (off != x->done) {
+		if (x->nahead < SFTP_MAX_REQUESTS) {
+			x->ahead[x->nahead].off = off;
+			x->ahead[x->nahead].end = off + n;
+			x->nahead++;
+		}
+		return;
+	}
+	x->done += n;
+	do {
+		more = 0;
+		for (i = 0; i < x->nahead; i++)
+			if (x->ahead[i].off <= x->done) {
+				if (x->ahead[i].end > x->done)
+					x->done = x->ahead[i].end;
+				x->ahead[i] = x->ahead[--x->nahead];
+				more = 1;
+				break;
+			}
+	} while (more);
+	xfer_progress(x, 0);
+}
+
 /* Handle one READ reply; *eof is set when the server says EOF. */
 static int
 download_reply(struct xfer *x, int *eof)
@@ -273,7 +312,8 @@ download_reply(struct xfer *x, int *eof)
 	if (x->err == 0 && (r = download_store(x, m.str, m.len, rq.off)) < 0)
 		x->err = r;
 	x->s->stats.bytes_down += m.len;
-	xfer_progress(x, m.len);
+	if (x->err == 0)
+		download_progress(x, rq.off, m.len);
 	/* A short read: ask again for the rest (it may just be EOF), unless
 	 * FSTAT said the file ends there. */
 	if (x->err == 0 && m.len < rq.len && m.len > 0 && !xfer_past_end(x, rq.off + m.len))

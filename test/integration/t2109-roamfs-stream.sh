@@ -1,0 +1,110 @@
+#!/bin/sh
+# A large file opened read-only is streamed: the open returns at once and
+# each read waits only for its own range.  The server is frozen (SIGSTOP)
+# in the middle of a download, so what is read then can only come from a
+# download that has not finished.  roamfs reaches sshd through linksim at
+# 100 Mbit/s, so that a download of SIZE lasts about two seconds and is
+# surely caught running.
+. "$(dirname "$0")/lib.sh"
+require_root
+require_fuse
+LINKSIM="$top_builddir/test/bench/linksim"
+[ -x "$LINKSIM" ] || bail_out "$LINKSIM is missing: run make"
+start_sshd || bail_out "cannot start sshd"
+"$LINKSIM" -l 0 -t "127.0.0.1:$SSHD_PORT" -r 1 -b 100 -T 600 \
+    >"$TEST_DIR/link.port" 2>"$TEST_DIR/link.log" &
+at_exit "kill $! 2>/dev/null"
+wait_for test -s "$TEST_DIR/link.port" || bail_out "linksim did not start: $(cat "$TEST_DIR/link.log")"
+SSHD_PORT=$(cat "$TEST_DIR/link.port")
+echo "[127.0.0.1]:$SSHD_PORT $(cut -d' ' -f1-2 "$SSHD_DIR/host_key.pub")" >>"$KNOWN_HOSTS"
+
+SIZE=$((24 << 20))
+H=$SERVER/home
+M=$TEST_DIR/mnt
+C=$TEST_DIR/cache
+mkdir -p "$H"
+head -c $SIZE /dev/urandom >"$H/big.bin"
+head -c $SIZE /dev/urandom >"$H/other.bin"
+head -c 4096 "$H/big.bin" >"$TEST_DIR/big.head"
+
+# The server's session processes (children and grandchildren of sshd).
+sessions() {
+	for _p in $(pgrep -P "$(cat "$SSHD_DIR/sshd.pid")"); do
+		echo "$_p"
+		pgrep -P "$_p"
+	done
+}
+freeze_server() { kill -STOP $(sessions); }
+thaw_server() { kill -CONT $(sessions); }
+# A download has written at least a MiB of its temporary file.
+downloading() {
+	for _f in "$C"/tmp/*; do
+		[ -f "$_f" ] && [ "$(stat -c %s "$_f")" -ge 1048576 ] && return 0
+	done
+	return 1
+}
+at_exit "thaw_server 2>/dev/null"
+
+test_expect_success 'the start of a file reads while its download is stopped halfway' '
+	mount_roamfs "$M" &&
+	ls "$M" >/dev/null &&
+	{ cat "$M/big.bin" >"$TEST_DIR/big.first" & } && _cat=$! &&
+	wait_for downloading &&
+	freeze_server &&
+	head -c 4096 "$M/big.bin" >"$TEST_DIR/big.read" &&
+	cmp "$TEST_DIR/big.head" "$TEST_DIR/big.read" &&
+	! test -e "$C/data/$(printf %016x "$(stat -c %i "$M/big.bin")")" &&
+	thaw_server &&
+	wait $_cat &&
+	cmp "$H/big.bin" "$TEST_DIR/big.first"
+'
+
+test_expect_success 'the streamed file is then the cached copy' '
+	cmp "$H/big.bin" "$C/data/$(printf %016x "$(stat -c %i "$M/big.bin")")" &&
+	cmp "$H/big.bin" "$M/big.bin"
+'
+
+test_expect_success 'two readers of one file share its download' '
+	{ cat "$M/other.bin" >"$TEST_DIR/o1" & } && _cat=$! &&
+	cat "$M/other.bin" >"$TEST_DIR/o2" &&
+	wait $_cat &&
+	cmp "$H/other.bin" "$TEST_DIR/o1" &&
+	cmp "$H/other.bin" "$TEST_DIR/o2" &&
+	test -z "$(ls "$C/tmp")" &&
+	unmount_roamfs "$M"
+'
+
+test_expect_success 'a download cut by a lost connection fails the read, then succeeds again' '
+	head -c $SIZE /dev/urandom >"$H/third.bin" &&
+	head -c $SIZE /dev/urandom >"$H/fourth.bin" &&
+	mount_roamfs "$M" &&
+	ls "$M" >/dev/null &&
+	{ cat "$M/third.bin" >"$TEST_DIR/t1" 2>"$TEST_DIR/t1.err"; echo $? >"$TEST_DIR/t1.rc"; } &
+	wait_for downloading &&
+	kill -9 $(sessions) &&
+	wait_for test -s "$TEST_DIR/t1.rc" &&
+	test "$(cat "$TEST_DIR/t1.rc")" != 0 &&
+	grep -q "Input/output error" "$TEST_DIR/t1.err" &&
+	wait_for test -z "$(ls "$C/tmp")" &&
+	WAIT_SERVER_SECONDS=40 wait_server cmp "$H/third.bin" "$M/third.bin"
+'
+
+test_expect_success 'unmounting during a download ends it and leaves no temporary file' '
+	{ cat "$M/fourth.bin" >/dev/null 2>&1 & } &&
+	wait_for downloading &&
+	freeze_server &&
+	kill $! &&
+	_pid=$(roamfs_pid "$C") &&
+	fusermount3 -u "$M" &&
+	thaw_server &&
+	wait_gone "$_pid" 30 &&
+	test -z "$(ls "$C/tmp")"
+'
+
+test_expect_success 'the next mount downloads it whole' '
+	mount_roamfs "$M" &&
+	cmp "$H/fourth.bin" "$M/fourth.bin" &&
+	unmount_roamfs "$M"
+'
+
+test_done
