@@ -664,7 +664,9 @@ fetch_stream(struct roamfs *fs, uint64_t ino, uint64_t size, int *fd, struct fet
 	int r, e, start, threaded = 0;
 
 	*out = NULL;
-	if (size < STREAM_MIN)
+	/* Without a connection at hand the open connects itself, so that
+	 * an unreachable server fails the open (EHOSTUNREACH), not a read. */
+	if (size < STREAM_MIN || !remote_up(fs->fg))
 		return fetch_file(fs, ino);
 	pthread_mutex_lock(&q->lock);
 	if ((r = fetching_get(fs, ino, &f)) < 0 || f == NULL) {

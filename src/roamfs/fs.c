@@ -1066,7 +1066,6 @@ open_contents(struct roamfs *fs, fuse_ino_t ino, int flags, struct fetching **f)
 	return r;
 }
 
-
 static void
 opened(struct roamfs *fs, fuse_ino_t ino)
 {

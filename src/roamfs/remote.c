@@ -26,6 +26,7 @@ struct remote {
 	time_t retry_at;		/* offline until then */
 	int backoff;
 	int offline_logged;
+	int up;				/* conn serves requests (under state) */
 };
 
 int
@@ -100,6 +101,15 @@ remote_attempted(struct remote *r, int err, time_t now)
 	pthread_mutex_unlock(&r->state);
 }
 
+/* Whether conn serves requests; called with r->lock held. */
+static void
+remote_set_up(struct remote *r, int up)
+{
+	pthread_mutex_lock(&r->state);
+	r->up = up;
+	pthread_mutex_unlock(&r->state);
+}
+
 /* Connect (or finish a connection left at its login); called with r->lock held. */
 static int
 remote_connect_locked(struct remote *r, char **cause)
@@ -116,6 +126,7 @@ remote_connect_locked(struct remote *r, char **cause)
 	} else if ((err = sftp_connect(r->opts, &s, cause)) == 0)
 		r->conn = s;
 	remote_attempted(r, err, now);
+	remote_set_up(r, err == 0);
 	return err;
 }
 
@@ -228,6 +239,7 @@ remote_release(struct remote *r, int err)
 		log_warn("%s: connection to %s lost; reconnecting", r->name, r->opts->host);
 		sftp_close(r->conn);
 		r->conn = NULL;
+		remote_set_up(r, 0);
 	}
 	pthread_mutex_unlock(&r->lock);
 }
@@ -244,6 +256,17 @@ remote_path(const struct remote *r, const char *rel)
 	if (asprintf(&p, "%s%s%s", root, n && root[n - 1] == '/' ? "" : "/", rel) < 0)
 		return NULL;
 	return p;
+}
+
+int
+remote_up(struct remote *r)
+{
+	int up;
+
+	pthread_mutex_lock(&r->state);
+	up = r->up;
+	pthread_mutex_unlock(&r->state);
+	return up;
 }
 
 void

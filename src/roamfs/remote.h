@@ -53,6 +53,8 @@ void remote_release(struct remote *r, int err);
 int remote_is_transport_error(int err);
 /* Server path for a path relative to the home ("" is the home itself). */
 char *remote_path(const struct remote *r, const char *rel);
+/* 1 if the connection is open and was not found dead since (never waits). */
+int remote_up(struct remote *r);
 /* Forget the backoff so that the next acquire tries at once. */
 void remote_kick(struct remote *r);
 

@@ -33,6 +33,7 @@ sessions() {
 		echo "$_p"
 		pgrep -P "$_p"
 	done
+	return 0
 }
 freeze_server() { kill -STOP $(sessions); }
 thaw_server() { kill -CONT $(sessions); }
@@ -104,6 +105,21 @@ test_expect_success 'unmounting during a download ends it and leaves no temporar
 test_expect_success 'the next mount downloads it whole' '
 	mount_roamfs "$M" &&
 	cmp "$H/fourth.bin" "$M/fourth.bin" &&
+	unmount_roamfs "$M"
+'
+
+test_expect_success 'with the server down, opening an uncached large file fails at once' '
+	head -c $SIZE /dev/urandom >"$H/fifth.bin" &&
+	mkdir "$H/later" &&
+	mount_roamfs "$M" &&
+	wait_for test -e "$M/fifth.bin" &&
+	_s=$(sessions) &&
+	kill "$(cat "$SSHD_DIR/sshd.pid")" && kill -9 $_s &&
+	! ls "$M/later" 2>/dev/null &&
+	! cat "$M/fifth.bin" >/dev/null 2>"$TEST_DIR/cat.err" &&
+	cat "$TEST_DIR/cat.err" &&
+	grep -q "No route to host" "$TEST_DIR/cat.err" &&
+	test -z "$(ls "$C/tmp")" &&
 	unmount_roamfs "$M"
 '
 
