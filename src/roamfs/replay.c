@@ -407,10 +407,13 @@ replay_thread(void *arg)
 		pthread_mutex_unlock(&rp->lock);
 		while ((r = replay_next(fs)) == 1)
 			;
-		/* Applications never wait for a connect.  The replay connects
-		 * when it has something to send: an idle home holds one SSH
-		 * session on the server, not two. */
+		/* Applications never wait for a connect, nor does logout: the
+		 * replay connects as soon as the journal holds something, even
+		 * while it settles.  An idle home holds one SSH session on the
+		 * server, not two. */
 		remote_keepalive(fs->fg);
+		if (r != 0)
+			remote_keepalive(fs->bg);
 		fetch_refresh_stale(fs);
 		if (r < 0 && r != -EAGAIN)
 			replay_set_offline(fs, 1);	/* no progress: counts for drain's timeout */
