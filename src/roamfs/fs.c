@@ -415,11 +415,20 @@ fs_journal_store(struct db_txn *t, struct inode *in)
 	free(path);
 }
 
-/* An open file: the cache file, and its download while it is streamed. */
+/*
+ * An open file: the cache file, and its download while it is streamed.
+ * Open handles are linked together: a kernel that aborts the connection at
+ * unmount (a read still waiting then) sends no RELEASE for them, and
+ * fs_close_handles frees them at exit.  One file system per process.
+ */
 struct handle {
 	int fd;
 	struct fetching *f;
+	struct handle *prev, *next;
 };
+
+static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct handle handles = { -1, NULL, &handles, &handles };
 
 static struct handle *
 handle_new(int fd, struct fetching *f)
@@ -429,6 +438,12 @@ handle_new(int fd, struct fetching *f)
 	if (h) {
 		h->fd = fd;
 		h->f = f;
+		pthread_mutex_lock(&handles_lock);
+		h->next = handles.next;
+		h->prev = &handles;
+		handles.next->prev = h;
+		handles.next = h;
+		pthread_mutex_unlock(&handles_lock);
 	}
 	return h;
 }
@@ -436,10 +451,21 @@ handle_new(int fd, struct fetching *f)
 static void
 handle_free(struct roamfs *fs, struct handle *h)
 {
+	pthread_mutex_lock(&handles_lock);
+	h->prev->next = h->next;
+	h->next->prev = h->prev;
+	pthread_mutex_unlock(&handles_lock);
 	close(h->fd);
 	if (h->f)
 		fetch_release(fs, h->f);
 	free(h);
+}
+
+void
+fs_close_handles(struct roamfs *fs)
+{
+	while (handles.next != &handles)
+		handle_free(fs, handles.next);
 }
 
 static struct handle *

@@ -346,6 +346,7 @@ main(int argc, char **argv)
 	log_info("%s mounted on %s (cache %s)", o.source, o.mountpoint, cache_dir(fs.cache));
 
 	r = run(&fs);
+	fs_close_handles(&fs);
 	fetch_stop(&fs);	/* cancels downloads nobody reads any more */
 	fuse_session_unmount(fs.se);
 	fuse_remove_signal_handlers(fs.se);

@@ -59,6 +59,8 @@ int fs_excluded(const struct roamfs *fs, const char *rel, int is_dir);
 void fs_journal_store(struct db_txn *t, struct inode *in);
 /* Remove an unreferenced inode with no names left, and its contents. */
 void fs_reap(struct roamfs *fs, uint64_t ino);
+/* Close the files the kernel never released (after the FUSE loop ended). */
+void fs_close_handles(struct roamfs *fs);
 /* Remove inodes left with no name by a crash (start-up). */
 int fs_reap_orphans(struct roamfs *fs);
 
