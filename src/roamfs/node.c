@@ -154,7 +154,6 @@ nodes_foreach_dirty(struct nodes *t, void (*fn)(void *arg, struct node *n), void
 		}
 }
 
-
 void
 nodes_set_stale(struct nodes *t, struct node *n)
 {
