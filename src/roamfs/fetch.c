@@ -356,12 +356,6 @@ mark_stale(struct roamfs *fs, uint64_t ino)
 	nodes_unlock(fs->nodes);
 }
 
-static void
-collect_ino(void *arg, struct node *n)
-{
-	buf_put_u64(arg, n->ino);
-}
-
 void
 fetch_refresh_stale(struct roamfs *fs)
 {
@@ -370,7 +364,7 @@ fetch_refresh_stale(struct roamfs *fs)
 
 	buf_init(&inos, 0);
 	nodes_lock(fs->nodes);
-	nodes_take_stale(fs->nodes, collect_ino, &inos);
+	nodes_take_stale(fs->nodes, nodes_put_ino, &inos);
 	nodes_unlock(fs->nodes);
 	for (i = 0; i + 8 <= inos.len; i += 8)
 		fetch_dir(fs, be_get_u64(inos.data + i), 0);

@@ -242,12 +242,6 @@ flush_close(struct roamfs *fs, uint64_t ino)
 	return 0;
 }
 
-static void
-collect_dirty(void *arg, struct node *n)
-{
-	buf_put_u64(arg, n->ino);
-}
-
 /* Save every written file in one transaction (not made durable here). */
 static int
 flush_dirty(struct roamfs *fs)
@@ -259,7 +253,7 @@ flush_dirty(struct roamfs *fs)
 
 	buf_init(&inos, 0);
 	nodes_lock(fs->nodes);
-	nodes_foreach_dirty(fs->nodes, collect_dirty, &inos);
+	nodes_foreach_dirty(fs->nodes, nodes_put_ino, &inos);
 	nodes_unlock(fs->nodes);
 	n = inos.len / 8;
 	if (n && (v = malloc(n * sizeof *v)) != NULL) {

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "roam/buf.h"
 #include "roam/log.h"
 #include "node.h"
 
@@ -152,6 +153,12 @@ nodes_foreach_dirty(struct nodes *t, void (*fn)(void *arg, struct node *n), void
 			if (n->dirty)
 				fn(arg, n);
 		}
+}
+
+void
+nodes_put_ino(void *buf, struct node *n)
+{
+	buf_put_u64(buf, n->ino);
 }
 
 void

@@ -41,5 +41,8 @@ void nodes_foreach_dirty(struct nodes *t, void (*fn)(void *arg, struct node *n),
 void nodes_set_stale(struct nodes *t, struct node *n);
 /* Call fn for every node marked stale and clear the mark (table locked by the caller). */
 void nodes_take_stale(struct nodes *t, void (*fn)(void *arg, struct node *n), void *arg);
+/* For nodes_foreach_dirty and nodes_take_stale: append n's inode number
+ * to the struct buf buf (buf_put_u64). */
+void nodes_put_ino(void *buf, struct node *n);
 
 #endif
