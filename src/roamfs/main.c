@@ -122,7 +122,7 @@ cached_root(struct roamfs *fs)
  * fail when it is unreachable.
  */
 static void
-resolve_root(struct roamfs *fs, const struct opts *o, int online)
+resolve_root(struct roamfs *fs, const struct opts *o, int warm, int online)
 {
 	struct db_txn t;
 	struct sftp *s;
@@ -130,7 +130,7 @@ resolve_root(struct roamfs *fs, const struct opts *o, int online)
 	char *root = NULL;
 	int r;
 
-	if (meta_root_listed(fs->db))
+	if (warm)
 		root = cached_root(fs);
 	if (root == NULL && online && remote_acquire(fs->fg, &s) == 0) {
 		r = sftp_realpath(s, *o->path ? o->path : ".", &root);
@@ -174,23 +174,23 @@ open_cache(struct roamfs *fs, struct opts *o)
 }
 
 /*
- * Connect, or start offline from a cache that has the home when the server
- * cannot be reached.  A refusal (password, key, host key) always stops the
- * mount: the user must not work on, believing the home is synced.
+ * Connect, or start offline from a cache that has the home (warm) when the
+ * server cannot be reached.  A refusal (password, key, host key) always
+ * stops the mount: the user must not work on, believing the home is synced.
  */
 static int
-connect_server(struct roamfs *fs, const struct opts *o)
+connect_server(struct roamfs *fs, int warm)
 {
 	char *cause = NULL;
 	int r;
 
 	/* A cache that knows the home needs nothing from the server before
 	 * the mount: the SFTP channel opens in the background (replay.c). */
-	r = meta_root_listed(fs->db) ? remote_login(fs->fg, &cause) : remote_connect(fs->fg, &cause);
+	r = warm ? remote_login(fs->fg, &cause) : remote_connect(fs->fg, &cause);
 
 	if (r == 0)
 		return 1;
-	if (!remote_is_transport_error(r) || !meta_root_listed(fs->db))
+	if (!remote_is_transport_error(r) || !warm)
 		fatal("%s", cause ? cause : strerror(-r));
 	log_warn("%s; working offline from the cache until the server is back",
 	    cause ? cause : strerror(-r));
@@ -288,7 +288,7 @@ main(int argc, char **argv)
 	struct roamfs fs;
 	struct opts o;
 	char *cause = NULL, *password = NULL;
-	int online, r;
+	int warm, online, r;
 
 	log_init("roamfs", 0, 0);
 	if (opts_parse(argc, argv, &o, &cause) < 0) {
@@ -335,8 +335,9 @@ main(int argc, char **argv)
 	if ((fs.nodes = nodes_new()) == NULL || fetch_init(&fs) < 0 ||
 	    remote_new(&so, "foreground", &fs.fg) < 0 || remote_new(&so, "replay", &fs.bg) < 0)
 		fatal("out of memory");
-	online = connect_server(&fs, &o);
-	resolve_root(&fs, &o, online);
+	warm = meta_root_listed(fs.db);	/* the cache has listed the home */
+	online = connect_server(&fs, warm);
+	resolve_root(&fs, &o, warm, online);
 	fs_reap_orphans(&fs);
 	flush_recover(&fs);
 
