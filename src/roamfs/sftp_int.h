@@ -80,9 +80,10 @@ struct sftp_req {
 /*
  * Requests in flight, matched to replies by id.  The window starts at one
  * request and grows by one per reply up to its max; at most max_inflight
- * data bytes are outstanding (one request is always allowed when none is); while requests are outstanding, a packet is only
- * sent when the channel's remote window can take it whole, so that
- * ssh_channel_write never blocks while replies wait to be read.
+ * data bytes are outstanding (one request is always allowed when none
+ * is); while requests are outstanding, a packet is only sent when the
+ * channel's remote window can take it whole, so that ssh_channel_write
+ * never blocks while replies wait to be read.
  */
 struct sftp_queue {
 	struct sftp_req q[SFTP_BATCH_REQUESTS];
