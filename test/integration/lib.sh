@@ -160,14 +160,22 @@ EOS
 	export SFTP_LOG
 }
 
+# server_sessions: the session processes of the private sshd, its children
+# and theirs (internal-sftp serves in the latter), one pid a line.
+server_sessions() {
+	for _p in $(pgrep -P "$(cat "$SSHD_DIR/sshd.pid")"); do
+		echo "$_p"
+		pgrep -P "$_p"
+	done
+	return 0
+}
+
 # server_blocked_in_open: some session process of the private sshd sits in
 # openat(2) (sftp-server opening a FIFO, which waits for a peer that never
 # comes): a server state a test can wait for instead of a timer.
 server_blocked_in_open() {
-	for p in $(pgrep -P "$(cat "$SSHD_DIR/sshd.pid")"); do
-		for q in $p $(pgrep -P $p); do
-			grep -q "^257 " /proc/$q/syscall 2>/dev/null && return 0
-		done
+	for q in $(server_sessions); do
+		grep -q "^257 " /proc/$q/syscall 2>/dev/null && return 0
 	done
 	return 1
 }

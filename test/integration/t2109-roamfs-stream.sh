@@ -27,16 +27,8 @@ head -c $SIZE /dev/urandom >"$H/big.bin"
 head -c $SIZE /dev/urandom >"$H/other.bin"
 head -c 4096 "$H/big.bin" >"$TEST_DIR/big.head"
 
-# The server's session processes (children and grandchildren of sshd).
-sessions() {
-	for _p in $(pgrep -P "$(cat "$SSHD_DIR/sshd.pid")"); do
-		echo "$_p"
-		pgrep -P "$_p"
-	done
-	return 0
-}
-freeze_server() { kill -STOP $(sessions); }
-thaw_server() { kill -CONT $(sessions); }
+freeze_server() { kill -STOP $(server_sessions); }
+thaw_server() { kill -CONT $(server_sessions); }
 # A download has written at least a MiB of its temporary file.
 downloading() {
 	for _f in "$C"/tmp/*; do
@@ -82,7 +74,7 @@ test_expect_success 'a download cut by a lost connection fails the read, then su
 	ls "$M" >/dev/null &&
 	{ cat "$M/third.bin" >"$TEST_DIR/t1" 2>"$TEST_DIR/t1.err"; echo $? >"$TEST_DIR/t1.rc"; } &
 	wait_for downloading &&
-	kill -9 $(sessions) &&
+	kill -9 $(server_sessions) &&
 	wait_for test -s "$TEST_DIR/t1.rc" &&
 	test "$(cat "$TEST_DIR/t1.rc")" != 0 &&
 	grep -q "Input/output error" "$TEST_DIR/t1.err" &&
@@ -113,7 +105,7 @@ test_expect_success 'with the server down, opening an uncached large file fails 
 	mkdir "$H/later" &&
 	mount_roamfs "$M" &&
 	wait_for test -e "$M/fifth.bin" &&
-	_s=$(sessions) &&
+	_s=$(server_sessions) &&
 	kill "$(cat "$SSHD_DIR/sshd.pid")" && kill -9 $_s &&
 	! ls "$M/later" 2>/dev/null &&
 	! cat "$M/fifth.bin" >/dev/null 2>"$TEST_DIR/cat.err" &&
