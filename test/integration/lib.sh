@@ -145,6 +145,13 @@ start_sshd() {
 	export SSHD_PORT SSH_KEY KNOWN_HOSTS SERVER SSHD_LOG
 }
 
+# restart_sshd: start the private sshd again after a test stopped it, and
+# wait until it takes logins.
+restart_sshd() {
+	/usr/sbin/sshd -r -f "$SSHD_DIR/sshd_config" -E "$SSHD_LOG" &&
+	wait_for ssh_server true
+}
+
 # log_sftp_requests [LEVEL]: make the next start_sshd log every SFTP request
 # the server receives to $SFTP_LOG (OpenSSH's sftp-server at level INFO;
 # VERBOSE also logs realpath and stat).

@@ -16,10 +16,6 @@ echo "cached" >"$H/docs/a.txt"
 stop_server() {
 	kill "$(cat "$SSHD_DIR/sshd.pid")" && wait_gone "$(cat "$SSHD_DIR/sshd.pid")" 10
 }
-start_server() {
-	/usr/sbin/sshd -r -f "$SSHD_DIR/sshd_config" -E "$SSHD_LOG" &&
-	wait_for ssh_server true
-}
 
 test_expect_success 'first login fills the cache' '
 	mount_roamfs "$M" &&
@@ -70,7 +66,7 @@ test_expect_success 'with the server down, a warm login succeeds and serves the 
 test_expect_success 'work done while the server is down reaches it when it is back' '
 	echo "written offline" >"$M/docs/offline.txt" &&
 	rm "$M/docs/b.txt" &&
-	start_server &&
+	restart_sshd &&
 	WAIT_SERVER_SECONDS=60 wait_server content_is "$H/docs/offline.txt" "written offline" &&
 	wait_server test ! -e "$H/docs/b.txt" &&
 	unmount_roamfs "$M"
