@@ -203,18 +203,13 @@ rumount() {
 	wait_exit "$RPID" $EXIT_MAX || { say "roamfs $RPID still runs after ${EXIT_MAX} s"; return 1; }
 }
 
-# server_down / server_up: stop the private sshd with its sessions (roamfs
-# then works offline, whatever the link), and start it again on its port.
+# server_down: stop the private sshd with its sessions (roamfs then works
+# offline, whatever the link); restart_sshd (lib.sh) starts it again.
 server_down() {
 	_m=$(cat "$SSHD_DIR/sshd.pid")
 	pkill -P "$_m"
 	kill "$_m"
 	wait_exit "$_m" 10
-}
-server_up() {
-	/usr/sbin/sshd -r -f "$SSHD_DIR/sshd_config" -E "$SSHD_LOG" &&
-	wait_for ssh -p "$SSHD_PORT" -i "$SSH_KEY" -o UserKnownHostsFile="$KNOWN_HOSTS" \
-	    -o BatchMode=yes root@127.0.0.1 true
 }
 
 # login: mount, read .bashrc, list the home.
@@ -460,6 +455,7 @@ replay_done() {
 
 case_many() {
 	_l=$1
+	_tgt=$([ "$_l" = wan ] && echo 2 || echo 1)	# speed target vs rsync
 	_h=$SERVER/many
 	rm -rf "$_h" "$LOCAL/many"; mkdir -p "$_h"
 	$GEN create "$LOCAL/many" $MANY 4096 || return 1
@@ -496,7 +492,7 @@ case_many() {
 	_note="write->server; create ${_cr} s, ${_early} on server at close, unmount->exit $(since "$_t") s"
 	[ -z "$CUT_NOTE" ] || _note="$CUT_NOTE; create ${_cr} s"
 	record "$_l" "create+replay ${MANY} x 4 KiB" "$REPLAY_S" "rsync -a push" "$_rs" speed \
-	    "$([ "$_l" = wan ] && echo 2 || echo 1)" "$_note"
+	    "$_tgt" "$_note"
 	rm -rf "$_c" "$_h"; mkdir -p "$_h"
 
 	# The replay alone: files made offline wait in the journal, as rsync's
@@ -504,17 +500,17 @@ case_many() {
 	rmount "$_c" "$_h" flush_timeout=1 || return 1
 	ls "$M" >/dev/null
 	server_down || return 1
-	$GEN create "$M/new" $MANY 4096 || { server_up; return 1; }
+	$GEN create "$M/new" $MANY 4096 || { restart_sshd; return 1; }
 	rumount
-	server_up || return 1
+	restart_sshd || return 1
 	drop_caches; _t=$(now)
 	rmount "$_c" "$_h" || return 1
 	replay_done "$_t" "$_h/new" || return 1
 	_note=${CUT_NOTE:-"mount, replay of a ready journal, exit"}
 	record "$_l" "replay ${MANY} x 4 KiB" "$REPLAY_S" "rsync -a push" "$_rs" speed \
-	    "$([ "$_l" = wan ] && echo 2 || echo 1)" "$_note"
+	    "$_tgt" "$_note"
 	record "$_l" "replay ${MANY} x 4 KiB" "$REPLAY_S" "rsync -a --fsync push" "$_rsf" speed \
-	    "$([ "$_l" = wan ] && echo 2 || echo 1)" "both make the server fsync every file"
+	    "$_tgt" "both make the server fsync every file"
 	rm -rf "$_c" "$_h"; mkdir -p "$_h"
 
 	_sn=$MANY _note="sshfs default options"
