@@ -38,6 +38,19 @@ struct replay {
 	int idle;			/* under lock: journal found empty */
 };
 
+/* A base version from attributes the server gave; 0 when it gave none. */
+static int
+base_from_attr(const struct sftp_attr *a, struct base *b)
+{
+	if (!(a->flags & SFTP_ATTR_PERMISSIONS))
+		return 0;
+	b->size = a->size;
+	b->mtime = a->mtime;
+	b->mode = a->mode;
+	b->valid = 1;
+	return 1;
+}
+
 static int
 base_from_server(struct sftp *s, const char *path, struct base *b)
 {
@@ -46,11 +59,7 @@ base_from_server(struct sftp *s, const char *path, struct base *b)
 
 	if ((r = sftp_lstat(s, path, &a)) < 0)
 		return r;
-	b->size = a.size;
-	b->mtime = a.mtime;
-	b->mode = a.mode;
-	b->valid = 1;
-	return 0;
+	return base_from_attr(&a, b) ? 0 : -EIO;
 }
 
 char *
@@ -115,25 +124,28 @@ replay_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char
 	return e;
 }
 
+/* One round trip (MKDIR and LSTAT together), two when the server's umask
+ * took mode bits away. */
 static int
 replay_mkdir(struct sftp *s, const struct jrec *r, const char *path, struct outcome *o)
 {
-	struct sftp_attr a;
-	int e = sftp_mkdir(s, path, r->mode);
+	struct sftp_attr a, set;
+	int e = sftp_mkdir_lstat(s, path, r->mode, &a);
 
-	if (e == -EEXIST || e == -EIO) {
-		/* Already there (a replay after a crash) if it is a directory. */
-		if (sftp_lstat(s, path, &a) == 0 && S_ISDIR(a.mode))
-			e = 0;
+	/* Already there (a replay after a crash) if it is a directory. */
+	if (e == -EEXIST && (a.flags & SFTP_ATTR_PERMISSIONS) && S_ISDIR(a.mode))
+		e = 0;
+	if (e < 0)
+		return e;
+	if (!(a.flags & SFTP_ATTR_PERMISSIONS) || (a.mode & 07777) != (r->mode & 07777)) {
+		memset(&set, 0, sizeof set);
+		set.flags = SFTP_ATTR_PERMISSIONS;
+		set.mode = r->mode;
+		if ((e = sftp_setstat_lstat(s, path, &set, &a)) < 0)
+			return e;
 	}
-	memset(&a, 0, sizeof a);
-	a.flags = SFTP_ATTR_PERMISSIONS;
-	a.mode = r->mode;
-	if (e == 0)
-		e = sftp_setstat(s, path, &a);
-	if (e == 0)
-		o->set_base = base_from_server(s, path, &o->base) == 0;
-	return e;
+	o->set_base = base_from_attr(&a, &o->base);
+	return 0;
 }
 
 static int
@@ -167,7 +179,7 @@ replay_rename(struct sftp *s, const char *from, const char *to)
 static int
 replay_setattr(struct sftp *s, const struct jrec *r, const char *path, struct outcome *o)
 {
-	struct sftp_attr a;
+	struct sftp_attr a, st;
 	int e;
 
 	memset(&a, 0, sizeof a);
@@ -179,8 +191,8 @@ replay_setattr(struct sftp *s, const struct jrec *r, const char *path, struct ou
 		a.flags |= SFTP_ATTR_ACMODTIME;
 		a.atime = a.mtime = (uint32_t)r->mtime;
 	}
-	if ((e = sftp_setstat(s, path, &a)) == 0)
-		o->set_base = base_from_server(s, path, &o->base) == 0;
+	if ((e = sftp_setstat_lstat(s, path, &a, &st)) == 0)
+		o->set_base = base_from_attr(&st, &o->base);
 	return e;
 }
 

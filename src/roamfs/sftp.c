@@ -305,6 +305,47 @@ call_name(struct sftp *s, uint8_t type, const char *path, char **out)
 }
 
 /*
+ * Send the request built in s->tx and an LSTAT of path back to back, then
+ * read both replies: one round trip instead of two.  The server runs the
+ * requests of a channel in order, so the attributes show what the request
+ * did.  Returns the request's status (0 or -errno); *ar gets the LSTAT's
+ * (0 or -errno), and *a the attributes, or no flags when the LSTAT failed.
+ */
+static int
+call_status_lstat(struct sftp *s, const char *path, struct sftp_attr *a, int *ar)
+{
+	struct sftp_msg m;
+	uint32_t id = be_get_u32(s->tx.data + 5), id2;
+	int r, st;
+
+	a->flags = 0;
+	if ((r = sftp_io_send(s)) < 0)
+		return r;
+	*ar = req_path(s, SSH_FXP_LSTAT, path);
+	if (*ar == 0)
+		*ar = sftp_proto_end(&s->tx);
+	if (*ar == 0)
+		*ar = sftp_io_send(s);
+	id2 = *ar == 0 ? be_get_u32(s->tx.data + 5) : 0;
+	if ((r = sftp_io_recv(s, &m)) < 0)
+		return r;
+	if (m.id != id || m.type != SSH_FXP_STATUS)
+		return sftp_io_fail(s, "the server answered a request it was not asked");
+	if (m.status != SSH_FX_OK && m.len)
+		log_debug("server status %u: %.*s", m.status, (int)m.len, (const char *)m.str);
+	st = -sftp_status_errno(m.status);
+	if (*ar < 0)
+		return st;
+	if ((r = sftp_io_recv(s, &m)) < 0)
+		return r;
+	if (m.id != id2)
+		return sftp_io_fail(s, "the server answered a request it was not asked");
+	if ((*ar = sftp_io_expect(s, &m, SSH_FXP_ATTRS)) == 0)
+		*a = m.attr;
+	return st;
+}
+
+/*
  * OpenSSH answers FAILURE for most errno values; look at path to tell
  * better: want_dir 1 = "is a directory" means ENOTEMPTY (rmdir),
  * 0 = "exists" means EEXIST (mkdir, link, symlink), -1 = a directory
@@ -376,6 +417,33 @@ sftp_mkdir(struct sftp *s, const char *path, uint32_t mode)
 	    sftp_proto_put_attr(&s->tx, &a) < 0 || (r = sftp_proto_end(&s->tx)) < 0)
 		return r < 0 ? r : -ENAMETOOLONG;
 	return refine_failure(s, sftp_io_call_status(s), path, 0);
+}
+
+int
+sftp_mkdir_lstat(struct sftp *s, const char *path, uint32_t mode, struct sftp_attr *a)
+{
+	struct sftp_attr m = { .flags = SFTP_ATTR_PERMISSIONS, .mode = mode & 07777 };
+	int r, ar;
+
+	if ((r = req_path(s, SSH_FXP_MKDIR, path)) < 0 ||
+	    sftp_proto_put_attr(&s->tx, &m) < 0 || (r = sftp_proto_end(&s->tx)) < 0)
+		return r < 0 ? r : -ENAMETOOLONG;
+	r = call_status_lstat(s, path, a, &ar);
+	if (r == -EIO && ar == 0)
+		r = -EEXIST;	/* OpenSSH's FAILURE, and the name is taken */
+	return r;
+}
+
+int
+sftp_setstat_lstat(struct sftp *s, const char *path, const struct sftp_attr *set,
+    struct sftp_attr *a)
+{
+	int r, ar;
+
+	if ((r = req_path(s, SSH_FXP_SETSTAT, path)) < 0 ||
+	    sftp_proto_put_attr(&s->tx, set) < 0 || (r = sftp_proto_end(&s->tx)) < 0)
+		return r < 0 ? r : -ENAMETOOLONG;
+	return call_status_lstat(s, path, a, &ar);
 }
 
 int

@@ -120,6 +120,16 @@ typedef int (*sftp_dirent_fn)(void *arg, const char *name, const struct sftp_att
 int sftp_readdir(struct sftp *s, const char *path, sftp_dirent_fn fn, void *arg);
 
 int sftp_mkdir(struct sftp *s, const char *path, uint32_t mode);
+/*
+ * MKDIR and an LSTAT of the same path sent together: one round trip.
+ * Returns what MKDIR did (-EEXIST when the name was taken); *a gets the
+ * attributes of what is at path afterwards, or no flags when the LSTAT
+ * failed.
+ */
+int sftp_mkdir_lstat(struct sftp *s, const char *path, uint32_t mode, struct sftp_attr *a);
+/* SETSTAT and an LSTAT sent together, the same way. */
+int sftp_setstat_lstat(struct sftp *s, const char *path, const struct sftp_attr *set,
+    struct sftp_attr *a);
 int sftp_rmdir(struct sftp *s, const char *path);
 int sftp_remove(struct sftp *s, const char *path);
 /* Create a symbolic link at linkpath pointing to target (argument order as

@@ -76,6 +76,15 @@ test_expect_success 'mkdir, rename and rmdir propagate' '
 	wait_server test ! -e "$H/moved"
 '
 
+# A new directory costs one round trip (MKDIR and an LSTAT together); a
+# SETSTAT follows only when the server's umask took mode bits away.
+test_expect_success 'new directories reach the server with their modes' '
+	mkdir -m 0700 "$M/d700" && mkdir -m 0777 "$M/d777" && mkdir -m 2750 "$M/d2750" &&
+	echo x >"$M/d2750/f" &&
+	wait_server test -f "$H/d2750/f" &&
+	stat_is "$H/d700" %a 700 && stat_is "$H/d777" %a 777 && stat_is "$H/d2750" %a 2750
+'
+
 test_expect_success 'rename over an existing file replaces it on the server' '
 	echo one >"$M/r1" && echo two >"$M/r2" &&
 	wait_server test -f "$H/r2" &&
@@ -162,6 +171,20 @@ test_expect_success 'mount -t fuse works, as from /etc/fstab' '
 	    "$ROAMFS#root@127.0.0.1:$H" "$M" &&
 	grep -q " $M fuse.roamfs " /proc/mounts &&
 	test "$(cat "$M/other-workstation.txt")" = "from elsewhere" &&
+	unmount_roamfs "$M"
+'
+
+# The mkdir is replayed after the server got a file of that name: the
+# record is set aside and the server's file keeps its bytes and mode.  A
+# new cache, so that no listing of the home is asked again in between.
+test_expect_success 'a mkdir over a file made meanwhile on the server leaves the file alone' '
+	ROAM_CACHE=$TEST_DIR/cache-clash SERVER_HOME=$SERVER/home-clash &&
+	mount_roamfs "$M" && ls "$M" >/dev/null &&
+	echo "server file" >"$SERVER_HOME/clash" && chmod 600 "$SERVER_HOME/clash" &&
+	mkdir -m 0755 "$M/clash" &&
+	echo after >"$M/after" &&
+	wait_server test -f "$SERVER_HOME/after" &&
+	content_is "$SERVER_HOME/clash" "server file" && stat_is "$SERVER_HOME/clash" %a 600 &&
 	unmount_roamfs "$M"
 '
 
