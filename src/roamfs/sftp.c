@@ -319,6 +319,7 @@ call_status_lstat(struct sftp *s, const char *path, struct sftp_attr *a, int *ar
 	int r, st;
 
 	a->flags = 0;
+	*ar = -ENOTCONN;
 	if ((r = sftp_io_send(s)) < 0)
 		return r;
 	*ar = req_path(s, SSH_FXP_LSTAT, path);
