@@ -1080,13 +1080,15 @@ open_contents(struct roamfs *fs, fuse_ino_t ino, int flags, struct fetching **f)
 		r = -EISDIR;
 	else if (!(in.flags & I_CACHED) && (flags & O_TRUNC))
 		r = cache_file_open(fs->cache, ino, O_RDWR | O_CREAT | O_TRUNC);
-	else if (!(in.flags & I_CACHED) && (flags & O_ACCMODE) == O_RDONLY &&
-	    (r = fetch_stream(fs, ino, in.size, &fd, f)) == 0)
-		r = *f ? fd : cache_file_open(fs->cache, ino, O_RDWR);
-	else if (!(in.flags & I_CACHED) && (flags & O_ACCMODE) != O_RDONLY &&
-	    (r = fetch_file(fs, ino)) == 0)
-		r = cache_file_open(fs->cache, ino, O_RDWR);
-	else if (r == 0)
+	else if (!(in.flags & I_CACHED)) {
+		/* Only a reader can start before the whole file is here. */
+		if ((flags & O_ACCMODE) == O_RDONLY)
+			r = fetch_stream(fs, ino, in.size, &fd, f);
+		else
+			r = fetch_file(fs, ino);
+		if (r == 0)
+			r = *f ? fd : cache_file_open(fs->cache, ino, O_RDWR);
+	} else
 		r = cache_file_open(fs->cache, ino, O_RDWR | O_CREAT);
 	inode_free(&in);
 	return r;
