@@ -43,8 +43,9 @@ int remote_acquire(struct remote *r, struct sftp **s);
 int remote_try_acquire(struct remote *r, struct sftp **s);
 /*
  * Connect in the background when the connection is down and the backoff
- * allows, or finish one left at its login; does nothing when someone holds the connection.  For a thread
- * that may wait on the network (the replayer), never for applications.
+ * allows, or finish one left at its login; does nothing when someone holds
+ * the connection.  For a thread that may wait on the network (the
+ * replayer), never for applications.
  */
 void remote_keepalive(struct remote *r);
 /* Give the connection back; a transport error (-ENOTCONN...) drops it. */
