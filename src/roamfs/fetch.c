@@ -118,7 +118,7 @@ attr_mode(const struct sftp_attr *a)
 	return m;
 }
 
-static void
+void
 base_from_attr(struct base *b, const struct sftp_attr *a)
 {
 	b->size = a->size;

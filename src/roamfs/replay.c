@@ -38,16 +38,14 @@ struct replay {
 	int idle;			/* under lock: journal found empty */
 };
 
-/* A base version from attributes the server gave; 0 when it gave none. */
+/* The base version from the attributes of a reply; 0 when they lack the
+ * mode (an LSTAT that failed). */
 static int
-base_from_attr(const struct sftp_attr *a, struct base *b)
+base_from_reply(const struct sftp_attr *a, struct base *b)
 {
 	if (!(a->flags & SFTP_ATTR_PERMISSIONS))
 		return 0;
-	b->size = a->size;
-	b->mtime = a->mtime;
-	b->mode = a->mode;
-	b->valid = 1;
+	base_from_attr(b, a);
 	return 1;
 }
 
@@ -59,7 +57,7 @@ base_from_server(struct sftp *s, const char *path, struct base *b)
 
 	if ((r = sftp_lstat(s, path, &a)) < 0)
 		return r;
-	return base_from_attr(&a, b) ? 0 : -EIO;
+	return base_from_reply(&a, b) ? 0 : -EIO;
 }
 
 char *
@@ -144,7 +142,7 @@ replay_mkdir(struct sftp *s, const struct jrec *r, const char *path, struct outc
 		if ((e = sftp_setstat_lstat(s, path, &set, &a)) < 0)
 			return e;
 	}
-	o->set_base = base_from_attr(&a, &o->base);
+	o->set_base = base_from_reply(&a, &o->base);
 	return 0;
 }
 
@@ -192,7 +190,7 @@ replay_setattr(struct sftp *s, const struct jrec *r, const char *path, struct ou
 		a.atime = a.mtime = (uint32_t)r->mtime;
 	}
 	if ((e = sftp_setstat_lstat(s, path, &a, &st)) == 0)
-		o->set_base = base_from_attr(&st, &o->base);
+		o->set_base = base_from_reply(&st, &o->base);
 	return e;
 }
 

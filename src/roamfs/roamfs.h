@@ -78,6 +78,9 @@ int fetch_dir(struct roamfs *fs, uint64_t ino, int wait);
  * workstations changed shows soon.  Never waits for the connection.
  */
 void fetch_refresh_stale(struct roamfs *fs);
+/* The base version recorded for attributes the server gave, the same way
+ * for listings and for replies to the replay (no mode: a regular file). */
+void base_from_attr(struct base *b, const struct sftp_attr *a);
 /* Download a file's contents unless cached; 0 or -errno. */
 int fetch_file(struct roamfs *fs, uint64_t ino);
 /* The registry of downloads; fetch_stop cancels those still running and waits for them. */
