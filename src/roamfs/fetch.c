@@ -732,6 +732,17 @@ fetch_release(struct roamfs *fs, struct fetching *f)
 	pthread_mutex_unlock(&q->lock);
 }
 
+/* Whether the cached copy of ino has another size than its inode says
+ * while nothing local explains it; *size gets the copy's size. */
+static int
+copy_cut_short(struct roamfs *fs, struct db_txn *t, const struct inode *in, int64_t *size)
+{
+	return S_ISREG(in->mode) && (in->flags & I_CACHED) && (in->flags & I_REMOTE) &&
+	    !(in->flags & (I_LOCALNEW | I_EXCLUDED)) && in->pending_store == 0 &&
+	    journal_pending_ino(t, in->ino) == 0 &&
+	    (*size = cache_file_size(fs->cache, in->ino)) >= 0 && (uint64_t)*size != in->size;
+}
+
 int
 fetch_verify(struct roamfs *fs, uint64_t ino)
 {
@@ -739,7 +750,7 @@ fetch_verify(struct roamfs *fs, uint64_t ino)
 	struct inode in;
 	struct node *n;
 	int64_t size;
-	int check, r;
+	int check, bad = 0;
 
 	nodes_lock(fs->nodes);
 	n = nodes_get(fs->nodes, ino);
@@ -747,24 +758,29 @@ fetch_verify(struct roamfs *fs, uint64_t ino)
 	if (n)
 		n->verified = 1;
 	nodes_unlock(fs->nodes);
-	if (!check || (r = db_begin(fs->db, &t, 1)) < 0)
+	/* Looked at in a read transaction: an open does not wait for the
+	 * writer unless there is a copy to drop. */
+	if (!check || db_begin(fs->db, &t, 0) < 0)
 		return 0;
-	r = 0;
 	if (meta_inode_get(&t, ino, &in) == 0) {
-		if (S_ISREG(in.mode) && (in.flags & I_CACHED) && (in.flags & I_REMOTE) &&
-		    !(in.flags & (I_LOCALNEW | I_EXCLUDED)) && in.pending_store == 0 &&
-		    journal_pending_ino(&t, ino) == 0 && (size = cache_file_size(fs->cache, ino)) >= 0 &&
-		    (uint64_t)size != in.size) {
+		bad = copy_cut_short(fs, &t, &in, &size);
+		inode_free(&in);
+	}
+	db_abort(&t);
+	if (!bad || db_begin(fs->db, &t, 1) < 0)
+		return 0;
+	bad = 0;
+	if (meta_inode_get(&t, ino, &in) == 0) {
+		if ((bad = copy_cut_short(fs, &t, &in, &size))) {
 			log_warn("the cached copy of inode %llu has %lld bytes instead of %llu "
 			    "(cut short by a crash?): fetching it again", (unsigned long long)ino,
 			    (long long)size, (unsigned long long)in.size);
 			in.flags &= ~I_CACHED;
 			meta_inode_put(&t, &in);
-			r = 1;
 		}
 		inode_free(&in);
 	}
-	if (r == 1 && db_commit(&t) == 0)
+	if (bad && db_commit(&t) == 0)
 		return 1;
 	db_abort(&t);
 	return 0;
