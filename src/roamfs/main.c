@@ -73,6 +73,29 @@ load_exclusions(struct roamfs *fs, const struct opts *o)
 	log_debug("exclusion list: %s", path);
 }
 
+/*
+ * Check the mount point before the cache is made and the server is
+ * reached: a typo then costs no connection (nor its time-out), and the
+ * message names the mount point.  The kernel checks ownership at mount.
+ */
+static void
+check_mountpoint(const char *mp)
+{
+	struct stat st;
+
+	if (stat(mp, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			fatal("mount point %s is not a directory: mount on a directory", mp);
+		return;
+	}
+	if (errno == ENOENT)
+		fatal("mount point %s does not exist: create it (mkdir %s) or check its name", mp, mp);
+	if (errno == ENOTCONN)
+		fatal("mount point %s is the mount of a roamfs that has stopped: "
+		    "unmount it first (fusermount3 -u %s)", mp, mp);
+	fatal("cannot use mount point %s: %s", mp, strerror(errno));
+}
+
 /* Take the home directory's own attributes from the server, unless changed here. */
 static void
 root_from_server(struct roamfs *fs, const struct sftp_attr *a)
@@ -330,6 +353,7 @@ main(int argc, char **argv)
 	if (o.password_stdin && (so.password = password = read_password()) == NULL)
 		fatal("password_stdin: no password could be read from standard input");
 
+	check_mountpoint(o.mountpoint);
 	load_exclusions(&fs, &o);
 	open_cache(&fs, &o);
 	if ((fs.nodes = nodes_new()) == NULL || fetch_init(&fs) < 0 ||

@@ -20,7 +20,7 @@
 static int
 meta_source_check(struct db_txn *t, const char *source, char **cause)
 {
-	MDB_val v;
+	MDB_val v, home;
 	int r;
 
 	r = db_get(t, DB_META, "source", 6, &v);
@@ -29,6 +29,10 @@ meta_source_check(struct db_txn *t, const char *source, char **cause)
 	if (r < 0)
 		return r;
 	if (v.mv_size != strlen(source) || memcmp(v.mv_data, source, v.mv_size) != 0) {
+		/* A cache that never reached its server (a wrong host name or
+		 * port on the first mount) holds nothing of it: take it over. */
+		if (db_get(t, DB_META, "root", 4, &home) == -ENOENT)
+			return db_put(t, DB_META, "source", 6, source, strlen(source));
 		if (asprintf(cause, "this cache belongs to %.*s, not %s: "
 		    "use another cache= directory for this server",
 		    (int)v.mv_size, (char *)v.mv_data, source) < 0)

@@ -2,7 +2,7 @@
 # Bad input gets a clear one-line error, a non-zero exit, no hang, and no
 # mount: unknown host key, unreachable server with an empty cache,
 # malformed options, unreadable exclusion file, a cache that is not ours,
-# a cache already in use.
+# a cache already in use, a bad or dead mount point.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_fuse
@@ -98,6 +98,43 @@ test_expect_success 'a second roamfs on a cache in use is refused' '
 test_expect_success 'a cache made for another server is refused' '
 	refused "$TEST_DIR/out" -o "$OPTS,UserKnownHostsFile=$KNOWN_HOSTS,cache=$TEST_DIR/c7" \
 	    "root@127.0.0.1:$SERVER" "$M" &&
+	grep -q "belongs to" "$TEST_DIR/out"
+'
+
+test_expect_success 'a missing or non-directory mount point is named before connecting' '
+	port=$(free_port) &&
+	refused "$TEST_DIR/out" -o "port=$port,IdentityFile=$SSH_KEY,cache=$TEST_DIR/c8" \
+	    "root@127.0.0.1:$H" "$TEST_DIR/no-such-dir" &&
+	grep -q "mount point $TEST_DIR/no-such-dir does not exist" "$TEST_DIR/out" &&
+	: >"$TEST_DIR/plain-file" &&
+	refused "$TEST_DIR/out" -o "port=$port,IdentityFile=$SSH_KEY,cache=$TEST_DIR/c8" \
+	    "root@127.0.0.1:$H" "$TEST_DIR/plain-file" &&
+	grep -q "plain-file is not a directory" "$TEST_DIR/out" &&
+	test ! -e "$TEST_DIR/c8"
+'
+
+test_expect_success 'the mount point of a roamfs killed earlier: told to unmount it' '
+	ROAM_CACHE=$TEST_DIR/c9 &&
+	mount_roamfs "$M" &&
+	kill -9 "$(roamfs_pid "$ROAM_CACHE")" &&
+	wait_for sh -c "! stat \"$M\" 2>/dev/null" &&
+	refused "$TEST_DIR/out" -o "$OPTS,UserKnownHostsFile=$KNOWN_HOSTS,cache=$TEST_DIR/c10" \
+	    "root@127.0.0.1:$H" "$M" &&
+	grep -q "fusermount3 -u $M" "$TEST_DIR/out" &&
+	fusermount3 -u "$M" &&
+	mount_roamfs "$M" && echo back >"$M/after-kill" && unmount_roamfs "$M" &&
+	content_is "$H/after-kill" back
+'
+
+test_expect_success 'a first mount that never reached the server does not bind the cache to it' '
+	port=$(free_port) &&
+	refused "$TEST_DIR/out" -o "port=$port,IdentityFile=$SSH_KEY,UserKnownHostsFile=$KNOWN_HOSTS,cache=$TEST_DIR/c11" \
+	    "root@127.0.0.1:$H" "$M" &&
+	ROAM_CACHE=$TEST_DIR/c11 &&
+	mount_roamfs "$M" && echo typo-fixed >"$M/typo" && unmount_roamfs "$M" &&
+	content_is "$H/typo" typo-fixed &&
+	refused "$TEST_DIR/out" -o "port=$port,IdentityFile=$SSH_KEY,UserKnownHostsFile=$KNOWN_HOSTS,cache=$TEST_DIR/c11" \
+	    "root@127.0.0.1:$H" "$M" &&
 	grep -q "belongs to" "$TEST_DIR/out"
 '
 
