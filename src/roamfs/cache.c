@@ -14,7 +14,12 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "roam/log.h"
 #include "cache.h"
+
+/* The reserve: 1/64 of the cache's filesystem, from 1 to 8 MiB. */
+#define RESERVE_MIN	((int64_t)1 << 20)
+#define RESERVE_MAX	((int64_t)8 << 20)
 
 struct cache {
 	char *dir;
@@ -262,4 +267,59 @@ cache_free_bytes(struct cache *c)
 	if (fstatvfs(c->datafd, &st) < 0)
 		return -errno;
 	return (int64_t)st.f_bavail * (int64_t)st.f_frsize;
+}
+
+/*
+ * The reserve is a file of zeros that holds space back, so that on a full
+ * disk a deletion can still be recorded (an LMDB commit needs new pages)
+ * and free the space the user asks it to free.
+ */
+static int64_t
+reserve_size(struct cache *c)
+{
+	struct statvfs st;
+	int64_t size;
+
+	if (fstatvfs(c->dirfd, &st) < 0)
+		return RESERVE_MIN;
+	size = (int64_t)st.f_blocks * (int64_t)st.f_frsize / 64;
+	return size < RESERVE_MIN ? RESERVE_MIN : size > RESERVE_MAX ? RESERVE_MAX : size;
+}
+
+int
+cache_reserve_keep(struct cache *c)
+{
+	struct stat st;
+	int64_t size = reserve_size(c), avail;
+	int fd, r;
+
+	if (fstatat(c->dirfd, "reserve", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode) && (int64_t)st.st_blocks * 512 >= size)
+		return 0;
+	if ((avail = cache_free_bytes(c)) < 0)
+		return (int)avail;
+	if (avail < 2 * size)
+		return -ENOSPC;
+	fd = openat(c->dirfd, "reserve.new", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd < 0)
+		return -errno;
+	r = -posix_fallocate(fd, 0, (off_t)size);
+	close(fd);
+	if (r == 0 && renameat(c->dirfd, "reserve.new", c->dirfd, "reserve") < 0)
+		r = -errno;
+	if (r < 0)
+		unlinkat(c->dirfd, "reserve.new", 0);
+	return r;
+}
+
+int
+cache_reserve_release(struct cache *c)
+{
+	if (unlinkat(c->dirfd, "reserve", 0) < 0)
+		return 0;
+	log_warn("the disk of the cache %s is full: its reserve was used so that a deletion or "
+	    "an upload could be recorded; free space there, or the next changes will fail",
+	    c->dir);
+	return 1;
 }

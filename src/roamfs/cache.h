@@ -3,8 +3,9 @@
  *
  * Layout: DIR/lock (held while a roamfs uses the cache), DIR/db/ (LMDB),
  * DIR/data/<ino in hex> (file contents, one per inode), DIR/tmp/ (downloads
- * in progress).  The directory must belong to the user and be closed to
- * everyone else (0700), as promise 7 demands.
+ * in progress), DIR/reserve (space held back, see below).  The directory
+ * must belong to the user and be closed to everyone else (0700), as
+ * promise 7 demands.
  */
 #ifndef ROAMFS_CACHE_H
 #define ROAMFS_CACHE_H
@@ -42,5 +43,13 @@ int cache_tmp_commit(struct cache *c, const char *name, uint64_t ino);
 void cache_tmp_discard(struct cache *c, const char *name);
 /* Free space on the cache's filesystem in bytes, or -errno. */
 int64_t cache_free_bytes(struct cache *c);
+/*
+ * The reserve, DIR/reserve: space held back for a full disk.  keep makes
+ * it when it is missing and the disk has room (0 or -errno); release
+ * frees it after a commit failed with ENOSPC (1 when there was one, so
+ * that the caller tries again), and says so in the log.
+ */
+int cache_reserve_keep(struct cache *c);
+int cache_reserve_release(struct cache *c);
 
 #endif

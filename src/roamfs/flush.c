@@ -367,6 +367,7 @@ flush_thread(void *arg)
 			break;
 		if (time(NULL) >= next) {
 			flush_all(fs);
+			cache_reserve_keep(fs->cache);	/* again once space is freed */
 			next = time(NULL) + fs->sync_interval;
 		} else if (soon)
 			flush_dirty(fs);

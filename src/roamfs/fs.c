@@ -809,16 +809,28 @@ remove_name(struct roamfs *fs, fuse_ino_t parent, const char *name, int want_dir
 	return r;
 }
 
+/* A removal that found the cache's disk full tries again on the reserve:
+ * it is how the user makes room. */
+static int
+remove_name_or_reserve(struct roamfs *fs, fuse_ino_t parent, const char *name, int want_dir)
+{
+	int r = remove_name(fs, parent, name, want_dir);
+
+	if (r == -ENOSPC && cache_reserve_release(fs->cache))
+		r = remove_name(fs, parent, name, want_dir);
+	return r;
+}
+
 static void
 fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	fuse_reply_err(req, -remove_name(FS(req), parent, name, 0));
+	fuse_reply_err(req, -remove_name_or_reserve(FS(req), parent, name, 0));
 }
 
 static void
 fs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	fuse_reply_err(req, -remove_name(FS(req), parent, name, 1));
+	fuse_reply_err(req, -remove_name_or_reserve(FS(req), parent, name, 1));
 }
 
 struct rename_ctx {
@@ -1001,7 +1013,13 @@ static void
 fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
     const char *newname, unsigned int flags)
 {
-	fuse_reply_err(req, -do_rename(FS(req), parent, name, newparent, newname, flags));
+	struct roamfs *fs = FS(req);
+	int r = do_rename(fs, parent, name, newparent, newname, flags);
+
+	/* Renaming over a file frees its space: let it through a full disk. */
+	if (r == -ENOSPC && cache_reserve_release(fs->cache))
+		r = do_rename(fs, parent, name, newparent, newname, flags);
+	fuse_reply_err(req, -r);
 }
 
 static int

@@ -194,6 +194,7 @@ open_cache(struct roamfs *fs, struct opts *o)
 	if ((r = meta_init(fs->db, src, 0755, &cause)) < 0)
 		fatal("%s", cause ? cause : strerror(-r));
 	free(src);
+	cache_reserve_keep(fs->cache);	/* without room it is made later */
 }
 
 /*

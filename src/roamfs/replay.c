@@ -294,7 +294,9 @@ replay_end(struct roamfs *fs, struct jrec *r, int err, const struct outcome *o)
 	if ((e = db_begin(fs->db, &t, 1)) < 0)
 		return e;
 	replay_end_txn(&t, r, err, o);
-	return db_commit(&t);
+	if ((e = db_commit(&t)) == -ENOSPC && cache_reserve_release(fs->cache))
+		return replay_end(fs, r, err, o);	/* dropping records makes room */
+	return e;
 }
 
 static void

@@ -126,14 +126,25 @@ batch_begin(struct batch *b)
 
 /* Record every result, in one transaction. */
 static int
-batch_end(struct batch *b)
+batch_end_txn(struct batch *b)
 {
 	struct db_txn t;
 	size_t i;
-	int e, err;
+	int e;
 
 	if ((e = db_begin(b->fs->db, &t, 1)) < 0)
 		return e;
+	for (i = 0; i < b->n; i++)
+		replay_end_txn(&t, &b->rec[i], b->send[i] ? b->put[i].err : 0, &b->out[i]);
+	return db_commit(&t);
+}
+
+static int
+batch_end(struct batch *b)
+{
+	size_t i;
+	int e, err;
+
 	for (i = 0; i < b->n; i++) {
 		err = b->send[i] ? b->put[i].err : 0;
 		if (err < 0)
@@ -143,9 +154,11 @@ batch_end(struct batch *b)
 		b->out[i].set_base = b->send[i] && err == 0;
 		b->out[i].base.size = b->put[i].sent;
 		b->out[i].base.valid = 1;
-		replay_end_txn(&t, &b->rec[i], err, &b->out[i]);
 	}
-	return db_commit(&t);
+	/* Dropping the records makes room: on a full disk use the reserve. */
+	if ((e = batch_end_txn(b)) == -ENOSPC && cache_reserve_release(b->fs->cache))
+		e = batch_end_txn(b);
+	return e;
 }
 
 /* Upload the prepared files over the replayer's connection. */
