@@ -314,8 +314,15 @@ cache_reserve_keep(struct cache *c)
 }
 
 int
-cache_reserve_release(struct cache *c)
+cache_reserve_release(struct cache *c, int err)
 {
+	int64_t avail;
+
+	/* LMDB reports a write cut short by the full disk as EIO. */
+	if (err != -ENOSPC && err != -EIO)
+		return 0;
+	if (err == -EIO && ((avail = cache_free_bytes(c)) < 0 || avail >= RESERVE_MIN))
+		return 0;
 	if (unlinkat(c->dirfd, "reserve", 0) < 0)
 		return 0;
 	log_warn("the disk of the cache %s is full: its reserve was used so that a deletion or "

@@ -45,11 +45,12 @@ void cache_tmp_discard(struct cache *c, const char *name);
 int64_t cache_free_bytes(struct cache *c);
 /*
  * The reserve, DIR/reserve: space held back for a full disk.  keep makes
- * it when it is missing and the disk has room (0 or -errno); release
- * frees it after a commit failed with ENOSPC (1 when there was one, so
- * that the caller tries again), and says so in the log.
+ * it when it is missing and the disk has room (0 or -errno).  release
+ * frees it when err, the error of a commit, comes from a full disk, and
+ * says so in the log; it returns 1 when it did, so that the caller tries
+ * again.
  */
 int cache_reserve_keep(struct cache *c);
-int cache_reserve_release(struct cache *c);
+int cache_reserve_release(struct cache *c, int err);
 
 #endif

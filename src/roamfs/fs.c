@@ -816,7 +816,7 @@ remove_name_or_reserve(struct roamfs *fs, fuse_ino_t parent, const char *name, i
 {
 	int r = remove_name(fs, parent, name, want_dir);
 
-	if (r == -ENOSPC && cache_reserve_release(fs->cache))
+	if (cache_reserve_release(fs->cache, r))
 		r = remove_name(fs, parent, name, want_dir);
 	return r;
 }
@@ -1017,7 +1017,7 @@ fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newpar
 	int r = do_rename(fs, parent, name, newparent, newname, flags);
 
 	/* Renaming over a file frees its space: let it through a full disk. */
-	if (r == -ENOSPC && cache_reserve_release(fs->cache))
+	if (cache_reserve_release(fs->cache, r))
 		r = do_rename(fs, parent, name, newparent, newname, flags);
 	fuse_reply_err(req, -r);
 }
@@ -1271,6 +1271,10 @@ fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t o
 	out.buf[0].pos = off;
 	n = fuse_buf_copy(&out, in_buf, 0);
 	if (n < 0) {
+		/* The error reaches the writer at fsync or close, but the kernel
+		 * would go on showing the bytes from its pages: drop them, so
+		 * the file reads as what the cache holds. */
+		notify_inode(FS(req), ino);
 		fuse_reply_err(req, (int)-n);
 		return;
 	}

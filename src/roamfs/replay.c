@@ -294,7 +294,8 @@ replay_end(struct roamfs *fs, struct jrec *r, int err, const struct outcome *o)
 	if ((e = db_begin(fs->db, &t, 1)) < 0)
 		return e;
 	replay_end_txn(&t, r, err, o);
-	if ((e = db_commit(&t)) == -ENOSPC && cache_reserve_release(fs->cache))
+	e = db_commit(&t);
+	if (cache_reserve_release(fs->cache, e))
 		return replay_end(fs, r, err, o);	/* dropping records makes room */
 	return e;
 }

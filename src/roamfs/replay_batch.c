@@ -156,7 +156,8 @@ batch_end(struct batch *b)
 		b->out[i].base.valid = 1;
 	}
 	/* Dropping the records makes room: on a full disk use the reserve. */
-	if ((e = batch_end_txn(b)) == -ENOSPC && cache_reserve_release(b->fs->cache))
+	e = batch_end_txn(b);
+	if (cache_reserve_release(b->fs->cache, e))
 		e = batch_end_txn(b);
 	return e;
 }
