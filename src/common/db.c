@@ -50,10 +50,20 @@ db_errno(int rc)
 static int
 db_cause(char **cause, const char *dir, int rc)
 {
-	if (cause && asprintf(cause, "cannot open the metadata database in %s: %s",
-	    dir, mdb_strerror(rc)) < 0)
+	int r = db_errno(rc);
+
+	if (cause == NULL)
+		return r;
+	if (r == -EUCLEAN) {
+		if (asprintf(cause, "the metadata database in %s is damaged (%s): move the cache "
+		    "directory aside and mount again (changes not yet on the server stay in "
+		    "its data/ files)",
+		    dir, mdb_strerror(rc)) < 0)
+			*cause = NULL;
+	} else if (asprintf(cause, "cannot open the metadata database in %s: %s; check that "
+	    "its disk has room and that it belongs to you", dir, mdb_strerror(rc)) < 0)
 		*cause = NULL;
-	return db_errno(rc);
+	return r;
 }
 
 int

@@ -2,7 +2,7 @@
 # Bad input gets a clear one-line error, a non-zero exit, no hang, and no
 # mount: unknown host key, unreachable server with an empty cache,
 # malformed options, unreadable exclusion file, a cache that is not ours,
-# a cache already in use, a bad or dead mount point.
+# a cache already in use, a damaged cache, a bad or dead mount point.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_fuse
@@ -136,6 +136,15 @@ test_expect_success 'a first mount that never reached the server does not bind t
 	refused "$TEST_DIR/out" -o "port=$port,IdentityFile=$SSH_KEY,UserKnownHostsFile=$KNOWN_HOSTS,cache=$TEST_DIR/c11" \
 	    "root@127.0.0.1:$H" "$M" &&
 	grep -q "belongs to" "$TEST_DIR/out"
+'
+
+test_expect_success 'a damaged cache database is named, with what to do' '
+	mkdir -m 700 "$TEST_DIR/c12" "$TEST_DIR/c12/db" &&
+	echo garbage >"$TEST_DIR/c12/db/data.mdb" &&
+	refused "$TEST_DIR/out" -o "$OPTS,UserKnownHostsFile=$KNOWN_HOSTS,cache=$TEST_DIR/c12" \
+	    "root@127.0.0.1:$H" "$M" &&
+	grep -q "$TEST_DIR/c12/db is damaged.*move the cache directory aside" "$TEST_DIR/out" &&
+	test "$(cat "$TEST_DIR/c12/db/data.mdb")" = garbage
 '
 
 test_done
