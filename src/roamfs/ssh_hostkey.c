@@ -8,9 +8,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "roam/log.h"
 #include "sftp_int.h"
@@ -105,12 +108,44 @@ hostkey_changed(const struct sftp_opts *o, const char *key,
 	free(user);
 }
 
+/*
+ * libssh reads a known_hosts file it cannot open as an empty one.  A file
+ * that exists but cannot be read is named instead of the key: adding the
+ * key to it would not help.  Returns 1 when it set the cause.
+ */
+static int
+hostkey_file_unreadable(const char *file, char **cause)
+{
+	struct stat st;
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0) {
+		sftp_cause(cause, "cannot read the known hosts file %s: %s; fix its permissions "
+		    "or name another with -o UserKnownHostsFile=FILE", file, strerror(errno));
+		return 1;
+	}
+	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		close(fd);
+		sftp_cause(cause, "the known hosts file %s is not a regular file: name a file "
+		    "with -o UserKnownHostsFile=FILE", file);
+		return 1;
+	}
+	close(fd);
+	return 0;
+}
+
 /* Cause for a key not in known_hosts. */
 static void
 hostkey_unknown(const struct sftp_opts *o, const char *key, char **cause)
 {
 	char *user = hostkey_user_file(o), name[300];
 
+	if (hostkey_file_unreadable(user, cause)) {
+		free(user);
+		return;
+	}
 	hostkey_name(o, name, sizeof name);
 	sftp_cause(cause, "the host key of %s is unknown (%s); refusing to "
 	    "connect; verify this fingerprint with the server's admin, then run: "

@@ -37,6 +37,13 @@ test_expect_success 'unknown host key: refused with the fingerprint and how to a
 	grep -q "ssh-keyscan" "$TEST_DIR/out"
 '
 
+test_expect_success 'a known hosts file that is a directory is named as the problem' '
+	refused "$TEST_DIR/out" -o "$OPTS,UserKnownHostsFile=$TEST_DIR,cache=$TEST_DIR/c13" \
+	    "root@127.0.0.1:$H" "$M" &&
+	grep -q "known hosts file $TEST_DIR is not a regular file" "$TEST_DIR/out" &&
+	! grep -q "ssh-keyscan" "$TEST_DIR/out"
+'
+
 test_expect_success 'changed host key: refused' '
 	ssh-keygen -q -t ed25519 -N "" -f "$TEST_DIR/other_key" &&
 	echo "[127.0.0.1]:$SSHD_PORT $(cut -d" " -f1-2 "$TEST_DIR/other_key.pub")" >"$TEST_DIR/wrong_known" &&
