@@ -117,7 +117,7 @@ static int
 hostkey_file_unreadable(const char *file, char **cause)
 {
 	struct stat st;
-	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);	/* a FIFO must not block */
 
 	if (fd < 0 && errno == ENOENT)
 		return 0;
