@@ -171,6 +171,27 @@ test_meta(void)
 	db_abort(&t);
 }
 
+/* A cache is tied to its source once it has reached the server (the home's
+ * path is recorded); before that, another source may take it. */
+static void
+test_source(void)
+{
+	struct db_txn t;
+	char *cause = NULL;
+
+	is_int(meta_init(db, "typo@h:22:", 0755, &cause), 0,
+	    "a cache that never reached its server takes another source");
+	ok(cause == NULL, "without a message");
+	ok(db_begin(db, &t, 1) == 0 && db_put(&t, DB_META, "root", 4, "/home/u", 7) == 0 &&
+	    db_commit(&t) == 0, "the home's path recorded");
+	is_int(meta_init(db, "other@h:22:", 0755, &cause), -EEXIST,
+	    "then a cache for another source is refused");
+	ok(cause && strstr(cause, "typo@h:22:"), "and the message names the owner");
+	free(cause);
+	cause = NULL;
+	is_int(meta_init(db, "typo@h:22:", 0755, &cause), 0, "the owner opens it");
+}
+
 int
 main(void)
 {
@@ -185,9 +206,7 @@ main(void)
 	test_order_and_cancel();
 	test_cancel_keeps_victim();
 	test_meta();
-	is_int(meta_init(db, "other@h:22:", 0755, &cause), -EEXIST, "a cache for another source is refused");
-	ok(cause && strstr(cause, "u@h:22:"), "and the message names the owner");
-	free(cause);
+	test_source();
 	db_close(db);
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	return system(cmd) == 0 ? tap_done() : 1;
