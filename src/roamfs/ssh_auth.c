@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "roam/log.h"
 #include "sftp_int.h"
@@ -21,8 +23,16 @@ static int
 auth_identity(ssh_session ss, const struct sftp_opts *o, char **cause)
 {
 	ssh_key key = NULL;
+	struct stat st;
 	int r;
 
+	/* As ssh(1) does: a key of ours that others may read is not used. */
+	if (stat(o->identity_file, &st) == 0 && st.st_uid == getuid() && (st.st_mode & 077)) {
+		sftp_cause(cause, "the private key %s is open to others (mode %04o) and ssh "
+		    "would refuse it too: run chmod 600 %s", o->identity_file,
+		    (unsigned)(st.st_mode & 07777), o->identity_file);
+		return -EACCES;
+	}
 	if (ssh_pki_import_privkey_file(o->identity_file, NULL, NULL, NULL, &key) != SSH_OK) {
 		sftp_cause(cause, "cannot read the private key %s (missing, "
 		    "unreadable or protected by a passphrase); give a readable key "

@@ -72,6 +72,16 @@ test_expect_success 'malformed options are named' '
 	grep -q "host key" "$TEST_DIR/out"
 '
 
+test_expect_success 'a private key open to others is refused, as ssh refuses it' '
+	cp "$SSH_KEY" "$TEST_DIR/open_key" && chmod 644 "$TEST_DIR/open_key" &&
+	refused "$TEST_DIR/out" -o "port=$SSHD_PORT,IdentityFile=$TEST_DIR/open_key,UserKnownHostsFile=$KNOWN_HOSTS,cache=$TEST_DIR/c14" \
+	    "root@127.0.0.1:$H" "$M" &&
+	grep -q "chmod 600 $TEST_DIR/open_key" "$TEST_DIR/out" &&
+	chmod 600 "$TEST_DIR/open_key" &&
+	ROAM_CACHE=$TEST_DIR/c14 SSH_KEY=$TEST_DIR/open_key mount_roamfs "$M" &&
+	ROAM_CACHE=$TEST_DIR/c14 unmount_roamfs "$M"
+'
+
 test_expect_success 'an unreadable exclusion file is refused' '
 	refused "$TEST_DIR/out" -o "$OPTS,UserKnownHostsFile=$KNOWN_HOSTS,cache=$TEST_DIR/c4,exclude=$TEST_DIR/no-such-file" \
 	    "root@127.0.0.1:$H" "$M" &&
