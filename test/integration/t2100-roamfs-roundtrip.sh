@@ -137,7 +137,7 @@ test_expect_success 'a burst of new files arrives whole, with modes and times' '
 	PY
 	cp -a "$TEST_DIR/burst" "$M/burst" &&
 	(cd "$TEST_DIR/burst" && stat -c "%n %a %Y %s" *) >"$TEST_DIR/want" &&
-	wait_server burst_arrived &&
+	WAIT_SERVER_SECONDS=60 wait_server burst_arrived &&
 	diff -r "$TEST_DIR/burst" "$H/burst" &&
 	(cd "$H/burst" && stat -c "%n %a %Y %s" *) >"$TEST_DIR/got" &&
 	cmp "$TEST_DIR/want" "$TEST_DIR/got"
