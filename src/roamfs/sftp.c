@@ -244,6 +244,27 @@ req_path(struct sftp *s, uint8_t type, const char *path)
 	return 0;
 }
 
+/* Build a whole request of type with a path and attributes (SETSTAT, MKDIR). */
+static int
+req_path_attr(struct sftp *s, uint8_t type, const char *path, const struct sftp_attr *a)
+{
+	int r;
+
+	if ((r = req_path(s, type, path)) < 0 ||
+	    sftp_proto_put_attr(&s->tx, a) < 0 || (r = sftp_proto_end(&s->tx)) < 0)
+		return r < 0 ? r : -ENAMETOOLONG;
+	return 0;
+}
+
+/* A MKDIR request for path, with mode as its only attribute. */
+static int
+req_mkdir(struct sftp *s, const char *path, uint32_t mode)
+{
+	struct sftp_attr a = { .flags = SFTP_ATTR_PERMISSIONS, .mode = mode & 07777 };
+
+	return req_path_attr(s, SSH_FXP_MKDIR, path, &a);
+}
+
 /* Begin an extended request with its name and one or two paths. */
 static int
 req_ext(struct sftp *s, const char *ext, const char *p1, const char *p2)
@@ -402,33 +423,28 @@ sftp_setstat(struct sftp *s, const char *path, const struct sftp_attr *a)
 {
 	int r;
 
-	if ((r = req_path(s, SSH_FXP_SETSTAT, path)) < 0 ||
-	    sftp_proto_put_attr(&s->tx, a) < 0 || (r = sftp_proto_end(&s->tx)) < 0)
-		return r < 0 ? r : -ENAMETOOLONG;
+	if ((r = req_path_attr(s, SSH_FXP_SETSTAT, path, a)) < 0)
+		return r;
 	return sftp_io_call_status(s);
 }
 
 int
 sftp_mkdir(struct sftp *s, const char *path, uint32_t mode)
 {
-	struct sftp_attr a = { .flags = SFTP_ATTR_PERMISSIONS, .mode = mode & 07777 };
 	int r;
 
-	if ((r = req_path(s, SSH_FXP_MKDIR, path)) < 0 ||
-	    sftp_proto_put_attr(&s->tx, &a) < 0 || (r = sftp_proto_end(&s->tx)) < 0)
-		return r < 0 ? r : -ENAMETOOLONG;
+	if ((r = req_mkdir(s, path, mode)) < 0)
+		return r;
 	return refine_failure(s, sftp_io_call_status(s), path, 0);
 }
 
 int
 sftp_mkdir_lstat(struct sftp *s, const char *path, uint32_t mode, struct sftp_attr *a)
 {
-	struct sftp_attr m = { .flags = SFTP_ATTR_PERMISSIONS, .mode = mode & 07777 };
 	int r, ar;
 
-	if ((r = req_path(s, SSH_FXP_MKDIR, path)) < 0 ||
-	    sftp_proto_put_attr(&s->tx, &m) < 0 || (r = sftp_proto_end(&s->tx)) < 0)
-		return r < 0 ? r : -ENAMETOOLONG;
+	if ((r = req_mkdir(s, path, mode)) < 0)
+		return r;
 	r = call_status_lstat(s, path, a, &ar);
 	if (r == -EIO && ar == 0)
 		r = -EEXIST;	/* OpenSSH's FAILURE, and the name is taken */
@@ -441,9 +457,8 @@ sftp_setstat_lstat(struct sftp *s, const char *path, const struct sftp_attr *set
 {
 	int r, ar;
 
-	if ((r = req_path(s, SSH_FXP_SETSTAT, path)) < 0 ||
-	    sftp_proto_put_attr(&s->tx, set) < 0 || (r = sftp_proto_end(&s->tx)) < 0)
-		return r < 0 ? r : -ENAMETOOLONG;
+	if ((r = req_path_attr(s, SSH_FXP_SETSTAT, path, set)) < 0)
+		return r;
 	return call_status_lstat(s, path, a, &ar);
 }
 
