@@ -274,30 +274,22 @@ cache_free_bytes(struct cache *c)
  * disk a deletion can still be recorded (an LMDB commit needs new pages)
  * and free the space the user asks it to free.
  */
-static int64_t
-reserve_size(struct cache *c)
-{
-	struct statvfs st;
-	int64_t size;
-
-	if (fstatvfs(c->dirfd, &st) < 0)
-		return RESERVE_MIN;
-	size = (int64_t)st.f_blocks * (int64_t)st.f_frsize / 64;
-	return size < RESERVE_MIN ? RESERVE_MIN : size > RESERVE_MAX ? RESERVE_MAX : size;
-}
-
 int
 cache_reserve_keep(struct cache *c)
 {
+	struct statvfs vfs;
 	struct stat st;
-	int64_t size = reserve_size(c), avail;
+	int64_t size, avail;
 	int fd, r;
 
+	if (fstatvfs(c->dirfd, &vfs) < 0)
+		return -errno;
+	size = (int64_t)vfs.f_blocks * (int64_t)vfs.f_frsize / 64;
+	size = size < RESERVE_MIN ? RESERVE_MIN : size > RESERVE_MAX ? RESERVE_MAX : size;
 	if (fstatat(c->dirfd, "reserve", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISREG(st.st_mode) && (int64_t)st.st_blocks * 512 >= size)
 		return 0;
-	if ((avail = cache_free_bytes(c)) < 0)
-		return (int)avail;
+	avail = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
 	if (avail < 2 * size)
 		return -ENOSPC;
 	fd = openat(c->dirfd, "reserve.new", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
