@@ -203,15 +203,6 @@ rumount() {
 	wait_exit "$RPID" $EXIT_MAX || { say "roamfs $RPID still runs after ${EXIT_MAX} s"; return 1; }
 }
 
-# server_down: stop the private sshd with its sessions (roamfs then works
-# offline, whatever the link); restart_sshd (lib.sh) starts it again.
-server_down() {
-	_m=$(cat "$SSHD_DIR/sshd.pid")
-	pkill -P "$_m"
-	kill "$_m"
-	wait_exit "$_m" 10
-}
-
 # login: mount, read .bashrc, list the home.
 login() {
 	rmount "$1" "$2" && cat "$M/.bashrc" >/dev/null && ls -la "$M" >/dev/null
@@ -499,7 +490,7 @@ case_many() {
 	# source tree waits on disk; timed from the mount until roamfs exits.
 	rmount "$_c" "$_h" flush_timeout=1 || return 1
 	ls "$M" >/dev/null
-	server_down || return 1
+	stop_sshd || return 1	# roamfs then works offline, whatever the link
 	$GEN create "$M/new" $MANY 4096 || { restart_sshd; return 1; }
 	rumount
 	restart_sshd || return 1

@@ -177,6 +177,14 @@ server_sessions() {
 	return 0
 }
 
+# stop_sshd: stop the private sshd and its sessions (a roamfs then works
+# offline); restart_sshd starts it again.
+stop_sshd() {
+	_m=$(cat "$SSHD_DIR/sshd.pid")
+	kill $(server_sessions) "$_m" 2>/dev/null
+	wait_gone "$_m" 10
+}
+
 # server_blocked_in_open: some session process of the private sshd sits in
 # openat(2) (sftp-server opening a FIFO, which waits for a peer that never
 # comes): a server state a test can wait for instead of a timer.

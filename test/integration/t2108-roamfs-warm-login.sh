@@ -13,10 +13,6 @@ M=$TEST_DIR/mnt
 mkdir -p "$H/docs"
 echo "cached" >"$H/docs/a.txt"
 
-stop_server() {
-	kill "$(cat "$SSHD_DIR/sshd.pid")" && wait_gone "$(cat "$SSHD_DIR/sshd.pid")" 10
-}
-
 test_expect_success 'first login fills the cache' '
 	mount_roamfs "$M" &&
 	test "$(cat "$M/docs/a.txt")" = cached &&
@@ -56,7 +52,7 @@ test_expect_success 'a file made elsewhere shows in the home listing soon after 
 '
 
 test_expect_success 'with the server down, a warm login succeeds and serves the cache' '
-	stop_server &&
+	stop_sshd &&
 	mount_roamfs "$M" &&
 	test "$(cat "$M/docs/a.txt")" = cached &&
 	ls "$M/docs" >"$TEST_DIR/ls" &&

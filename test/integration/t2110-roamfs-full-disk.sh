@@ -58,7 +58,7 @@ sys.exit(1)
 '
 
 test_expect_success 'offline, on the full disk, deleting 1,000 files goes through and says so' '
-	kill "$(cat "$SSHD_DIR/sshd.pid")" $(server_sessions) &&
+	stop_sshd &&
 	dd if=/dev/zero of="$DISK/filler" bs=64k 2>/dev/null;
 	test "$(df --output=avail "$DISK" | tail -n 1)" -lt 64 &&
 	rm -r "$M/old" &&
