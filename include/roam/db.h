@@ -21,6 +21,7 @@ enum db_table {
 	DB_JINO,	/* u64 ino + u64 seq -> (empty): records per inode */
 	DB_TOMB,	/* u64 parent + name -> u64 seq: names removed locally, not yet on the server */
 	DB_ASIDE,	/* u64 seq -> journal record set aside after a permanent error */
+	DB_ORPHAN,	/* u64 ino -> (empty): inodes with no name left, to reap */
 	DB_NTABLES
 };
 

@@ -17,7 +17,7 @@ struct db {
 };
 
 static const char *const db_names[DB_NTABLES] = {
-	"meta", "inode", "dirent", "journal", "jino", "tomb", "aside",
+	"meta", "inode", "dirent", "journal", "jino", "tomb", "aside", "orphan",
 };
 
 int

@@ -338,20 +338,6 @@ fs_reap(struct roamfs *fs, uint64_t ino)
 		cache_file_unlink(fs->cache, ino);
 }
 
-static int
-reap_collect(void *arg, const MDB_val *k, const MDB_val *v)
-{
-	struct buf *list = arg;
-	struct inode in;
-
-	if (k->mv_size != 8 || inode_decode(v->mv_data, v->mv_size, &in) < 0)
-		return 0;
-	if (in.nlink == 0)
-		buf_put(list, k->mv_data, 8);
-	inode_free(&in);
-	return 0;
-}
-
 int
 fs_reap_orphans(struct roamfs *fs)
 {
@@ -361,10 +347,10 @@ fs_reap_orphans(struct roamfs *fs)
 	int r;
 
 	buf_init(&list, 0);
-	if ((r = db_begin(fs->db, &t, 0)) < 0)
+	if ((r = db_begin(fs->db, &t, 1)) < 0)
 		return r;
-	r = db_scan(&t, DB_INODE, NULL, 0, reap_collect, &list);
-	db_abort(&t);
+	meta_orphans(&t, &list);
+	r = db_commit(&t);
 	for (i = 0; r >= 0 && i + 8 <= list.len; i += 8)
 		fs_reap(fs, be_get_u64(list.data + i));
 	buf_free(&list);

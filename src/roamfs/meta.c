@@ -73,6 +73,7 @@ meta_init(struct db *db, const char *source, uint32_t root_mode, char **cause)
 	r = db_meta_get_u64(&t, "schema", &v);
 	if (r == -ENOENT) {
 		db_meta_put_u64(&t, "schema", META_SCHEMA);
+		db_meta_put_u64(&t, "orphan_table", 1);
 		meta_root_create(&t, root_mode);
 	} else if (r == 0 && v != META_SCHEMA) {
 		if (asprintf(cause, "this cache was written by another version of "
@@ -239,6 +240,8 @@ meta_inode_put(struct db_txn *t, const struct inode *in)
 		db_fail(t, r);
 	r = db_put(t, DB_INODE, k, 8, b.data, b.len);
 	buf_free(&b);
+	if (in->nlink == 0)
+		r = db_put(t, DB_ORPHAN, k, 8, "", 0);
 	return r;
 }
 
@@ -248,7 +251,66 @@ meta_inode_del(struct db_txn *t, uint64_t ino)
 	uint8_t k[8];
 
 	be_put_u64(k, ino);
+	db_del(t, DB_ORPHAN, k, 8);
 	return db_del(t, DB_INODE, k, 8);
+}
+
+/* Add the number of an inode record without a name left to a list. */
+static int
+orphan_of_inode(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct inode in;
+
+	if (k->mv_size != 8 || inode_decode(v->mv_data, v->mv_size, &in) < 0)
+		return 0;
+	if (in.nlink == 0)
+		buf_put(arg, k->mv_data, 8);
+	inode_free(&in);
+	return 0;
+}
+
+static int
+orphan_key(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	(void)v;
+	if (k->mv_size == 8)
+		buf_put(arg, k->mv_data, 8);
+	return 0;
+}
+
+/*
+ * The orphan table keeps a key for every inode whose nlink is 0, so that a
+ * mount finds them without reading every inode.  A cache made before the
+ * table existed has no "orphan_table" mark: its inodes are read once.
+ */
+int
+meta_orphans(struct db_txn *t, struct buf *list)
+{
+	unsigned long long marked;
+	struct inode in;
+	struct buf keys;
+	size_t i;
+
+	if (db_meta_get_u64(t, "orphan_table", &marked) == -ENOENT) {
+		db_scan(t, DB_INODE, NULL, 0, orphan_of_inode, list);
+		for (i = 0; i + 8 <= list->len; i += 8)
+			db_put(t, DB_ORPHAN, list->data + i, 8, "", 0);
+		return db_meta_put_u64(t, "orphan_table", 1);
+	}
+	buf_init(&keys, 0);
+	db_scan(t, DB_ORPHAN, NULL, 0, orphan_key, &keys);
+	for (i = 0; t->ret == 0 && i + 8 <= keys.len; i += 8) {
+		int found = meta_inode_get(t, be_get_u64(keys.data + i), &in) == 0;
+
+		if (found && in.nlink == 0)
+			buf_put(list, keys.data + i, 8);
+		else
+			db_del(t, DB_ORPHAN, keys.data + i, 8);
+		if (found)
+			inode_free(&in);
+	}
+	buf_free(&keys);
+	return t->ret;
 }
 
 int

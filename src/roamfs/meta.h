@@ -62,6 +62,8 @@ int meta_inode_get(struct db_txn *t, uint64_t ino, struct inode *out);
 int meta_inode_read(struct db *db, uint64_t ino, struct inode *out);
 int meta_inode_put(struct db_txn *t, const struct inode *in);
 int meta_inode_del(struct db_txn *t, uint64_t ino);
+/* Append to list (8-byte big-endian numbers) the inodes with no name left. */
+int meta_orphans(struct db_txn *t, struct buf *list);
 /* Encode and decode an inode record (decode is safe on any input). */
 int inode_encode(const struct inode *in, struct buf *b);
 int inode_decode(const void *p, size_t n, struct inode *out);

@@ -109,4 +109,28 @@ test_expect_success 'a cached copy cut short (as a crash can leave it) is fetche
 	unmount_roamfs "$M"
 '
 
+# A file unlinked while open keeps its inode and cached copy until the
+# last close; after a kill -9 nobody holds it any more, and the next mount
+# drops both, where the files that still have a name stay.
+test_expect_success 'a file unlinked while open, then kill -9: the next mount drops its copy' '
+	mount_roamfs "$M" || return 1
+	pid=$(roamfs_pid "$ROAM_CACHE")
+	printf "kept\n" >"$M/kept.txt" && printf "open, then unlinked\n" >"$M/orphan.txt" &&
+	kept="$ROAM_CACHE/data/$(printf %016x "$(stat -c %i "$M/kept.txt")")" &&
+	data="$ROAM_CACHE/data/$(printf %016x "$(stat -c %i "$M/orphan.txt")")" || return 1
+	sleep 600 <"$M/orphan.txt" &
+	holder=$!
+	rm "$M/orphan.txt" && test -f "$data" &&
+	test "$(cat /proc/$holder/fd/0)" = "open, then unlinked" || { kill $holder; return 1; }
+	kill -9 "$pid"
+	wait_gone "$pid" 10
+	kill $holder; wait $holder
+	fusermount3 -u "$M" 2>/dev/null || fusermount3 -uz "$M"
+	mount_roamfs "$M" &&
+	test ! -e "$data" && test -f "$kept" &&
+	content_is "$M/kept.txt" kept &&
+	unmount_roamfs "$M" &&
+	test ! -e "$H/orphan.txt" && content_is "$H/kept.txt" kept
+'
+
 test_done

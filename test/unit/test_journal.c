@@ -192,6 +192,89 @@ test_source(void)
 	is_int(meta_init(db, "typo@h:22:", 0755, &cause), 0, "the owner opens it");
 }
 
+/* put an inode of nlink links (a regular file) and return its number */
+static uint64_t
+put_file(uint32_t nlink)
+{
+	struct db_txn t;
+	struct inode in;
+	uint64_t ino;
+
+	db_begin(db, &t, 1);
+	meta_alloc_ino(&t, &ino);
+	memset(&in, 0, sizeof in);
+	in.ino = ino;
+	in.mode = S_IFREG | 0644;
+	in.nlink = nlink;
+	in.name = "f";
+	meta_inode_put(&t, &in);
+	db_commit(&t);
+	return ino;
+}
+
+/* meta_orphans in a transaction of its own: the number of orphans found,
+ * the first in *first. */
+static int
+orphans(uint64_t *first)
+{
+	struct db_txn t;
+	struct buf list;
+	int n;
+
+	buf_init(&list, 0);
+	db_begin(db, &t, 1);
+	meta_orphans(&t, &list);
+	n = db_commit(&t) == 0 ? (int)(list.len / 8) : -1;
+	if (n > 0)
+		*first = be_get_u64(list.data);
+	buf_free(&list);
+	return n;
+}
+
+/* Inodes with no name left are found from the orphan table, not by reading
+ * every inode; a cache made before the table is read through once. */
+static void
+test_orphans(void)
+{
+	struct db_txn t;
+	struct inode in;
+	uint64_t gone, got = 0;
+	uint8_t k[8];
+	MDB_val v;
+
+	put_file(1);
+	is_int(orphans(&got), 0, "no orphan among named inodes");
+	gone = put_file(0);
+	ok(orphans(&got) == 1 && got == gone, "an inode with no link is an orphan");
+	db_begin(db, &t, 1);
+	meta_inode_del(&t, gone);
+	ok(db_commit(&t) == 0, "the orphan reaped");
+	is_int(orphans(&got), 0, "a reaped inode leaves the table");
+
+	/* a key whose inode has a link again is dropped */
+	gone = put_file(0);
+	db_begin(db, &t, 1);
+	meta_inode_get(&t, gone, &in);
+	in.nlink = 1;
+	meta_inode_put(&t, &in);
+	inode_free(&in);
+	db_commit(&t);
+	is_int(orphans(&got), 0, "an inode linked again is not an orphan");
+
+	/* a cache without the table: remove the mark and the orphan's key */
+	gone = put_file(0);
+	be_put_u64(k, gone);
+	db_begin(db, &t, 1);
+	db_del(&t, DB_META, "orphan_table", 12);
+	db_del(&t, DB_ORPHAN, k, 8);
+	ok(db_commit(&t) == 0, "a cache made before the orphan table");
+	ok(orphans(&got) == 1 && got == gone, "its orphan is found by reading the inodes");
+	db_begin(db, &t, 0);
+	ok(db_get(&t, DB_ORPHAN, k, 8, &v) == 0, "and is in the table afterwards");
+	db_abort(&t);
+	ok(orphans(&got) == 1 && got == gone, "where the next mount finds it");
+}
+
 int
 main(void)
 {
@@ -207,6 +290,7 @@ main(void)
 	test_cancel_keeps_victim();
 	test_meta();
 	test_source();
+	test_orphans();
 	db_close(db);
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	return system(cmd) == 0 ? tap_done() : 1;
