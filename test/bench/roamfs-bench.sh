@@ -361,7 +361,7 @@ case_bigread() {
 	_h=$SERVER/bigw
 	[ -f "$_h/big.bin" ] || { mkdir -p "$_h"; cp "$REF" "$_h/big.bin"; }
 	_c=$TEST_DIR/cache-bigr
-	# One sample of each moved by 15-30 % from run to run on the
+	# One download of each kind moved by up to 30 % within a run on the
 	# development VM: three rounds, alternating, medians kept.
 	_get="" _rd=""
 	for _i in 1 2 3; do
@@ -384,6 +384,7 @@ case_bigread() {
 	rm -rf "$_c"
 }
 
+# Cached I/O against ext4 on the same disk; loopback only (no network on the path).
 case_local() {
 	_l=$1
 	_h=$SERVER/local
