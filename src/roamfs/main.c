@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "roam/log.h"
+#include "roam/path.h"
 #include "opts.h"
 #include "roamfs.h"
 
@@ -94,6 +95,23 @@ check_mountpoint(const char *mp)
 		fatal("mount point %s is the mount of a roamfs that has stopped: "
 		    "unmount it first (fusermount3 -u %s)", mp, mp);
 	fatal("cannot use mount point %s: %s", mp, strerror(errno));
+}
+
+/*
+ * Files roamfs opens after the mount (the cache) or names itself (the
+ * exclusion list) must not lie under the mount point: roamfs would wait on
+ * itself.  The SSH files are checked by sftp_files_load.
+ */
+static void
+check_outside(const struct opts *o)
+{
+	if (o->cache && path_within(o->cache, o->mountpoint))
+		fatal("cache=%s lies under the mount point %s: choose a cache directory outside "
+		    "it (the default is %s/cache/roamfs/USER)", o->cache, o->mountpoint, LOCALSTATEDIR);
+	if (o->exclude && path_within(o->exclude, o->mountpoint))
+		fatal("exclude=%s lies under the mount point %s, which roamfs cannot read once "
+		    "mounted: keep the exclusion list outside it (as %s/roamfs/exclude.local)",
+		    o->exclude, o->mountpoint, SYSCONFDIR);
 }
 
 /* Take the home directory's own attributes from the server, unless changed here. */
@@ -308,6 +326,7 @@ run(struct roamfs *fs)
 int
 main(int argc, char **argv)
 {
+	struct sftp_files *files = NULL;
 	struct sftp_opts so;
 	struct roamfs fs;
 	struct opts o;
@@ -340,7 +359,8 @@ main(int argc, char **argv)
 	if (o.user == NULL && (o.user = local_user()) == NULL)
 		fatal("cannot find your user name; give it as user@host:");
 	if (absolutise(&o.cache) || absolutise(&o.exclude) || absolutise(&o.identity_file) ||
-	    absolutise(&o.known_hosts) || absolutise(&o.mountpoint))
+	    absolutise(&o.known_hosts) || absolutise(&o.global_known_hosts) ||
+	    absolutise(&o.mountpoint))
 		fatal("cannot find the current directory");
 
 	memset(&so, 0, sizeof so);
@@ -349,12 +369,19 @@ main(int argc, char **argv)
 	so.port = o.port;
 	so.identity_file = o.identity_file;
 	so.known_hosts = o.known_hosts;
+	so.global_known_hosts = o.global_known_hosts;
 	so.timeout = (int)o.connect_timeout;
 	so.verbose = o.debug > 2 ? o.debug - 1 : 0;	/* libssh: 2 protocol, 3 packets */
 	if (o.password_stdin && (so.password = password = read_password()) == NULL)
 		fatal("password_stdin: no password could be read from standard input");
 
 	check_mountpoint(o.mountpoint);
+	check_outside(&o);
+	/* Read now what connecting needs: once mounted, roamfs must never
+	 * open a path under its mount point, where ~/.ssh usually is. */
+	if (sftp_files_load(&so, o.mountpoint, &files, &cause) < 0)
+		fatal("%s", cause ? cause : "cannot read the SSH files");
+	so.files = files;
 	load_exclusions(&fs, &o);
 	open_cache(&fs, &o);
 	if ((fs.nodes = nodes_new()) == NULL || fetch_init(&fs) < 0 ||
@@ -382,6 +409,7 @@ main(int argc, char **argv)
 	fuse_session_destroy(fs.se);
 	remote_free(fs.fg);
 	remote_free(fs.bg);
+	sftp_files_free(files);
 	nodes_free(fs.nodes);
 	if (fs.exclude)
 		exclude_free(fs.exclude);

@@ -103,6 +103,8 @@ parse_one(struct opts *o, char *opt, char **cause)
 		return set_str(&o->identity_file, opt, val, cause);
 	else if (val && strcmp(opt, "UserKnownHostsFile") == 0)
 		return set_str(&o->known_hosts, opt, val, cause);
+	else if (val && strcmp(opt, "GlobalKnownHostsFile") == 0)
+		return set_str(&o->global_known_hosts, opt, val, cause);
 	else if (val && strcmp(opt, "cache") == 0)
 		return set_str(&o->cache, opt, val, cause);
 	else if (val && strcmp(opt, "exclude") == 0)
@@ -243,6 +245,7 @@ opts_free(struct opts *o)
 	free(o->mountpoint);
 	free(o->identity_file);
 	free(o->known_hosts);
+	free(o->global_known_hosts);
 	free(o->cache);
 	free(o->exclude);
 	free(o->fuse_opts);
@@ -262,6 +265,8 @@ opts_usage(const char *prog)
 	    "  -o port=N              server port (22)\n"
 	    "  -o IdentityFile=PATH   private key (default: agent and ~/.ssh keys)\n"
 	    "  -o UserKnownHostsFile=PATH  known_hosts to check the server key against\n"
+	    "                         (default ~/.ssh/known_hosts, unless under mountpoint)\n"
+	    "  -o GlobalKnownHostsFile=PATH  also (default /etc/ssh/ssh_known_hosts)\n"
 	    "  -o password_stdin      read the password from standard input\n"
 	    "  -o cache=DIR           persistent cache (default %s/cache/roamfs/USER)\n"
 	    "  -o exclude=FILE        local-only paths, rsync syntax (default\n"

@@ -33,8 +33,10 @@
  *    ssh_config, so reading it would half-apply a user's file (a Host alias,
  *    a different IdentityFile, ...) in ways ssh(1) would not.
  *  - Host keys: known_hosts is opts->known_hosts (default ~/.ssh/known_hosts)
- *    plus the global /etc/ssh/ssh_known_hosts, as in ssh(1).  Nothing is
- *    ever added to them.
+ *    plus opts->global_known_hosts (default /etc/ssh/ssh_known_hosts), as
+ *    in ssh(1), read by sftp_files_load; libssh itself is given no file.
+ *    Hashed names and patterns work as in ssh(1); @cert-authority and
+ *    @revoked lines are ignored.  Nothing is ever added to them.
  *  - Authentication: identity_file, else the agent and the default keys;
  *    then, if password is set, "password" and "keyboard-interactive".
  *    Neither the password nor anything derived from it is logged.
@@ -50,17 +52,36 @@
 
 struct sftp;
 
+struct sftp_files;
+
 /* Where and how to connect.  Strings may be NULL for the defaults. */
 struct sftp_opts {
 	const char *host;
 	const char *user;		/* NULL: the local user name */
 	unsigned port;			/* 0: 22 */
-	const char *identity_file;	/* NULL: libssh's defaults and the agent */
-	const char *known_hosts;	/* NULL: ~/.ssh/known_hosts, then /etc/ssh/ssh_known_hosts */
+	const char *identity_file;	/* NULL: the agent and ~/.ssh/id_{ed25519,ecdsa,rsa} */
+	const char *known_hosts;	/* NULL: ~/.ssh/known_hosts */
+	const char *global_known_hosts;	/* NULL: /etc/ssh/ssh_known_hosts */
 	const char *password;		/* NULL: no password authentication */
 	int timeout;			/* connect timeout in seconds, 0: 10 */
 	int verbose;			/* libssh log level for -d */
+	const struct sftp_files *files;	/* from sftp_files_load; NULL: read at each connection */
 };
+
+/*
+ * Read the files a connection needs, once: the known hosts files (the
+ * user's, then the system-wide one) and the private keys (identity_file,
+ * else the default keys; the agent is asked at each connection).  Nothing
+ * is read from them afterwards, so that a process mounted on the home
+ * never opens a path under its own mount point.  keep_out (may be NULL)
+ * is that mount point: a file named in o under it is refused (-EINVAL
+ * with a cause); a default file or agent socket under it is left out, and
+ * the log says so.  An identity file that cannot be used fails here with
+ * the cause sftp_connect would give.  Store the result in o->files.
+ */
+int sftp_files_load(const struct sftp_opts *o, const char *keep_out, struct sftp_files **out,
+    char **cause);
+void sftp_files_free(struct sftp_files *f);
 
 /* Attributes as SFTP v3 gives them; flags says which fields are valid. */
 #define SFTP_ATTR_SIZE		0x00000001u

@@ -145,12 +145,46 @@ int sftp_io_close_handle_later(struct sftp *s, const struct sftp_handle *h);
 /* Take the READ/WRITE lengths from the limits@openssh.com reply m (sftp.c). */
 void sftp_limits_reply(struct sftp *s, const struct sftp_msg *m);
 
+/* One line of a known hosts file, as sftp_files_load read it. */
+struct kh_line {
+	const char *file;	/* the file it came from (user_kh or global_kh) */
+	unsigned no;		/* its line number there */
+	char *text;
+};
+
+/* What sftp_files_load read (ssh_files.c). */
+struct sftp_files {
+	char *user_kh;		/* the user's known hosts file read, or NULL */
+	int user_default;	/* user_kh is the default ~/.ssh/known_hosts */
+	char *global_kh;	/* the system-wide one read, or NULL */
+	char *kh_problem;	/* why a known hosts file could not be read, or NULL */
+	struct kh_line *lines;
+	size_t nlines;
+	ssh_key *keys;		/* private keys to offer, in order */
+	char **key_paths;	/* the file of each */
+	size_t nkeys;
+	int identity;		/* keys[0] is the IdentityFile given */
+	int agent;		/* offer the SSH agent's keys */
+};
+
+/* The host as known_hosts spells it: "host" or "[host]:port", lower case. */
+void ssh_files_host_name(const struct sftp_opts *o, char *out, size_t n);
+/* Whether line l is about host name: 1 and its key in *key (to free), else 0. */
+int ssh_files_match(const struct kh_line *l, const char *name, ssh_key *key);
+/*
+ * The host key algorithms to ask for, as SSH_OPTIONS_HOSTKEYS takes them:
+ * those of the keys known for name first.  1 when some key is known.
+ */
+int ssh_files_hostkeys(const struct sftp_files *f, const char *name, char *out, size_t n);
+
 /* Open and set up the SSH session: connect, host key, authentication. */
 int ssh_conn_open(const struct sftp_opts *o, ssh_session *out, char **cause);
-/* Check the server's host key against known_hosts; -EPERM with a cause. */
-int ssh_hostkey_check(ssh_session ss, const struct sftp_opts *o, char **cause);
+/* Check the server's host key against the known hosts of f; -EPERM with a cause. */
+int ssh_hostkey_check(ssh_session ss, const struct sftp_opts *o, const struct sftp_files *f,
+    char **cause);
 /* Authenticate with a key, the agent or a password; -EACCES with a cause. */
-int ssh_auth_login(ssh_session ss, const struct sftp_opts *o, char **cause);
+int ssh_auth_login(ssh_session ss, const struct sftp_opts *o, const struct sftp_files *f,
+    char **cause);
 /* Set *cause (if not NULL) to a formatted malloc'd line. */
 void sftp_cause(char **cause, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

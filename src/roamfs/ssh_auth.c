@@ -2,7 +2,8 @@
  * ssh_auth: user authentication with libssh.
  *
  * Order: the identity file when given (offered at once, without asking the
- * server for its methods first), else the agent and the default keys;
+ * server for its methods first), else the agent and the default keys (all
+ * read before, by sftp_files_load);
  * then, when a password is given, "password" and "keyboard-interactive"
  * (answering the password to every hidden prompt).  The password is never
  * logged.  A refusal says which methods the server offers.
@@ -12,37 +13,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "roam/log.h"
 #include "sftp_int.h"
-
-/* Try the identity file o->identity_file: SSH_AUTH_* or -errno with a cause. */
-static int
-auth_identity(ssh_session ss, const struct sftp_opts *o, char **cause)
-{
-	ssh_key key = NULL;
-	struct stat st;
-	int r;
-
-	/* As ssh(1) does: a key of ours that others may read is not used. */
-	if (stat(o->identity_file, &st) == 0 && st.st_uid == getuid() && (st.st_mode & 077)) {
-		sftp_cause(cause, "the private key %s is open to others (mode %04o) and ssh "
-		    "would refuse it too: run chmod 600 %s", o->identity_file,
-		    (unsigned)(st.st_mode & 07777), o->identity_file);
-		return -EACCES;
-	}
-	if (ssh_pki_import_privkey_file(o->identity_file, NULL, NULL, NULL, &key) != SSH_OK) {
-		sftp_cause(cause, "cannot read the private key %s (missing, "
-		    "unreadable or protected by a passphrase); give a readable key "
-		    "without a passphrase, or use ssh-agent", o->identity_file);
-		return -ENOENT;
-	}
-	r = ssh_userauth_publickey(ss, NULL, key);
-	ssh_key_free(key);
-	return r;
-}
 
 /* Answer keyboard-interactive prompts with the password. */
 static int
@@ -91,22 +64,38 @@ auth_password(ssh_session ss, int methods, const char *password)
 	return r;
 }
 
+/* Offer the agent's keys, then the keys read before (in order): SSH_AUTH_*. */
+static int
+auth_keys(ssh_session ss, const struct sftp_files *f)
+{
+	int r = SSH_AUTH_DENIED;
+	size_t i;
+
+	if (f->agent) {
+		r = ssh_userauth_agent(ss, NULL);
+		if (r == SSH_AUTH_ERROR && ssh_is_connected(ss))
+			r = SSH_AUTH_DENIED;	/* no agent there after all */
+	}
+	for (i = 0; i < f->nkeys && (r == SSH_AUTH_DENIED || r == SSH_AUTH_PARTIAL); i++)
+		r = ssh_userauth_publickey(ss, NULL, f->keys[i]);
+	return r;
+}
+
 int
-ssh_auth_login(ssh_session ss, const struct sftp_opts *o, char **cause)
+ssh_auth_login(ssh_session ss, const struct sftp_opts *o, const struct sftp_files *f,
+    char **cause)
 {
 	char offered[128];
 	int r, methods;
 
-	if (o->identity_file) {
+	if (f->identity) {
 		/* The named key first: one round trip less than asking "none". */
-		r = auth_identity(ss, o, cause);
-		if (r < 0 && r != SSH_AUTH_ERROR)
-			return r;	/* unreadable identity file */
+		r = ssh_userauth_publickey(ss, NULL, f->keys[0]);
 	} else {
 		r = ssh_userauth_none(ss, NULL);
 		methods = ssh_userauth_list(ss, NULL);
 		if (r == SSH_AUTH_DENIED && (methods & SSH_AUTH_METHOD_PUBLICKEY))
-			r = ssh_userauth_publickey_auto(ss, NULL, NULL);
+			r = auth_keys(ss, f);
 	}
 	if ((r == SSH_AUTH_DENIED || r == SSH_AUTH_PARTIAL) && o->password) {
 		methods = ssh_userauth_list(ss, NULL);

@@ -18,140 +18,40 @@
 #include "roam/log.h"
 #include "sftp_int.h"
 
-#define GLOBAL_KNOWN_HOSTS "/etc/ssh/ssh_known_hosts"
-
-/* The user known_hosts file in use, for messages (malloc'd). */
-static char *
-hostkey_user_file(const struct sftp_opts *o)
-{
-	const char *home = getenv("HOME");
-	char *p;
-
-	if (o->known_hosts)
-		p = strdup(o->known_hosts);
-	else if (asprintf(&p, "%s/.ssh/known_hosts", home ? home : "~") < 0)
-		p = NULL;
-	if (p == NULL)
-		fatal("out of memory");
-	return p;
-}
-
-/* Whether the host field of a known_hosts line lists name (plain names only). */
-static int
-hostkey_line_names(const char *line, const char *name)
-{
-	size_t field = strcspn(line, " \t"), n = strlen(name);
-	const char *p = line, *end = line + field;
-
-	while (p < end) {
-		size_t len = strcspn(p, ",");
-
-		if (p + len > end)
-			len = (size_t)(end - p);
-		if (len == n && memcmp(p, name, n) == 0)
-			return 1;
-		p += len + 1;
-	}
-	return 0;
-}
-
-/* Line number of the first known_hosts line in file for name, or 0. */
-static unsigned
-hostkey_find_line(const char *file, const char *name)
-{
-	char *line = NULL;
-	size_t cap = 0;
-	unsigned no = 0, found = 0;
-	FILE *f;
-
-	if ((f = fopen(file, "r")) == NULL)
-		return 0;
-	while (!found && getline(&line, &cap, f) > 0) {
-		no++;
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[0] != '#' && hostkey_line_names(line, name))
-			found = no;
-	}
-	free(line);
-	fclose(f);
-	return found;
-}
-
-/* The host as known_hosts spells it: "host" or "[host]:port". */
+/* Cause for a key that differs from the one known at line l. */
 static void
-hostkey_name(const struct sftp_opts *o, char *out, size_t n)
+hostkey_changed(const char *name, const char *key, const struct kh_line *l, char **cause)
 {
-	if (o->port && o->port != 22)
-		snprintf(out, n, "[%s]:%u", o->host, o->port);
-	else
-		snprintf(out, n, "%s", o->host);
-}
-
-/* Cause for a key that differs from the one known. */
-static void
-hostkey_changed(const struct sftp_opts *o, const char *key,
-    char **cause)
-{
-	char *user = hostkey_user_file(o), name[300];
-	const char *file = user;
-	unsigned line = 0;
-
-	hostkey_name(o, name, sizeof name);
-	if ((line = hostkey_find_line(user, name)) == 0 &&
-	    (line = hostkey_find_line(GLOBAL_KNOWN_HOSTS, name)) != 0)
-		file = GLOBAL_KNOWN_HOSTS;
 	sftp_cause(cause, "the host key of %s has CHANGED (server now offers %s); "
 	    "this may be an attack (someone intercepting the connection); refusing "
 	    "to connect; if the server's key really changed, verify the new key with "
-	    "its admin, then fix %s%s%.0u (ssh-keygen -R '%s' -f %s) and add the new key",
-	    name, key, file, line ? " line " : "", line, name, file);
-	free(user);
+	    "its admin, then fix %s line %u (ssh-keygen -R '%s' -f %s) and add the new key",
+	    name, key, l->file, l->no, name, l->file);
 }
 
-/*
- * libssh reads a known_hosts file it cannot open as an empty one.  A file
- * that exists but cannot be read is named instead of the key: adding the
- * key to it would not help.  Returns 1 when it set the cause.
- */
-static int
-hostkey_file_unreadable(const char *file, char **cause)
-{
-	struct stat st;
-	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);	/* a FIFO must not block */
-
-	if (fd < 0 && errno == ENOENT)
-		return 0;
-	if (fd < 0) {
-		sftp_cause(cause, "cannot read the known hosts file %s: %s; fix its permissions "
-		    "or name another with -o UserKnownHostsFile=FILE", file, strerror(errno));
-		return 1;
-	}
-	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
-		close(fd);
-		sftp_cause(cause, "the known hosts file %s is not a regular file: name a file "
-		    "with -o UserKnownHostsFile=FILE", file);
-		return 1;
-	}
-	close(fd);
-	return 0;
-}
-
-/* Cause for a key not in known_hosts. */
+/* Cause for a key not in the known hosts files roamfs reads. */
 static void
-hostkey_unknown(const struct sftp_opts *o, const char *key, char **cause)
+hostkey_unknown(const struct sftp_opts *o, const struct sftp_files *f, const char *name,
+    const char *key, char **cause)
 {
-	char *user = hostkey_user_file(o), name[300];
+	const char *file = f->user_kh ? f->user_kh : f->global_kh;
 
-	if (hostkey_file_unreadable(user, cause)) {
-		free(user);
+	if (f->kh_problem) {
+		/* A file that exists but cannot be read is named, not the key:
+		 * adding the key to it would not help. */
+		sftp_cause(cause, "%s", f->kh_problem);
 		return;
 	}
-	hostkey_name(o, name, sizeof name);
+	if (file == NULL) {
+		sftp_cause(cause, "the host key of %s is unknown (%s) and no known hosts file "
+		    "can be read; refusing to connect; give one with -o UserKnownHostsFile=FILE",
+		    name, key);
+		return;
+	}
 	sftp_cause(cause, "the host key of %s is unknown (%s); refusing to "
 	    "connect; verify this fingerprint with the server's admin, then run: "
-	    "ssh-keyscan -p %u %s >> %s (or connect once with ssh)",
-	    name, key, o->port ? o->port : 22, o->host, user);
-	free(user);
+	    "ssh-keyscan -p %u %s >> %s%s", name, key, o->port ? o->port : 22, o->host,
+	    file, f->user_kh && f->user_default ? " (or connect once with ssh)" : "");
 }
 
 /* "ssh-ed25519 SHA256:..." for the server key, malloc'd, or NULL. */
@@ -176,33 +76,42 @@ hostkey_describe(ssh_session ss)
 }
 
 int
-ssh_hostkey_check(ssh_session ss, const struct sftp_opts *o, char **cause)
+ssh_hostkey_check(ssh_session ss, const struct sftp_opts *o, const struct sftp_files *f,
+    char **cause)
 {
-	enum ssh_known_hosts_e st = ssh_session_is_known_server(ss);
-	char *key;
+	const struct kh_line *changed = NULL, *other = NULL;
+	ssh_key server = NULL, known;
+	char name[300], *key;
+	size_t i;
+	int same;
 
-	if (st == SSH_KNOWN_HOSTS_OK)
-		return 0;
-	if ((key = hostkey_describe(ss)) == NULL) {
+	if (ssh_get_server_publickey(ss, &server) != SSH_OK || (key = hostkey_describe(ss)) == NULL) {
+		ssh_key_free(server);
 		sftp_cause(cause, "cannot read the host key of %s: %s", o->host,
 		    ssh_get_error(ss));
 		return -EPERM;
 	}
-	switch (st) {
-	case SSH_KNOWN_HOSTS_CHANGED:
-	case SSH_KNOWN_HOSTS_OTHER:
-		hostkey_changed(o, key, cause);
-		break;
-	case SSH_KNOWN_HOSTS_UNKNOWN:
-	case SSH_KNOWN_HOSTS_NOT_FOUND:
-		hostkey_unknown(o, key, cause);
-		break;
-	default:
-		sftp_cause(cause, "cannot check the host key of %s (%s): %s; check "
-		    "that the known_hosts file is readable", o->host, key,
-		    ssh_get_error(ss));
-		break;
+	ssh_files_host_name(o, name, sizeof name);
+	for (i = 0; i < f->nlines; i++) {
+		if (!ssh_files_match(&f->lines[i], name, &known))
+			continue;
+		same = ssh_key_cmp(server, known, SSH_KEY_CMP_PUBLIC) == 0;
+		if (!same && ssh_key_type(server) == ssh_key_type(known) && changed == NULL)
+			changed = &f->lines[i];
+		else if (!same && other == NULL)
+			other = &f->lines[i];
+		ssh_key_free(known);
+		if (same) {
+			ssh_key_free(server);
+			free(key);
+			return 0;
+		}
 	}
+	ssh_key_free(server);
+	if (changed || other)
+		hostkey_changed(name, key, changed ? changed : other, cause);
+	else
+		hostkey_unknown(o, f, name, key, cause);
 	free(key);
 	return -EPERM;
 }

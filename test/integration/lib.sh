@@ -137,7 +137,8 @@ start_sshd() {
 		for l in "$@"; do echo "$l"; done
 	} >"$SSHD_DIR/sshd_config"
 	# -r: no re-exec; re-exec fails in some sandboxes and changes nothing here.
-	/usr/sbin/sshd -r -f "$SSHD_DIR/sshd_config" -E "$SSHD_LOG" || return 1
+	# SSHD_PREFIX (say unshare -m) runs it in another setting.
+	${SSHD_PREFIX:-} /usr/sbin/sshd -r -f "$SSHD_DIR/sshd_config" -E "$SSHD_LOG" || return 1
 	wait_for test -s "$SSHD_DIR/sshd.pid" || return 1
 	at_exit "kill \$(cat '$SSHD_DIR/sshd.pid' 2>/dev/null) 2>/dev/null"
 	SERVER="$TEST_DIR/server"
@@ -148,7 +149,7 @@ start_sshd() {
 # restart_sshd: start the private sshd again after a test stopped it, and
 # wait until it takes logins.
 restart_sshd() {
-	/usr/sbin/sshd -r -f "$SSHD_DIR/sshd_config" -E "$SSHD_LOG" &&
+	${SSHD_PREFIX:-} /usr/sbin/sshd -r -f "$SSHD_DIR/sshd_config" -E "$SSHD_LOG" &&
 	wait_for ssh_server true
 }
 

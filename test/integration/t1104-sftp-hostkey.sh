@@ -47,4 +47,34 @@ test_expect_success 'a known key of another type is refused too' '
 	echo "[127.0.0.1]:$SSHD_PORT $(cut -d" " -f1-2 "$TEST_DIR/ecdsa_key.pub")" >"$KH" &&
 	! TK "$KH" 2>"$TEST_DIR/err" && cat "$TEST_DIR/err" && grep -F "$FP" "$TEST_DIR/err"
 '
+test_expect_success 'a hashed known_hosts line is accepted' '
+	ssh-keyscan -H -p "$SSHD_PORT" 127.0.0.1 2>/dev/null >"$KH" &&
+	grep -q "^|1|" "$KH" &&
+	TK "$KH" >"$TEST_DIR/out" && test -s "$TEST_DIR/out"
+'
+
+test_expect_success 'a tab between the fields and a CRLF line end are read' '
+	printf "[127.0.0.1]:%s\t%s\r\n" "$SSHD_PORT" "$(cut -d" " -f1-2 "$SSHD_DIR/host_key.pub")" >"$KH" &&
+	TK "$KH" >"$TEST_DIR/out" && test -s "$TEST_DIR/out"
+'
+
+test_expect_success 'the key in the global file alone is accepted' '
+	: >"$KH" &&
+	"$TOOL" -p "$SSHD_PORT" -i "$SSH_KEY" -k "$KH" -g "$KNOWN_HOSTS" root@127.0.0.1 realpath . >"$TEST_DIR/out" &&
+	test -s "$TEST_DIR/out"
+'
+
+test_expect_success 'a changed key in the global file names that file and line' '
+	: >"$KH" &&
+	{ echo; echo "[127.0.0.1]:$SSHD_PORT $(cut -d" " -f1-2 "$TEST_DIR/other_key.pub")"; } >"$TEST_DIR/global" &&
+	"$TOOL" -p "$SSHD_PORT" -i "$SSH_KEY" -k "$KH" -g "$TEST_DIR/global" root@127.0.0.1 realpath . 2>"$TEST_DIR/err";
+	rc=$?; cat "$TEST_DIR/err"; test $rc = 2 &&
+	grep -F "CHANGED" "$TEST_DIR/err" && grep -F "$TEST_DIR/global line 2" "$TEST_DIR/err"
+'
+
+test_expect_success 'an unreadable known_hosts file is named instead of the key' '
+	mkdir -p "$TEST_DIR/khdir" &&
+	! TK "$TEST_DIR/khdir" 2>"$TEST_DIR/err" && cat "$TEST_DIR/err" &&
+	grep -F "$TEST_DIR/khdir is not a regular file" "$TEST_DIR/err"
+'
 test_done

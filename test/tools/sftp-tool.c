@@ -1,7 +1,7 @@
 /*
  * sftp-tool: a command line over the SFTP client (sftp.h) for the tests.
  *
- *   sftp-tool [-p PORT] [-i KEY] [-k KNOWN_HOSTS] [--password-stdin]
+ *   sftp-tool [-p PORT] [-i KEY] [-k KNOWN_HOSTS] [-g GLOBAL_KNOWN_HOSTS] [--password-stdin]
  *             [--stats] [--fsync] [-t SECONDS] [-v] [user@]host COMMAND ARGS...
  *
  * Errors print "sftp-tool: COMMAND ARG: ENAME (text)" on stderr and exit 1;
@@ -29,7 +29,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: sftp-tool [-p PORT] [-i KEY] [-k KNOWN_HOSTS] [--password-stdin]\n"
+	    "usage: sftp-tool [-p PORT] [-i KEY] [-k KNOWN_HOSTS] [-g GLOBAL_KNOWN_HOSTS] [--password-stdin]\n"
 	    "                 [--stats] [--fsync] [-t SECONDS] [-v] [user@]host COMMAND ARGS...\n"
 	    "commands: ls PATH | stat PATH | lstat PATH | get REMOTE LOCAL | put LOCAL REMOTE\n"
 	    "          mkdir PATH [MODE] | rmdir PATH | rm PATH | mv FROM TO | ln FROM TO\n"
@@ -359,11 +359,12 @@ main(int argc, char **argv)
 	int c, r, stats = 0;
 
 	log_init("sftp-tool", 0, 0);
-	while ((c = getopt_long(argc, argv, "p:i:k:t:v", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:i:k:g:t:v", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p': o.port = (unsigned)atoi(optarg); break;
 		case 'i': o.identity_file = optarg; break;
 		case 'k': o.known_hosts = optarg; break;
+		case 'g': o.global_known_hosts = optarg; break;
 		case 't': o.timeout = atoi(optarg); break;
 		case 'v': o.verbose++; log_init("sftp-tool", 0, 1); break;
 		case 'P': password = read_password(); break;
