@@ -627,6 +627,9 @@ make_node(struct roamfs *fs, fuse_ino_t parent, const char *name, uint32_t mode,
 		return r;
 	}
 	r = new_child(fs, &t, &dir, name, mode, in, &path);
+	/* A directory made here: the cache knows all of it, also offline. */
+	if (r == 0 && S_ISDIR(mode))
+		in->flags |= I_LISTED;
 	if (r == 0 && S_ISREG(mode)) {
 		in->flags |= I_CACHED;
 		fd = cache_file_open(fs->cache, in->ino, O_WRONLY | O_CREAT | O_TRUNC);
@@ -883,9 +886,10 @@ rename_journal(struct roamfs *fs, struct db_txn *t, struct rename_ctx *c,
 		/* Enters the synced area: uploaded as new. */
 		c->src.flags |= I_LOCALNEW;
 		c->src.pending_store = 0;
-		if (S_ISDIR(c->src.mode))
+		if (S_ISDIR(c->src.mode)) {
+			c->src.flags |= I_LISTED;	/* made here: all of it is known */
 			jadd(t, J_MKDIR, &c->src, c->to, NULL, NULL);
-		else if (S_ISLNK(c->src.mode))
+		} else if (S_ISLNK(c->src.mode))
 			jadd(t, J_SYMLINK, &c->src, c->to, c->src.target, NULL);
 		else
 			jadd(t, J_STORE, &c->src, c->to, NULL, &c->src.pending_store);

@@ -51,12 +51,24 @@ test_expect_success 'a file made elsewhere shows in the home listing soon after 
 	unmount_roamfs "$M"
 '
 
+test_expect_success 'directories made here reach the server' '
+	mount_roamfs "$M" &&
+	mkdir -p "$M/Made-here/sub" && echo "made here" >"$M/Made-here/sub/note.txt" &&
+	unmount_roamfs "$M" &&
+	content_is "$H/Made-here/sub/note.txt" "made here"
+'
+
 test_expect_success 'with the server down, a warm login succeeds and serves the cache' '
 	stop_sshd &&
 	mount_roamfs "$M" &&
 	test "$(cat "$M/docs/a.txt")" = cached &&
 	ls "$M/docs" >"$TEST_DIR/ls" &&
 	grep -q b.txt "$TEST_DIR/ls"
+'
+
+test_expect_success 'offline, the directories made here are served from the cache' '
+	ls "$M/Made-here" >"$TEST_DIR/ls" && grep -qx sub "$TEST_DIR/ls" &&
+	content_is "$M/Made-here/sub/note.txt" "made here"
 '
 
 test_expect_success 'work done while the server is down reaches it when it is back' '
