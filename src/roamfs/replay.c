@@ -80,7 +80,7 @@ replay_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char
 	struct sftp_attr a;
 	struct inode in;
 	uint64_t sent = 0;
-	char *tmp;
+	char *tmp = NULL;
 	int fd, e;
 
 	/* The inode as it is now, not as it was when the record was made. */
@@ -95,21 +95,27 @@ replay_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char
 		inode_free(&in);
 		return fd == -ENOENT ? 0 : fd;
 	}
-	if ((tmp = replay_tmp_name(path, r)) == NULL)
-		e = -ENOMEM;
-	else
-		e = sftp_upload(s, fd, tmp, in.mode & 07777, 1, NULL, NULL, &sent);
-	close(fd);
 	memset(&a, 0, sizeof a);
 	a.flags = SFTP_ATTR_PERMISSIONS | SFTP_ATTR_ACMODTIME;
 	a.mode = in.mode & 07777;
 	a.atime = a.mtime = (uint32_t)in.mtime_s;
-	if (e == 0)
-		e = sftp_setstat(s, tmp, &a);
-	if (e == 0)
-		e = sftp_rename(s, tmp, path);
-	if (e < 0 && tmp && !remote_is_transport_error(e) && e != -ENOTCONN)
-		sftp_remove(s, tmp);
+	/* Several names share the file: a rename over one of them would split
+	 * them, so the file they share is rewritten in place.  Not there any
+	 * more (removed on the server): uploaded as a new file. */
+	e = in.nlink > 1 && (in.flags & I_REMOTE) ? sftp_rewrite(s, fd, path, &a, &sent) : -ENOENT;
+	if (e == -ENOENT) {
+		if ((tmp = replay_tmp_name(path, r)) == NULL)
+			e = -ENOMEM;
+		else
+			e = sftp_upload(s, fd, tmp, in.mode & 07777, 1, NULL, NULL, &sent);
+		if (e == 0)
+			e = sftp_setstat(s, tmp, &a);
+		if (e == 0)
+			e = sftp_rename(s, tmp, path);
+		if (e < 0 && tmp && !remote_is_transport_error(e) && e != -ENOTCONN)
+			sftp_remove(s, tmp);
+	}
+	close(fd);
 	free(tmp);
 	if (e == 0) {
 		o->set_base = 1;

@@ -6,7 +6,8 @@
  * them with sftp_put_many() keeps the requests of many files in flight, so
  * that thousands of small files do not cost several round trips each.
  * The run stops at the first record of another kind, at a record still
- * settling, and at a second record for a file or path already in it.
+ * settling, at a file with several names (rewritten in place, alone), and
+ * at a second record for a file or path already in it.
  */
 #include "config.h"
 
@@ -24,6 +25,7 @@
 
 struct batch {
 	struct roamfs *fs;
+	struct db_txn *t;		/* while collecting */
 	size_t n;
 	struct jrec rec[BATCH_MAX];
 	struct sftp_put put[BATCH_MAX];
@@ -31,13 +33,28 @@ struct batch {
 	struct outcome out[BATCH_MAX];
 };
 
+/* Whether a file is rewritten in place (replay.c), not renamed into place. */
+static int
+batch_shared(const struct batch *b, uint64_t ino)
+{
+	struct inode in;
+	int shared = 0;
+
+	if (meta_inode_get(b->t, ino, &in) == 0) {
+		shared = in.nlink > 1 && (in.flags & I_REMOTE);
+		inode_free(&in);
+	}
+	return shared;
+}
+
 /* Whether a record can join the batch. */
 static int
 batch_fits(const struct batch *b, const struct jrec *r)
 {
 	size_t i;
 
-	if (b->n == BATCH_MAX || r->type != J_STORE || replay_settling(b->fs, r))
+	if (b->n == BATCH_MAX || r->type != J_STORE || replay_settling(b->fs, r) ||
+	    batch_shared(b, r->ino))
 		return 0;
 	for (i = 0; i < b->n; i++)
 		if (b->rec[i].ino == r->ino || strcmp(b->rec[i].path, r->path) == 0)
@@ -201,7 +218,9 @@ replay_batch(struct roamfs *fs)
 		return -ENOMEM;
 	b->fs = fs;
 	if ((e = db_begin(fs->db, &t, 0)) == 0) {
+		b->t = &t;
 		e = journal_scan(&t, batch_collect, b);
+		b->t = NULL;
 		db_abort(&t);
 	}
 	if (e >= 0 && b->n < 2)

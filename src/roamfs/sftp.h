@@ -190,6 +190,17 @@ typedef int (*sftp_progress_fn)(void *arg, uint64_t done);
 int sftp_upload(struct sftp *s, int fd, const char *path, uint32_t mode,
     int do_fsync, sftp_progress_fn progress, void *arg, uint64_t *written);
 /*
+ * Rewrite the existing file at path in place with the whole local file fd:
+ * OPEN for writing without truncating or creating, the WRITEs (pipelined
+ * as in sftp_upload), FSETSTAT with SIZE (the bytes written: a longer old
+ * file is cut) and set's other attributes, fsync@openssh.com, CLOSE.  For a
+ * file with several hard links, whose names must stay one file: a rename
+ * over one name would split them.  Readers may see the file half-written
+ * meanwhile.  A path that does not exist: -ENOENT, nothing written.
+ */
+int sftp_rewrite(struct sftp *s, int fd, const char *path, const struct sftp_attr *set,
+    uint64_t *written);
+/*
  * Download: read the remote file into local fd (truncated first, written
  * from offset 0) with many READ requests in flight.  *a (may be NULL) gets
  * the attributes fstat'ed on the open handle, so the caller knows which

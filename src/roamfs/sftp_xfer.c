@@ -208,6 +208,48 @@ sftp_upload(struct sftp *s, int fd, const char *path, uint32_t mode,
 	return xfer_close(&x);
 }
 
+/* FSETSTAT on the open handle. */
+static int
+xfer_fsetstat(struct xfer *x, const struct sftp_attr *a)
+{
+	struct sftp *s = x->s;
+
+	if (sftp_io_begin_handle(s, SSH_FXP_FSETSTAT, sftp_io_id(s), &x->h) < 0 ||
+	    sftp_proto_put_attr(&s->tx, a) < 0 || sftp_proto_end(&s->tx) < 0)
+		return -ENOMEM;
+	return sftp_io_call_status(s);
+}
+
+int
+sftp_rewrite(struct sftp *s, int fd, const char *path, const struct sftp_attr *set,
+    uint64_t *written)
+{
+	struct xfer x = { .s = s, .fd = fd };
+	struct sftp_attr a = *set, none = { 0 };
+	struct stat st;
+	int r;
+
+	sftp_queue_init(&x.q, SFTP_MAX_REQUESTS);
+	if (written)
+		*written = 0;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	/* No SSH_FXF_CREAT: a file that is not there has no other names. */
+	if ((r = xfer_open(&x, path, SSH_FXF_WRITE, &none)) < 0)
+		return r;
+	if ((r = upload_loop(&x, (uint64_t)st.st_size)) < 0)
+		return r;	/* connection dead */
+	a.flags |= SFTP_ATTR_SIZE;
+	a.size = x.done;
+	if (x.err == 0)
+		x.err = xfer_fsetstat(&x, &a);
+	if (x.err == 0)
+		x.err = upload_fsync(&x);
+	if (written)
+		*written = x.done;
+	return xfer_close(&x);
+}
+
 /* Send one READ of len bytes at off. */
 static int
 download_send(struct xfer *x, uint64_t off, uint32_t len)

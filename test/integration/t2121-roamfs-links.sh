@@ -1,0 +1,66 @@
+#!/bin/sh
+# Hard links stay one file on the server and in the cache, and an edit of
+# a linked file is kept across a remount.
+. "$(dirname "$0")/lib.sh"
+require_root
+require_fuse
+start_sshd || bail_out "cannot start sshd"
+H=$SERVER/home
+M=$TEST_DIR/mnt
+mkdir -p "$H"
+LOG=$TEST_DIR/roamfs.log
+: >"$LOG"
+mount_logged() {
+	ROAMFS_DEBUG_LOG=$LOG ROAMFS_DEBUG_FLAGS=-f mount_roamfs "$M"
+}
+same_inode() {
+	test "$(stat -c %i "$1")" = "$(stat -c %i "$2")"
+}
+nothing_set_aside() {
+	! grep -i "set aside" "$LOG"
+}
+
+test_expect_success 'an edit of a hard-linked file reaches both names, as one file' '
+	mount_logged &&
+	echo one >"$M/f" && ln "$M/f" "$M/g" &&
+	wait_server test -f "$H/g" &&
+	same_inode "$H/f" "$H/g" &&
+	echo two >>"$M/f" &&
+	wait_server content_is "$H/g" "$(printf "one\ntwo")" &&
+	content_is "$H/f" "$(printf "one\ntwo")" &&
+	same_inode "$H/f" "$H/g" &&
+	test "$(stat -c %h "$H/f")" = 2
+'
+
+test_expect_success 'a shorter rewrite through the other name cuts the shared file' '
+	printf "x\n" >"$M/g" &&
+	wait_server content_is "$H/f" x &&
+	content_is "$H/g" x &&
+	same_inode "$H/f" "$H/g"
+'
+
+test_expect_success 'after a remount both names show the edit, still one file' '
+	unmount_roamfs "$M" &&
+	mount_logged &&
+	content_is "$M/f" x && content_is "$M/g" x &&
+	same_inode "$M/f" "$M/g" &&
+	test "$(stat -c %h "$M/g")" = 2 &&
+	nothing_set_aside
+'
+
+test_expect_success 'a file with three names, one renamed away: all stay one file' '
+	echo v1 >"$M/t1" && ln "$M/t1" "$M/t2" && ln "$M/t1" "$M/t3" &&
+	wait_server test -f "$H/t3" &&
+	mv "$M/t3" "$M/t3-renamed" &&
+	echo v2 >>"$M/t2" &&
+	wait_server content_is "$H/t3-renamed" "$(printf "v1\nv2")" &&
+	same_inode "$H/t1" "$H/t3-renamed" && same_inode "$H/t1" "$H/t2" &&
+	test ! -e "$H/t3"
+'
+
+test_expect_success 'nothing was set aside' '
+	cat "$LOG" &&
+	nothing_set_aside
+'
+
+test_done
