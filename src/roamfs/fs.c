@@ -733,7 +733,12 @@ journal_removal(struct db_txn *t, struct inode *in, uint64_t parent, const char 
 	if (in->flags & I_EXCLUDED)
 		return;
 	if (S_ISREG(in->mode) && in->nlink == 0 && (in->flags & I_LOCALNEW)) {
-		journal_cancel_ino(t, in->ino);
+		/* The file never left: its history goes, except the removal of
+		 * what it replaced under this name, which a listing must not
+		 * bring back meanwhile. */
+		journal_cancel_ino(t, in->ino, path, &seq);
+		if (seq)
+			meta_tomb_put(t, parent, name, seq);
 		in->pending_store = 0;
 		return;
 	}
@@ -919,7 +924,7 @@ rename_apply(struct db_txn *t, struct rename_ctx *c, uint64_t p1, const char *n1
 		touch_ctime(&c->dst);
 		rename_away(t, &c->dst, p2, n2);
 		if (c->dst.nlink == 0 && (c->dst.flags & I_LOCALNEW) && S_ISREG(c->dst.mode))
-			journal_cancel_ino(t, c->dst.ino);
+			journal_cancel_ino(t, c->dst.ino, NULL, NULL);
 		meta_inode_put(t, &c->dst);
 	}
 	meta_dirent_del(t, p1, n1);

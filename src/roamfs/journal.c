@@ -273,8 +273,27 @@ journal_pending_ino(struct db_txn *t, uint64_t ino)
 	return key.mv_size == 16 && be_get_u64(key.mv_data) == ino;
 }
 
+/*
+ * Whether what a rename replaced is on the server when the rename comes to
+ * be replayed: it was there at the time, or it is not new, or records
+ * still to be sent create it.  A victim already gone cannot tell: yes (its
+ * removal is harmless).
+ */
 static int
-cancel_one(struct db_txn *t, uint64_t seq)
+victim_on_server(struct db_txn *t, const struct jrec *r)
+{
+	struct inode in;
+	int on;
+
+	if (r->victim_remote || meta_inode_get(t, r->victim, &in) < 0)
+		return 1;
+	on = !(in.flags & I_LOCALNEW) || journal_pending_ino(t, r->victim) != 0;
+	inode_free(&in);
+	return on;
+}
+
+static int
+cancel_one(struct db_txn *t, uint64_t seq, const char *path, uint64_t *tomb)
 {
 	struct jrec r;
 	uint8_t k[16];
@@ -282,7 +301,7 @@ cancel_one(struct db_txn *t, uint64_t seq)
 	if (journal_get(t, seq, &r) < 0)
 		return t->ret;
 	journal_remove(t, &r);
-	if (r.type == J_RENAME && r.victim && r.victim_remote) {
+	if (r.type == J_RENAME && r.victim && victim_on_server(t, &r)) {
 		/* Keep the removal of what the rename replaced on the server. */
 		r.type = J_UNLINK;
 		free(r.path);
@@ -293,26 +312,32 @@ cancel_one(struct db_txn *t, uint64_t seq)
 		journal_put(t, DB_JOURNAL, &r);
 		jino_key(k, r.ino, r.seq);
 		db_put(t, DB_JINO, k, 16, "", 0);
+		if (path && strcmp(r.path, path) == 0)
+			*tomb = r.seq;
 	}
 	jrec_free(&r);
 	return t->ret;
 }
 
 int
-journal_cancel_ino(struct db_txn *t, uint64_t ino)
+journal_cancel_ino(struct db_txn *t, uint64_t ino, const char *path, uint64_t *tomb)
 {
 	struct buf seqs;
 	uint8_t k[8];
+	uint64_t unused;
 	size_t i;
 	int e;
 
+	if (tomb == NULL)
+		tomb = &unused;
+	*tomb = 0;
 	buf_init(&seqs, 0);
 	be_put_u64(k, ino);
 	e = db_scan(t, DB_JINO, k, 8, seq_collect, &seqs);
 	if (e < 0)
 		db_fail(t, e);
 	for (i = 0; i + 8 <= seqs.len && t->ret == 0; i += 8)
-		cancel_one(t, be_get_u64(seqs.data + i));
+		cancel_one(t, be_get_u64(seqs.data + i), path, tomb);
 	buf_free(&seqs);
 	return t->ret;
 }

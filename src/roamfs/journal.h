@@ -41,7 +41,7 @@ struct jrec {
 	char *path;		/* malloc'd */
 	char *path2;		/* malloc'd or NULL */
 	uint64_t victim;	/* J_RENAME: inode it replaced, 0 if none */
-	uint8_t victim_remote;	/* that inode existed on the server */
+	uint8_t victim_remote;	/* that inode existed on the server then */
 	struct base base;	/* server version the change was based on */
 	int64_t when;		/* wall clock time of the change */
 	int32_t err;		/* set-aside records: the errno */
@@ -75,9 +75,12 @@ int journal_next_seq(struct db_txn *t, uint64_t *seq);
 uint64_t journal_head(struct db_txn *t);
 /*
  * Cancellation for an object that never reached the server and is now
- * gone: drop every pending record of ino.  A rename that replaced a server
- * object becomes the removal of that object, so its effect survives.
+ * gone: drop every pending record of ino.  A rename that replaced an
+ * object that is (or will be, by the time it is replayed) on the server
+ * becomes the removal of that object, so its effect survives; when that
+ * removal is of path (may be NULL), *tomb (may be NULL) gets its seq, for
+ * a tombstone, else 0.
  */
-int journal_cancel_ino(struct db_txn *t, uint64_t ino);
+int journal_cancel_ino(struct db_txn *t, uint64_t ino, const char *path, uint64_t *tomb);
 
 #endif

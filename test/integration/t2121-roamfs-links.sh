@@ -1,6 +1,7 @@
 #!/bin/sh
-# Hard links stay one file on the server and in the cache, and an edit of
-# a linked file is kept across a remount.
+# Hard links stay one file on the server and in the cache, an edit of a
+# linked file is kept across a remount, and a name removed after a rename
+# over a linked file stays removed.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_fuse
@@ -56,6 +57,39 @@ test_expect_success 'a file with three names, one renamed away: all stay one fil
 	wait_server content_is "$H/t3-renamed" "$(printf "v1\nv2")" &&
 	same_inode "$H/t1" "$H/t3-renamed" && same_inode "$H/t1" "$H/t2" &&
 	test ! -e "$H/t3"
+'
+
+# The issue's sequence: dst has a second name, src is renamed over dst,
+# then dst is removed.  Run with the replay catching it at each step.
+replace_and_remove() {
+	d=$M/r$1 && mkdir "$d" &&
+	echo SRC >"$d/src" && sleep "$2" &&
+	echo DST >"$d/dst" && sleep "$2" &&
+	ln "$d/dst" "$d/dstlnk" && sleep "$2" &&
+	mv "$d/src" "$d/dst" && sleep "$2" &&
+	rm "$d/dst"
+}
+
+test_expect_success 'a name removed after a rename over a linked file stays removed' '
+	for i in 0 1 2 3; do
+		replace_and_remove $i "0.$((i * 4))" || return 1
+	done &&
+	sleep 5 &&
+	for i in 0 1 2 3; do
+		test ! -e "$M/r$i/dst" && test ! -e "$M/r$i/src" &&
+		content_is "$M/r$i/dstlnk" DST || return 1
+	done &&
+	unmount_roamfs "$M" &&
+	for i in 0 1 2 3; do
+		ls -la "$H/r$i" &&
+		test ! -e "$H/r$i/dst" && test ! -e "$H/r$i/src" &&
+		content_is "$H/r$i/dstlnk" DST || return 1
+	done &&
+	mount_logged &&
+	for i in 0 1 2 3; do
+		test ! -e "$M/r$i/dst" && content_is "$M/r$i/dstlnk" DST || return 1
+	done &&
+	unmount_roamfs "$M"
 '
 
 test_expect_success 'nothing was set aside' '

@@ -88,7 +88,7 @@ test_order_and_cancel(void)
 	ok(journal_pending_ino(&t, 12) == 0, "none for inode 12");
 	ok(journal_first(&t, &r) == 0 && r.ino == 10 && r.type == J_STORE, "oldest first");
 	jrec_free(&r);
-	ok(journal_cancel_ino(&t, 10) == 0, "cancel inode 10");
+	ok(journal_cancel_ino(&t, 10, NULL, NULL) == 0, "cancel inode 10");
 	db_count(&t, DB_JOURNAL, &n);
 	is_int(n, 1, "only the other file's record is left");
 	ok(journal_first(&t, &r) == 0 && r.ino == 11, "and it is first");
@@ -102,6 +102,7 @@ test_cancel_keeps_victim(void)
 {
 	struct db_txn t;
 	struct jrec r;
+	uint64_t tomb;
 
 	db_begin(db, &t, 1);
 	while (journal_first(&t, &r) == 0) {
@@ -117,8 +118,9 @@ test_cancel_keeps_victim(void)
 	r.victim = 21;
 	r.victim_remote = 1;
 	journal_append(&t, &r);
-	journal_cancel_ino(&t, 20);
+	journal_cancel_ino(&t, 20, "doc.txt", &tomb);
 	ok(journal_first(&t, &r) == 0, "a record survives the cancellation");
+	ok(tomb == r.seq, "its seq is given for the tombstone of doc.txt");
 	ok(r.type == J_UNLINK && r.ino == 21, "it removes the replaced server file");
 	is_str(r.path, "doc.txt", "at the target's path");
 	ok(journal_pending_ino(&t, 21) == 1, "indexed under the replaced inode");
@@ -126,6 +128,65 @@ test_cancel_keeps_victim(void)
 	jrec_free(&r);
 	ok(journal_first(&t, &r) == -ENOENT, "set aside: the journal is empty");
 	ok(journal_head(&t) == UINT64_MAX, "head of an empty journal");
+	ok(db_commit(&t) == 0, "committed");
+}
+
+/* A rename over a file that is new too: its removal survives only if the
+ * file itself will reach the server. */
+static void
+test_cancel_new_victim(void)
+{
+	struct db_txn t;
+	struct inode in;
+	struct jrec r;
+	uint64_t tomb = 1;
+	size_t n;
+
+	db_begin(db, &t, 1);
+	memset(&in, 0, sizeof in);
+	in.mode = S_IFREG | 0644;
+	in.nlink = 1;
+	in.flags = I_LOCALNEW | I_CACHED;
+	in.ino = 31;
+	meta_inode_put(&t, &in);
+	in.ino = 33;
+	meta_inode_put(&t, &in);
+	add(&t, J_STORE, 31, "dst", NULL);	/* the victim's upload is still to come */
+	add(&t, J_STORE, 30, "src", NULL);
+	memset(&r, 0, sizeof r);
+	r.type = J_RENAME;
+	r.ino = 30;
+	r.path = "src";
+	r.path2 = "dst";
+	r.victim = 31;
+	r.victim_remote = 0;	/* not on the server when renamed over */
+	journal_append(&t, &r);
+	journal_cancel_ino(&t, 30, "dst", &tomb);
+	db_count(&t, DB_JOURNAL, &n);
+	is_int(n, 2, "the victim's upload and the removal of its name are left");
+	ok(journal_get(&t, tomb, &r) == 0 && r.type == J_UNLINK && r.ino == 31,
+	    "the rename became the removal of the victim, and gives its seq");
+	is_str(r.path, "dst", "of its name");
+	jrec_free(&r);
+	while (journal_first(&t, &r) == 0) {
+		journal_remove(&t, &r);
+		jrec_free(&r);
+	}
+	/* Now a victim whose own records are gone: it never reaches the server. */
+	add(&t, J_STORE, 32, "a", NULL);
+	memset(&r, 0, sizeof r);
+	r.type = J_RENAME;
+	r.ino = 32;
+	r.path = "a";
+	r.path2 = "b";
+	r.victim = 33;
+	journal_append(&t, &r);
+	journal_cancel_ino(&t, 32, "b", &tomb);
+	db_count(&t, DB_JOURNAL, &n);
+	is_int(n, 0, "nothing is left for a victim that never travels");
+	ok(tomb == 0, "and no tombstone is asked for");
+	meta_inode_del(&t, 31);
+	meta_inode_del(&t, 33);
 	ok(db_commit(&t) == 0, "committed");
 }
 
@@ -288,6 +349,7 @@ main(void)
 	test_encoding();
 	test_order_and_cancel();
 	test_cancel_keeps_victim();
+	test_cancel_new_victim();
 	test_meta();
 	test_source();
 	test_orphans();
