@@ -273,6 +273,22 @@ journal_pending_ino(struct db_txn *t, uint64_t ino)
 	return key.mv_size == 16 && be_get_u64(key.mv_data) == ino;
 }
 
+int
+journal_later_ino(struct db_txn *t, uint64_t ino, uint64_t seq)
+{
+	uint8_t k[16];
+	MDB_val key, val;
+	int e;
+
+	jino_key(k, ino, seq + 1);
+	e = db_seek(t, DB_JINO, k, 16, &key, &val);
+	if (e == -ENOENT)
+		return 0;
+	if (e < 0)
+		return e;
+	return key.mv_size == 16 && be_get_u64(key.mv_data) == ino;
+}
+
 /*
  * Whether what a rename replaced is on the server when the rename comes to
  * be replayed: it was there at the time, or it is not new, or records

@@ -69,6 +69,8 @@ int journal_remove(struct db_txn *t, const struct jrec *r);
 int journal_set_aside(struct db_txn *t, struct jrec *r, int err);
 /* 1 if records for ino are pending, else 0. */
 int journal_pending_ino(struct db_txn *t, uint64_t ino);
+/* 1 if a record for ino newer than seq is pending, else 0. */
+int journal_later_ino(struct db_txn *t, uint64_t ino, uint64_t seq);
 /* Sequence number the next record will get. */
 int journal_next_seq(struct db_txn *t, uint64_t *seq);
 /* Seq of the oldest pending record, or UINT64_MAX when empty. */

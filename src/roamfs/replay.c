@@ -87,7 +87,7 @@ replay_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char
 	if ((e = meta_inode_read(fs->db, r->ino, &in)) < 0)
 		return e == -ENOENT ? 0 : e;	/* gone: its removal follows */
 	if (in.nlink == 0 || !(in.flags & I_CACHED) || (in.flags & I_EXCLUDED) ||
-	    replay_being_written(fs, r->ino)) {
+	    replay_being_written(fs, r)) {
 		inode_free(&in);
 		return 0;
 	}
@@ -248,11 +248,21 @@ replay_one(struct roamfs *fs, struct sftp *s, const struct jrec *r, struct outco
 	return e;
 }
 
-void
+int
 replay_begin_txn(struct db_txn *t, const struct jrec *r)
 {
 	struct inode in;
+	struct jrec now;
+	int same;
 
+	/* Read before this transaction: the record may have been cancelled
+	 * (or turned into a removal) since, by a change of the same file. */
+	if (journal_get(t, r->seq, &now) < 0)
+		return t->ret ? t->ret : 1;
+	same = now.type == r->type && now.ino == r->ino;
+	jrec_free(&now);
+	if (!same)
+		return 1;
 	if (meta_inode_get(t, r->ino, &in) == 0) {
 		in.flags &= ~I_LOCALNEW;
 		if (in.pending_store == r->seq)
@@ -260,8 +270,10 @@ replay_begin_txn(struct db_txn *t, const struct jrec *r)
 		meta_inode_put(t, &in);
 		inode_free(&in);
 	}
+	return t->ret;
 }
 
+/* replay_begin_txn in a transaction of its own: 0, 1 when the record is gone, or -errno. */
 static int
 replay_begin(struct roamfs *fs, const struct jrec *r)
 {
@@ -270,7 +282,10 @@ replay_begin(struct roamfs *fs, const struct jrec *r)
 
 	if ((e = db_begin(fs->db, &t, 1)) < 0)
 		return e;
-	replay_begin_txn(&t, r);
+	if ((e = replay_begin_txn(&t, r)) != 0) {
+		db_abort(&t);
+		return e;
+	}
 	return db_commit(&t);
 }
 
@@ -320,15 +335,22 @@ replay_set_offline(struct roamfs *fs, int offline)
 }
 
 int
-replay_being_written(struct roamfs *fs, uint64_t ino)
+replay_being_written(struct roamfs *fs, const struct jrec *r)
 {
+	struct db_txn t;
 	struct node *n;
 	int dirty;
 
 	nodes_lock(fs->nodes);
-	n = nodes_find(fs->nodes, ino);
+	n = nodes_find(fs->nodes, r->ino);
 	dirty = n && n->dirty;
 	nodes_unlock(fs->nodes);
+	if (!dirty || db_begin(fs->db, &t, 0) < 0)
+		return 0;
+	/* Later records (a link, a rename) need the file there: send what
+	 * the cache holds now, and the next upload brings the rest. */
+	dirty = journal_later_ino(&t, r->ino, r->seq) == 0;
+	db_abort(&t);
 	return dirty;
 }
 
@@ -382,7 +404,13 @@ replay_next(struct roamfs *fs)
 	}
 	replay_set_offline(fs, 0);
 	memset(&o, 0, sizeof o);
-	if ((e = replay_begin(fs, &r)) == 0)
+	if ((e = replay_begin(fs, &r)) == 1) {
+		/* Cancelled since it was read: nothing to send. */
+		remote_release(fs->bg, 0);
+		jrec_free(&r);
+		return 1;
+	}
+	if (e == 0)
 		e = replay_one(fs, s, &r, &o);
 	remote_release(fs->bg, e);
 	if (e < 0 && (remote_is_transport_error(e) || e == -ENOMEM)) {

@@ -30,6 +30,7 @@ struct batch {
 	struct jrec rec[BATCH_MAX];
 	struct sftp_put put[BATCH_MAX];
 	int send[BATCH_MAX];		/* put[i] is to be sent */
+	int gone[BATCH_MAX];		/* rec[i] was cancelled before it started */
 	struct outcome out[BATCH_MAX];
 };
 
@@ -89,7 +90,7 @@ batch_prepare(struct batch *b, size_t i)
 	if (meta_inode_read(fs->db, b->rec[i].ino, &in) < 0)
 		return 0;	/* gone: its removal follows */
 	if (in.nlink == 0 || !(in.flags & I_CACHED) || (in.flags & I_EXCLUDED) ||
-	    replay_being_written(fs, in.ino) ||
+	    replay_being_written(fs, &b->rec[i]) ||
 	    (fd = cache_file_open(fs->cache, in.ino, O_RDONLY)) < 0) {
 		inode_free(&in);
 		return 0;
@@ -126,7 +127,8 @@ batch_free(struct batch *b)
 	}
 }
 
-/* Mark the records as started, in one transaction. */
+/* Mark the records as started, in one transaction; those cancelled since
+ * they were read are left out (gone[i]). */
 static int
 batch_begin(struct batch *b)
 {
@@ -136,8 +138,8 @@ batch_begin(struct batch *b)
 
 	if ((e = db_begin(b->fs->db, &t, 1)) < 0)
 		return e;
-	for (i = 0; i < b->n; i++)
-		replay_begin_txn(&t, &b->rec[i]);
+	for (i = 0; i < b->n && t.ret == 0; i++)
+		b->gone[i] = replay_begin_txn(&t, &b->rec[i]) == 1;
 	return db_commit(&t);
 }
 
@@ -152,7 +154,8 @@ batch_end_txn(struct batch *b)
 	if ((e = db_begin(b->fs->db, &t, 1)) < 0)
 		return e;
 	for (i = 0; i < b->n; i++)
-		replay_end_txn(&t, &b->rec[i], b->send[i] ? b->put[i].err : 0, &b->out[i]);
+		if (!b->gone[i])
+			replay_end_txn(&t, &b->rec[i], b->send[i] ? b->put[i].err : 0, &b->out[i]);
 	return db_commit(&t);
 }
 
@@ -227,7 +230,8 @@ replay_batch(struct roamfs *fs)
 		e = 0;	/* not a run: the caller replays the head alone */
 	else if (e >= 0 && (e = batch_begin(b)) == 0) {
 		for (i = 0; i < b->n && e == 0; i++)
-			e = batch_prepare(b, i);
+			if (!b->gone[i])
+				e = batch_prepare(b, i);
 		if (e == 0)
 			e = batch_send(b);
 		if (e == 0)

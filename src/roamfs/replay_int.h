@@ -22,14 +22,18 @@ struct outcome {
 /* Whether a record is still settling. */
 int replay_settling(struct roamfs *fs, const struct jrec *r);
 /*
- * Whether a file has writes not yet flushed: its upload is skipped, since
- * the flush that comes (at close, or within sync_interval) journals a new
- * one.  A file is thus sent once it has been quiet for a moment, not
- * while it is still being written.
+ * Whether the upload of r can wait because its file has writes not yet
+ * flushed: the flush that comes (at close, or within sync_interval)
+ * journals a new upload, so the file is sent once it has been quiet for a
+ * moment, not while it is still being written.  Not when later records of
+ * the same file (a hard link, a rename) need it on the server first.
  */
-int replay_being_written(struct roamfs *fs, uint64_t ino);
-/* Before sending a record: the object may exist on the server from now on. */
-void replay_begin_txn(struct db_txn *t, const struct jrec *r);
+int replay_being_written(struct roamfs *fs, const struct jrec *r);
+/*
+ * Before sending a record: the object may exist on the server from now on.
+ * 1 when the record was cancelled (or changed) since it was read: skip it.
+ */
+int replay_begin_txn(struct db_txn *t, const struct jrec *r);
 /* After sending a record: drop it (or set it aside) and note the new base. */
 void replay_end_txn(struct db_txn *t, struct jrec *r, int err, const struct outcome *o);
 /* The temporary server name an upload of r uses, next to path (malloc'd). */

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Hard links stay one file on the server and in the cache, an edit of a
-# linked file is kept across a remount, and a name removed after a rename
-# over a linked file stays removed.
+# linked file is kept across a remount, a name removed after a rename over
+# a linked file stays removed, and no change that needed nothing is set
+# aside.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_fuse
@@ -90,6 +91,28 @@ test_expect_success 'a name removed after a rename over a linked file stays remo
 		test ! -e "$M/r$i/dst" && content_is "$M/r$i/dstlnk" DST || return 1
 	done &&
 	unmount_roamfs "$M"
+'
+
+# A file still being written is not sent while it is busy, but a link
+# made to it meanwhile needs it on the server first.  O_DIRECT: each write
+# reaches roamfs at once instead of waiting in the kernel's page cache.
+test_expect_success 'a link to a file still being written reaches the server' '
+	mount_logged &&
+	python3 -c "
+import mmap, os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_DIRECT, 0o644)
+buf = mmap.mmap(-1, 4096)
+buf.write(b\"x\" * 4095 + b\"\\n\")
+os.pwrite(fd, buf, 0)
+os.link(sys.argv[1], sys.argv[2])
+for i in range(1, 60):
+    os.pwrite(fd, buf, i * 4096)
+    time.sleep(0.05)
+os.close(fd)
+" "$M/busy" "$M/busylnk" &&
+	unmount_roamfs "$M" &&
+	test "$(wc -l <"$H/busylnk")" = 60 &&
+	same_inode "$H/busy" "$H/busylnk"
 '
 
 test_expect_success 'nothing was set aside' '
