@@ -130,6 +130,16 @@ int sftp_mkdir_lstat(struct sftp *s, const char *path, uint32_t mode, struct sft
 /* SETSTAT and an LSTAT sent together, the same way. */
 int sftp_setstat_lstat(struct sftp *s, const char *path, const struct sftp_attr *set,
     struct sftp_attr *a);
+/*
+ * lsetstat@openssh.com: SETSTAT of a symbolic link itself, not of what it
+ * points to (SETSTAT follows links on OpenSSH, so it would change the
+ * target, or fail with ENOENT when the link dangles).  On Linux a link has
+ * no mode of its own: set only times.  Without the extension -ENOTSUP and
+ * nothing is sent.  The _lstat form sends an LSTAT with it, as above.
+ */
+int sftp_lsetstat(struct sftp *s, const char *path, const struct sftp_attr *a);
+int sftp_lsetstat_lstat(struct sftp *s, const char *path, const struct sftp_attr *set,
+    struct sftp_attr *a);
 int sftp_rmdir(struct sftp *s, const char *path);
 int sftp_remove(struct sftp *s, const char *path);
 /* Create a symbolic link at linkpath pointing to target (argument order as
@@ -224,7 +234,8 @@ int sftp_put_many(struct sftp *s, struct sftp_put *puts, size_t n, int do_fsync)
 /*
  * Request counters for tests and benchmarks (each SFTP request sent, by
  * type; stat counts STAT, LSTAT and FSTAT; extended counts every
- * SSH_FXP_EXTENDED: posix-rename, fsync, hardlink, statvfs, limits).
+ * SSH_FXP_EXTENDED: posix-rename, fsync, hardlink, statvfs, limits,
+ * lsetstat).
  * max_in_flight is the largest number of requests that were outstanding at
  * once in a pipelined exchange (READs or WRITEs of one transfer; all the
  * requests of sftp_put_many): above 1 proves it is pipelined.

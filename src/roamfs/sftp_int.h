@@ -18,6 +18,7 @@
 #define SFTP_EXT_FSYNC		0x04u
 #define SFTP_EXT_STATVFS	0x08u
 #define SFTP_EXT_LIMITS		0x10u
+#define SFTP_EXT_LSETSTAT	0x20u
 
 /* Transfer tuning (see sftp.h for the reasoning). */
 #define SFTP_MAX_REQUESTS	64		/* READ/WRITE requests in flight */
