@@ -172,6 +172,17 @@ commit_change(struct roamfs *fs, struct db_txn *t)
 	return r;
 }
 
+/*
+ * FIFOs and sockets live in the cache only, like excluded paths (SFTP
+ * cannot store them): wherever they are named, also after a rename or a
+ * hard link into the synced area.
+ */
+static int
+local_only_type(uint32_t mode)
+{
+	return S_ISFIFO(mode) || S_ISSOCK(mode);
+}
+
 /* Create a new inode named name in parent (write transaction). */
 static int
 new_child(struct roamfs *fs, struct db_txn *t, struct inode *parent, const char *name,
@@ -194,7 +205,8 @@ new_child(struct roamfs *fs, struct db_txn *t, struct inode *parent, const char 
 	in->atime_s = in->mtime_s;
 	in->atime_ns = in->mtime_ns;
 	in->flags = I_LOCALNEW;
-	if ((parent->flags & I_EXCLUDED) || fs_excluded(fs, *path, S_ISDIR(mode)))
+	if ((parent->flags & I_EXCLUDED) || fs_excluded(fs, *path, S_ISDIR(mode)) ||
+	    local_only_type(mode))
 		in->flags |= I_EXCLUDED;
 	in->parent = parent->ino;
 	if ((in->name = strdup(name)) == NULL)
@@ -678,12 +690,14 @@ fs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t
 {
 	struct inode in;
 
-	if (!S_ISREG(mode)) {
-		/* Devices, fifos and sockets cannot be stored over SFTP. */
+	/* FIFOs and sockets stay local (SFTP cannot store them), as do the
+	 * ssh, gpg-agent and editor sockets made in homes; devices are refused. */
+	if (!S_ISREG(mode) && !local_only_type(mode)) {
 		fuse_reply_err(req, EPERM);
 		return;
 	}
-	reply_made(req, make_node(FS(req), parent, name, mode, NULL, &in), &in);
+	reply_made(req, make_node(FS(req), parent, name, mode & (S_IFMT | 07777), NULL, &in),
+	    &in);
 }
 
 static void
@@ -862,7 +876,8 @@ rename_journal(struct roamfs *fs, struct db_txn *t, struct rename_ctx *c,
     uint64_t p1, const char *n1)
 {
 	int src_ex = (c->src.flags & I_EXCLUDED) != 0;
-	int dst_ex = (c->p2.flags & I_EXCLUDED) || fs_excluded(fs, c->to, S_ISDIR(c->src.mode));
+	int dst_ex = (c->p2.flags & I_EXCLUDED) || fs_excluded(fs, c->to, S_ISDIR(c->src.mode)) ||
+	    local_only_type(c->src.mode);
 	uint64_t seq;
 	struct jrec r;
 
@@ -870,8 +885,16 @@ rename_journal(struct roamfs *fs, struct db_txn *t, struct rename_ctx *c,
 		c->src.flags |= I_EXCLUDED;
 	else
 		c->src.flags &= ~I_EXCLUDED;
-	if (src_ex && dst_ex)
+	if (src_ex && dst_ex) {
+		/* A FIFO or socket put over a synced file: that file leaves the server. */
+		if (c->have_dst && !(c->dst.flags & I_EXCLUDED)) {
+			const char *n2 = strrchr(c->to, '/') ? strrchr(c->to, '/') + 1 : c->to;
+
+			jadd(t, J_UNLINK, &c->dst, c->to, NULL, &seq);
+			meta_tomb_put(t, c->p2.ino, n2, seq);
+		}
 		return;
+	}
 	if (!src_ex && dst_ex) {
 		/* Leaves the synced area: gone from the server. */
 		jadd(t, S_ISDIR(c->src.mode) ? J_RMDIR : J_UNLINK, &c->src, c->from, NULL, &seq);
@@ -1032,7 +1055,7 @@ do_link(struct roamfs *fs, uint64_t ino, uint64_t parent, const char *name, stru
 	else if (meta_path(&t, ino, &from) < 0 || meta_child_path(&t, parent, name, &to) < 0)
 		r = t.ret ? t.ret : -ENOMEM;
 	else if (((in->flags & I_EXCLUDED) != 0) !=
-	    ((dir.flags & I_EXCLUDED) || fs_excluded(fs, to, 0)))
+	    ((dir.flags & I_EXCLUDED) || fs_excluded(fs, to, 0) || local_only_type(in->mode)))
 		r = -EXDEV;	/* between synced and local-only areas */
 	if (r == 0) {
 		in->nlink++;
