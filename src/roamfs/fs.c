@@ -422,20 +422,24 @@ fs_journal_store(struct db_txn *t, struct inode *in)
 struct handle {
 	int fd;
 	struct fetching *f;
+	uint64_t ino;
+	int writable;		/* opened for writing (see fs_lseek) */
 	struct handle *prev, *next;
 };
 
 static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct handle handles = { -1, NULL, &handles, &handles };
+static struct handle handles = { .fd = -1, .prev = &handles, .next = &handles };
 
 static struct handle *
-handle_new(int fd, struct fetching *f)
+handle_new(int fd, struct fetching *f, uint64_t ino, int flags)
 {
 	struct handle *h = malloc(sizeof *h);
 
 	if (h) {
 		h->fd = fd;
 		h->f = f;
+		h->ino = ino;
+		h->writable = (flags & O_ACCMODE) != O_RDONLY;
 		pthread_mutex_lock(&handles_lock);
 		h->next = handles.next;
 		h->prev = &handles;
@@ -470,6 +474,20 @@ static struct handle *
 HANDLE(const struct fuse_file_info *fi)
 {
 	return (struct handle *)(uintptr_t)fi->fh;
+}
+
+/* Whether ino has a handle open for writing. */
+static int
+open_for_writing(uint64_t ino)
+{
+	struct handle *h;
+	int w = 0;
+
+	pthread_mutex_lock(&handles_lock);
+	for (h = handles.next; h != &handles && !w; h = h->next)
+		w = h->ino == ino && h->writable;
+	pthread_mutex_unlock(&handles_lock);
+	return w;
 }
 
 /* Truncate the cached contents of ino to size, fetching them first when needed. */
@@ -1146,7 +1164,7 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, -fd);
 		return;
 	}
-	if ((h = handle_new(fd, f)) == NULL) {
+	if ((h = handle_new(fd, f, ino, fi->flags)) == NULL) {
 		close(fd);
 		if (f)
 			fetch_release(fs, f);
@@ -1185,7 +1203,7 @@ fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		return;
 	}
 	if ((fd = cache_file_open(fs->cache, in.ino, O_RDWR)) < 0 ||
-	    (h = handle_new(fd, NULL)) == NULL) {
+	    (h = handle_new(fd, NULL, in.ino, fi->flags)) == NULL) {
 		if (fd >= 0)
 			close(fd);
 		inode_free(&in);
@@ -1332,6 +1350,53 @@ fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi
 	if (r == 0)
 		r = db_sync(fs->db);
 	fuse_reply_err(req, -r);
+}
+
+/*
+ * SEEK_DATA and SEEK_HOLE from the holes of the cache file.  Not while it
+ * may lack data: a file still arriving from the server, or one open for
+ * writing anywhere, since with the writeback cache the kernel may still
+ * hold written pages that the cache file does not have yet (it sends them
+ * at the latest when each writer closes).  Then everything up to the
+ * largest size known is data, which POSIX allows.
+ */
+static void
+fs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, struct fuse_file_info *fi)
+{
+	struct roamfs *fs = FS(req);
+	struct handle *h = HANDLE(fi);
+	struct inode in;
+	struct stat st;
+	struct node *n;
+	off_t r, size;
+
+	if (whence != SEEK_DATA && whence != SEEK_HOLE) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (h->f == NULL && !open_for_writing(ino)) {
+		if ((r = lseek(h->fd, off, whence)) < 0)
+			fuse_reply_err(req, errno);
+		else
+			fuse_reply_lseek(req, r);
+		return;
+	}
+	if ((r = meta_inode_read(fs->db, ino, &in)) < 0) {
+		fuse_reply_err(req, (int)-r);
+		return;
+	}
+	size = (off_t)in.size;
+	inode_free(&in);
+	nodes_lock(fs->nodes);
+	if ((n = nodes_find(fs->nodes, ino)) != NULL && n->dirty && (off_t)n->size > size)
+		size = (off_t)n->size;
+	nodes_unlock(fs->nodes);
+	if (fstat(h->fd, &st) == 0 && st.st_size > size)
+		size = st.st_size;
+	if (off < 0 || off >= size)
+		fuse_reply_err(req, ENXIO);
+	else
+		fuse_reply_lseek(req, whence == SEEK_DATA ? off : size);
 }
 
 static int
@@ -1514,4 +1579,5 @@ const struct fuse_lowlevel_ops fs_ops = {
 	.fsyncdir = fs_fsyncdir,
 	.statfs = fs_statfs,
 	.create = fs_create,
+	.lseek = fs_lseek,
 };
