@@ -904,7 +904,8 @@ rename_journal(struct roamfs *fs, struct db_txn *t, struct rename_ctx *c,
 	else
 		c->src.flags &= ~I_EXCLUDED;
 	if (src_ex && dst_ex) {
-		/* A FIFO or socket put over a synced file: that file leaves the server. */
+		/* Put over a synced file (a FIFO or socket can be, anywhere):
+		 * that file leaves the server. */
 		if (c->have_dst && !(c->dst.flags & I_EXCLUDED)) {
 			const char *n2 = strrchr(c->to, '/') ? strrchr(c->to, '/') + 1 : c->to;
 
