@@ -172,6 +172,17 @@ commit_change(struct roamfs *fs, struct db_txn *t)
 	return r;
 }
 
+/*
+ * FIFOs and sockets live in the cache only, like excluded paths (SFTP
+ * cannot store them): wherever they are named, also after a rename or a
+ * hard link into the synced area.
+ */
+static int
+local_only_type(uint32_t mode)
+{
+	return S_ISFIFO(mode) || S_ISSOCK(mode);
+}
+
 /* Create a new inode named name in parent (write transaction). */
 static int
 new_child(struct roamfs *fs, struct db_txn *t, struct inode *parent, const char *name,
@@ -194,7 +205,8 @@ new_child(struct roamfs *fs, struct db_txn *t, struct inode *parent, const char 
 	in->atime_s = in->mtime_s;
 	in->atime_ns = in->mtime_ns;
 	in->flags = I_LOCALNEW;
-	if ((parent->flags & I_EXCLUDED) || fs_excluded(fs, *path, S_ISDIR(mode)))
+	if ((parent->flags & I_EXCLUDED) || fs_excluded(fs, *path, S_ISDIR(mode)) ||
+	    local_only_type(mode))
 		in->flags |= I_EXCLUDED;
 	in->parent = parent->ino;
 	if ((in->name = strdup(name)) == NULL)
@@ -410,20 +422,24 @@ fs_journal_store(struct db_txn *t, struct inode *in)
 struct handle {
 	int fd;
 	struct fetching *f;
+	uint64_t ino;
+	int writable;		/* opened for writing (see fs_lseek) */
 	struct handle *prev, *next;
 };
 
 static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct handle handles = { -1, NULL, &handles, &handles };
+static struct handle handles = { .fd = -1, .prev = &handles, .next = &handles };
 
 static struct handle *
-handle_new(int fd, struct fetching *f)
+handle_new(int fd, struct fetching *f, uint64_t ino, int flags)
 {
 	struct handle *h = malloc(sizeof *h);
 
 	if (h) {
 		h->fd = fd;
 		h->f = f;
+		h->ino = ino;
+		h->writable = (flags & O_ACCMODE) != O_RDONLY;
 		pthread_mutex_lock(&handles_lock);
 		h->next = handles.next;
 		h->prev = &handles;
@@ -458,6 +474,20 @@ static struct handle *
 HANDLE(const struct fuse_file_info *fi)
 {
 	return (struct handle *)(uintptr_t)fi->fh;
+}
+
+/* Whether ino has a handle open for writing. */
+static int
+open_for_writing(uint64_t ino)
+{
+	struct handle *h;
+	int w = 0;
+
+	pthread_mutex_lock(&handles_lock);
+	for (h = handles.next; h != &handles && !w; h = h->next)
+		w = h->ino == ino && h->writable;
+	pthread_mutex_unlock(&handles_lock);
+	return w;
 }
 
 /* Truncate the cached contents of ino to size, fetching them first when needed. */
@@ -681,12 +711,14 @@ fs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t
 {
 	struct inode in;
 
-	if (!S_ISREG(mode)) {
-		/* Devices, fifos and sockets cannot be stored over SFTP. */
+	/* FIFOs and sockets stay local (SFTP cannot store them), as do the
+	 * ssh, gpg-agent and editor sockets made in homes; devices are refused. */
+	if (!S_ISREG(mode) && !local_only_type(mode)) {
 		fuse_reply_err(req, EPERM);
 		return;
 	}
-	reply_made(req, make_node(FS(req), parent, name, mode, NULL, &in), &in);
+	reply_made(req, make_node(FS(req), parent, name, mode & (S_IFMT | 07777), NULL, &in),
+	    &in);
 }
 
 static void
@@ -870,7 +902,8 @@ rename_journal(struct roamfs *fs, struct db_txn *t, struct rename_ctx *c,
     uint64_t p1, const char *n1)
 {
 	int src_ex = (c->src.flags & I_EXCLUDED) != 0;
-	int dst_ex = (c->p2.flags & I_EXCLUDED) || fs_excluded(fs, c->to, S_ISDIR(c->src.mode));
+	int dst_ex = (c->p2.flags & I_EXCLUDED) || fs_excluded(fs, c->to, S_ISDIR(c->src.mode)) ||
+	    local_only_type(c->src.mode);
 	uint64_t seq;
 	struct jrec r;
 
@@ -878,8 +911,17 @@ rename_journal(struct roamfs *fs, struct db_txn *t, struct rename_ctx *c,
 		c->src.flags |= I_EXCLUDED;
 	else
 		c->src.flags &= ~I_EXCLUDED;
-	if (src_ex && dst_ex)
+	if (src_ex && dst_ex) {
+		/* Put over a synced file (a FIFO or socket can be, anywhere):
+		 * that file leaves the server. */
+		if (c->have_dst && !(c->dst.flags & I_EXCLUDED)) {
+			const char *n2 = strrchr(c->to, '/') ? strrchr(c->to, '/') + 1 : c->to;
+
+			jadd(t, J_UNLINK, &c->dst, c->to, NULL, &seq);
+			meta_tomb_put(t, c->p2.ino, n2, seq);
+		}
 		return;
+	}
 	if (!src_ex && dst_ex) {
 		/* Leaves the synced area: gone from the server. */
 		jadd(t, S_ISDIR(c->src.mode) ? J_RMDIR : J_UNLINK, &c->src, c->from, NULL, &seq);
@@ -1041,7 +1083,7 @@ do_link(struct roamfs *fs, uint64_t ino, uint64_t parent, const char *name, stru
 	else if (meta_path(&t, ino, &from) < 0 || meta_child_path(&t, parent, name, &to) < 0)
 		r = t.ret ? t.ret : -ENOMEM;
 	else if (((in->flags & I_EXCLUDED) != 0) !=
-	    ((dir.flags & I_EXCLUDED) || fs_excluded(fs, to, 0)))
+	    ((dir.flags & I_EXCLUDED) || fs_excluded(fs, to, 0) || local_only_type(in->mode)))
 		r = -EXDEV;	/* between synced and local-only areas */
 	if (r == 0) {
 		in->nlink++;
@@ -1132,7 +1174,7 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, -fd);
 		return;
 	}
-	if ((h = handle_new(fd, f)) == NULL) {
+	if ((h = handle_new(fd, f, ino, fi->flags)) == NULL) {
 		close(fd);
 		if (f)
 			fetch_release(fs, f);
@@ -1171,7 +1213,7 @@ fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		return;
 	}
 	if ((fd = cache_file_open(fs->cache, in.ino, O_RDWR)) < 0 ||
-	    (h = handle_new(fd, NULL)) == NULL) {
+	    (h = handle_new(fd, NULL, in.ino, fi->flags)) == NULL) {
 		if (fd >= 0)
 			close(fd);
 		inode_free(&in);
@@ -1318,6 +1360,53 @@ fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi
 	if (r == 0)
 		r = db_sync(fs->db);
 	fuse_reply_err(req, -r);
+}
+
+/*
+ * SEEK_DATA and SEEK_HOLE from the holes of the cache file.  Not while it
+ * may lack data: a file still arriving from the server, or one open for
+ * writing anywhere, since with the writeback cache the kernel may still
+ * hold written pages that the cache file does not have yet (it sends them
+ * at the latest when each writer closes).  Then everything up to the
+ * largest size known is data, which POSIX allows.
+ */
+static void
+fs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, struct fuse_file_info *fi)
+{
+	struct roamfs *fs = FS(req);
+	struct handle *h = HANDLE(fi);
+	struct inode in;
+	struct stat st;
+	struct node *n;
+	off_t r, size;
+
+	if (whence != SEEK_DATA && whence != SEEK_HOLE) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (h->f == NULL && !open_for_writing(ino)) {
+		if ((r = lseek(h->fd, off, whence)) < 0)
+			fuse_reply_err(req, errno);
+		else
+			fuse_reply_lseek(req, r);
+		return;
+	}
+	if ((r = meta_inode_read(fs->db, ino, &in)) < 0) {
+		fuse_reply_err(req, (int)-r);
+		return;
+	}
+	size = (off_t)in.size;
+	inode_free(&in);
+	nodes_lock(fs->nodes);
+	if ((n = nodes_find(fs->nodes, ino)) != NULL && n->dirty && (off_t)n->size > size)
+		size = (off_t)n->size;
+	nodes_unlock(fs->nodes);
+	if (fstat(h->fd, &st) == 0 && st.st_size > size)
+		size = st.st_size;
+	if (off < 0 || off >= size)
+		fuse_reply_err(req, ENXIO);
+	else
+		fuse_reply_lseek(req, whence == SEEK_DATA ? off : size);
 }
 
 static int
@@ -1500,4 +1589,5 @@ const struct fuse_lowlevel_ops fs_ops = {
 	.fsyncdir = fs_fsyncdir,
 	.statfs = fs_statfs,
 	.create = fs_create,
+	.lseek = fs_lseek,
 };

@@ -180,22 +180,49 @@ replay_rename(struct sftp *s, const char *from, const char *to)
 	return e;
 }
 
+/*
+ * A change of mode or times.  SETSTAT follows symbolic links on the
+ * server, so a link's times go with lsetstat@openssh.com (a link has no
+ * mode of its own on Linux); without that extension they stay local: the
+ * target must not get them, and the change is not worth setting aside.
+ * The atime is what the mount shows now (the record has the mtime only).
+ */
 static int
-replay_setattr(struct sftp *s, const struct jrec *r, const char *path, struct outcome *o)
+replay_setattr(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char *path,
+    struct outcome *o)
 {
+	static int told_no_lsetstat;
 	struct sftp_attr a, st;
-	int e;
+	struct inode in;
+	int e, link;
 
+	if ((e = meta_inode_read(fs->db, r->ino, &in)) < 0)
+		return e == -ENOENT ? 0 : e;	/* gone: its removal follows */
+	link = S_ISLNK(in.mode);
 	memset(&a, 0, sizeof a);
-	if (r->attrs & JA_MODE) {
+	if ((r->attrs & JA_MODE) && !link) {
 		a.flags |= SFTP_ATTR_PERMISSIONS;
 		a.mode = r->mode;
 	}
 	if (r->attrs & JA_MTIME) {
 		a.flags |= SFTP_ATTR_ACMODTIME;
-		a.atime = a.mtime = (uint32_t)r->mtime;
+		a.mtime = (uint32_t)r->mtime;
+		a.atime = (uint32_t)in.atime_s;
 	}
-	if ((e = sftp_setstat_lstat(s, path, &a, &st)) == 0)
+	inode_free(&in);
+	if (a.flags == 0)
+		return 0;
+	if (!link)
+		e = sftp_setstat_lstat(s, path, &a, &st);
+	else if ((e = sftp_lsetstat_lstat(s, path, &a, &st)) == -ENOTSUP) {
+		if (!told_no_lsetstat) {
+			told_no_lsetstat = 1;
+			log_debug("the server lacks lsetstat@openssh.com: times of symbolic "
+			    "links stay local (first: %s)", r->path);
+		}
+		return 0;
+	}
+	if (e == 0)
 		o->set_base = base_from_reply(&st, &o->base);
 	return e;
 }
@@ -238,7 +265,7 @@ replay_one(struct roamfs *fs, struct sftp *s, const struct jrec *r, struct outco
 		e = replay_rename(s, path, path2);
 		break;
 	case J_SETATTR:
-		e = replay_setattr(s, r, path, o);
+		e = replay_setattr(fs, s, r, path, o);
 		break;
 	default:
 		e = -EINVAL;

@@ -43,6 +43,7 @@ sftp_note_ext(struct sftp *s, const uint8_t *name, uint32_t nlen,
 		{ "fsync@openssh.com", "1", SFTP_EXT_FSYNC },
 		{ "statvfs@openssh.com", "2", SFTP_EXT_STATVFS },
 		{ "limits@openssh.com", "1", SFTP_EXT_LIMITS },
+		{ "lsetstat@openssh.com", "1", SFTP_EXT_LSETSTAT },
 	};
 	size_t i;
 
@@ -256,6 +257,21 @@ req_path_attr(struct sftp *s, uint8_t type, const char *path, const struct sftp_
 	return 0;
 }
 
+/* A whole lsetstat@openssh.com request: SETSTAT that does not follow a
+ * symbolic link (the server uses the *at() calls with AT_SYMLINK_NOFOLLOW). */
+static int
+req_lsetstat(struct sftp *s, const char *path, const struct sftp_attr *a)
+{
+	if (!(s->ext & SFTP_EXT_LSETSTAT))
+		return -ENOTSUP;
+	if (sftp_proto_begin(&s->tx, SSH_FXP_EXTENDED, sftp_io_id(s)) < 0 ||
+	    buf_put_cstr(&s->tx, "lsetstat@openssh.com") < 0 ||
+	    buf_put_cstr(&s->tx, path) < 0 || sftp_proto_put_attr(&s->tx, a) < 0 ||
+	    sftp_proto_end(&s->tx) < 0)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 /* A MKDIR request for path, with mode as its only attribute. */
 static int
 req_mkdir(struct sftp *s, const char *path, uint32_t mode)
@@ -458,6 +474,28 @@ sftp_setstat_lstat(struct sftp *s, const char *path, const struct sftp_attr *set
 	int r, ar;
 
 	if ((r = req_path_attr(s, SSH_FXP_SETSTAT, path, set)) < 0)
+		return r;
+	return call_status_lstat(s, path, a, &ar);
+}
+
+int
+sftp_lsetstat(struct sftp *s, const char *path, const struct sftp_attr *a)
+{
+	int r;
+
+	if ((r = req_lsetstat(s, path, a)) < 0)
+		return r;
+	return sftp_io_call_status(s);
+}
+
+int
+sftp_lsetstat_lstat(struct sftp *s, const char *path, const struct sftp_attr *set,
+    struct sftp_attr *a)
+{
+	int r, ar;
+
+	a->flags = 0;
+	if ((r = req_lsetstat(s, path, set)) < 0)
 		return r;
 	return call_status_lstat(s, path, a, &ar);
 }

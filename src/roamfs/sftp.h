@@ -151,6 +151,16 @@ int sftp_mkdir_lstat(struct sftp *s, const char *path, uint32_t mode, struct sft
 /* SETSTAT and an LSTAT sent together, the same way. */
 int sftp_setstat_lstat(struct sftp *s, const char *path, const struct sftp_attr *set,
     struct sftp_attr *a);
+/*
+ * lsetstat@openssh.com: SETSTAT of a symbolic link itself, not of what it
+ * points to (SETSTAT follows links on OpenSSH, so it would change the
+ * target, or fail with ENOENT when the link dangles).  On Linux a link has
+ * no mode of its own: set only times.  Without the extension -ENOTSUP and
+ * nothing is sent.  The _lstat form sends an LSTAT with it, as above.
+ */
+int sftp_lsetstat(struct sftp *s, const char *path, const struct sftp_attr *a);
+int sftp_lsetstat_lstat(struct sftp *s, const char *path, const struct sftp_attr *set,
+    struct sftp_attr *a);
 int sftp_rmdir(struct sftp *s, const char *path);
 int sftp_remove(struct sftp *s, const char *path);
 /* Create a symbolic link at linkpath pointing to target (argument order as
@@ -178,7 +188,12 @@ typedef int (*sftp_progress_fn)(void *arg, uint64_t done);
  * WRITE requests in flight (window grows like OpenSSH's sftp-client.c, with
  * a bound on bytes in flight), then fsync@openssh.com the handle when
  * do_fsync, then close.  Does not rename; the caller uploads to a temporary
- * name and renames.  *written (may be NULL) gets the bytes sent.
+ * name and renames.  Only the data of a sparse file travels: the WRITEs
+ * skip its holes (SEEK_DATA/SEEK_HOLE on fd, whose file offset moves), the
+ * server keeps holes there, and a file that ends in a hole gets its size
+ * with an FSETSTAT after the last WRITE.  *written (may be NULL) gets the
+ * size the server file got: the bytes sent and the holes skipped (the
+ * bytes_up counter counts only what was sent); progress counts the same.
  * The server applies its umask to mode on creation; an existing file keeps
  * its mode (setstat afterwards when the mode matters).  Requests carry
  * up to 255 KiB each when the server announces limits@openssh.com (32 KiB
@@ -193,8 +208,9 @@ int sftp_upload(struct sftp *s, int fd, const char *path, uint32_t mode,
  * Rewrite the existing file at path in place with the whole local file fd:
  * OPEN for writing without truncating or creating, the WRITEs (pipelined
  * as in sftp_upload), FSETSTAT with SIZE (the bytes written: a longer old
- * file is cut) and set's other attributes, fsync@openssh.com, CLOSE.  For a
- * file with several hard links, whose names must stay one file: a rename
+ * file is cut) and set's other attributes, fsync@openssh.com, CLOSE.
+ * Holes are written as zeros: skipping one would leave the old bytes
+ * there.  For a file with several hard links, whose names must stay one file: a rename
  * over one name would split them.  Readers may see the file half-written
  * meanwhile.  A path that does not exist: -ENOENT, nothing written.
  */
@@ -220,7 +236,7 @@ struct sftp_put {
 	uint32_t mode;		/* permission bits, set exactly with FSETSTAT (not left to the umask) */
 	uint32_t mtime;		/* set as atime and mtime */
 	int err;		/* out: 0, or the negative errno of the first failing step */
-	uint64_t sent;		/* out: bytes written */
+	uint64_t sent;		/* out: bytes written and holes skipped (the server file's size) */
 };
 /*
  * Upload n files, each in three stages: (1) OPEN tmp (create, truncate,
@@ -235,6 +251,10 @@ struct sftp_put {
  * on.  Returns 0 when the batch ran (look at each err), or -ENOTCONN (the
  * connection is dead; results undefined), -ENOMEM.
  *
+ * As with sftp_upload, the WRITEs cover only the data of a sparse file
+ * (the fd's file offset moves), and its FSETSTAT also carries the size
+ * when the file ends in a hole: no request more for sparse files.
+ *
  * Details: once a request of stage 2 has failed, the file's WRITEs,
  * FSETSTAT and fsync not yet sent are skipped (CLOSE is always sent).  Files
  * finish in no set order: the tmp and path names of one batch must all
@@ -243,7 +263,7 @@ struct sftp_put {
  * once (so at most that many handles are open on the server), started in
  * array order; files already started go first.  At most 1024 requests and
  * 512 KiB of WRITE data are in flight.  Requests per file: OPEN, one WRITE
- * per write chunk (none for an empty file), FSETSTAT, [fsync], CLOSE,
+ * per write chunk of data (none for an empty file), FSETSTAT, [fsync], CLOSE,
  * posix-rename, plus REMOVE after a failure once tmp exists.  A file that
  * shrinks while it is sent is uploaded as far as it goes (sent tells).
  * A rename refused with FAILURE (e.g. path is a directory) gives -EIO.
@@ -256,7 +276,8 @@ int sftp_put_many(struct sftp *s, struct sftp_put *puts, size_t n, int do_fsync)
 /*
  * Request counters for tests and benchmarks (each SFTP request sent, by
  * type; stat counts STAT, LSTAT and FSTAT; extended counts every
- * SSH_FXP_EXTENDED: posix-rename, fsync, hardlink, statvfs, limits).
+ * SSH_FXP_EXTENDED: posix-rename, fsync, hardlink, statvfs, limits,
+ * lsetstat).
  * max_in_flight is the largest number of requests that were outstanding at
  * once in a pipelined exchange (READs or WRITEs of one transfer; all the
  * requests of sftp_put_many): above 1 proves it is pipelined.

@@ -8,7 +8,9 @@
  * back to back and wait for all their replies (the server runs the
  * requests on one handle in order); (3) only if all of them were OK,
  * posix-rename over the target.  A failed file gets a REMOVE of its
- * temporary name once the file exists.
+ * temporary name once the file exists.  As in sftp_upload, the WRITEs
+ * cover only the data ranges of a sparse file, and the FSETSTAT also sets
+ * the size when the file ends in a hole.
  *
  * A file holds a slot from its OPEN until its last reply.  There are more
  * slots than requests may be in flight, since a file waiting for replies
@@ -51,7 +53,9 @@ struct put_slot {
 	struct sftp_put *p;
 	struct sftp_handle h;
 	uint64_t size;		/* bytes to send (fstat at start) */
-	uint64_t off;		/* next offset to send */
+	uint64_t off;		/* next offset to send: in data, or at size */
+	uint64_t end;		/* end of the data range off is in */
+	int set_size;		/* the file ends in a hole: FSETSTAT sets the size */
 	unsigned nreq;		/* requests outstanding */
 	unsigned sent;		/* SENT() of the requests of this stage */
 	enum put_stage stage;
@@ -139,6 +143,27 @@ slot_next(const struct batch *b, const struct put_slot *sl)
 	}
 }
 
+/*
+ * Move a slot over the hole at sl->off to the next data (a hole needs no
+ * WRITE: the server keeps it); sent counts it.  At a hole that ends the
+ * file, sl->off becomes the size and the FSETSTAT will set it.
+ */
+static void
+slot_seek(struct put_slot *sl)
+{
+	uint64_t start;
+
+	if (sl->off < sl->end || sl->off >= sl->size)
+		return;
+	if (!sftp_data_range(sl->p->fd, sl->off, &sl->size, &start, &sl->end)) {
+		start = sl->end = sl->size;
+		sl->set_size = sl->off < sl->size;
+	}
+	if (start > sl->off)
+		sl->p->sent += start - sl->off;
+	sl->off = start;
+}
+
 /* Every reply of the current stage is in: choose the next stage. */
 static void
 slot_advance(struct batch *b, struct put_slot *sl)
@@ -148,6 +173,8 @@ slot_advance(struct batch *b, struct put_slot *sl)
 	switch (sl->stage) {
 	case PS_OPEN:
 		sl->stage = failed ? PS_DONE : PS_DATA;
+		if (!failed)
+			slot_seek(sl);
 		break;
 	case PS_DATA:
 		sl->stage = failed ? PS_REMOVE : PS_RENAME;
@@ -197,7 +224,7 @@ batch_start(struct batch *b)
 static uint32_t
 slot_write_len(const struct batch *b, const struct put_slot *sl)
 {
-	uint64_t left = sl->size - sl->off;
+	uint64_t left = sl->end - sl->off;
 
 	if (slot_next(b, sl) != RQ_WRITE)
 		return 0;
@@ -251,6 +278,10 @@ slot_build(struct sftp *s, struct put_slot *sl, enum put_req rq, uint32_t id)
 	case RQ_FSETSTAT:
 		a.flags |= SFTP_ATTR_ACMODTIME;
 		a.atime = a.mtime = sl->p->mtime;
+		if (sl->set_size) {
+			a.flags |= SFTP_ATTR_SIZE;
+			a.size = sl->size;
+		}
 		bad = sftp_io_begin_handle(s, SSH_FXP_FSETSTAT, id, &sl->h) < 0 ||
 		    sftp_proto_put_attr(tx, &a) < 0;
 		break;
@@ -312,6 +343,7 @@ slot_write(struct batch *b, struct put_slot *sl, uint32_t len)
 	if ((r = slot_send(b, sl, id, (uint32_t)n)) < 0)
 		return r;
 	sl->off += (uint64_t)n;
+	slot_seek(sl);
 	return 0;
 }
 

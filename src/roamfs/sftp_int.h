@@ -18,6 +18,7 @@
 #define SFTP_EXT_FSYNC		0x04u
 #define SFTP_EXT_STATVFS	0x08u
 #define SFTP_EXT_LIMITS		0x10u
+#define SFTP_EXT_LSETSTAT	0x20u
 
 /* Transfer tuning (see sftp.h for the reasoning). */
 #define SFTP_MAX_REQUESTS	64		/* READ/WRITE requests in flight */
@@ -142,6 +143,15 @@ int sftp_io_close_handle(struct sftp *s, const struct sftp_handle *h);
  * too many replies are pending already.
  */
 int sftp_io_close_handle_later(struct sftp *s, const struct sftp_handle *h);
+/*
+ * Uploads send only the data of a sparse local file (sftp_xfer.c): the
+ * first data at or after off and before *size, as [*start, *end); 0 when
+ * only a hole is left up to *size, which is then lowered to the file's
+ * current size if it shrank.  A file system without SEEK_DATA, or any
+ * error, answers the whole rest as data.  Moves fd's file offset.
+ */
+int sftp_data_range(int fd, uint64_t off, uint64_t *size, uint64_t *start, uint64_t *end);
+
 /* Take the READ/WRITE lengths from the limits@openssh.com reply m (sftp.c). */
 void sftp_limits_reply(struct sftp *s, const struct sftp_msg *m);
 

@@ -4,6 +4,14 @@
  * Like OpenSSH's sftp-client.c: a queue of READ or WRITE requests in
  * flight (sftp_queue.c: window, bytes in flight, reply matching).  Short
  * reads are re-requested.
+ *
+ * An upload sends only the data ranges of the local file (SEEK_DATA and
+ * SEEK_HOLE): the server's file system keeps a hole where the WRITEs skip
+ * one.  A hole at the end has no WRITE to make the file long enough, so
+ * an FSETSTAT with the size goes after the last WRITE, in the same queue
+ * (the server runs the requests of a handle in order, and ftruncate makes
+ * the hole).  That costs one request only for such files, where writing
+ * the last byte instead would allocate a block and send bytes.
  */
 #include "config.h"
 
@@ -23,6 +31,8 @@ struct xfer {
 	uint64_t off;		/* next offset to request */
 	uint64_t done;		/* bytes finished */
 	int err;		/* first error; stop sending new requests */
+	int set_size;		/* upload: the file ends in a hole: FSETSTAT the size */
+	int dense;		/* upload: write the holes too (a rewrite in place) */
 	sftp_progress_fn progress;
 	void *arg;
 	struct sftp_attr attr;	/* download: the FSTAT reply */
@@ -31,6 +41,32 @@ struct xfer {
 	struct { uint64_t off, end; } ahead[SFTP_MAX_REQUESTS];
 	unsigned nahead;
 };
+
+int
+sftp_data_range(int fd, uint64_t off, uint64_t *size, uint64_t *start, uint64_t *end)
+{
+	struct stat st;
+	off_t d, h;
+
+	if (off >= *size)
+		return 0;
+	if ((d = lseek(fd, (off_t)off, SEEK_DATA)) < 0 && errno != ENXIO) {
+		*start = off;	/* no SEEK_DATA here: all data */
+		*end = *size;
+		return 1;
+	}
+	if (d < 0 || (uint64_t)d >= *size) {
+		/* A hole up to *size, or the file ends before it. */
+		if (fstat(fd, &st) == 0 && (uint64_t)st.st_size < *size)
+			*size = (uint64_t)st.st_size;
+		return 0;
+	}
+	if ((h = lseek(fd, d, SEEK_HOLE)) <= d || (uint64_t)h > *size)
+		h = (off_t)*size;	/* (also an error: the rest as data) */
+	*start = (uint64_t)d;
+	*end = (uint64_t)h;
+	return 1;
+}
 
 /* Download: the size from FSTAT, past which no READ is needed. */
 static int
@@ -132,7 +168,8 @@ upload_reply(struct xfer *x)
 	if ((r = sftp_queue_recv(x->s, &x->q, &m, &rq)) < 0)
 		return r;
 	if (m.type != SSH_FXP_STATUS)
-		return sftp_io_fail(x->s, "the server answered WRITE with the wrong packet type");
+		return sftp_io_fail(x->s, "the server answered WRITE or FSETSTAT with the wrong "
+		    "packet type");
 	if (m.status != SSH_FX_OK) {
 		if (x->err == 0)
 			x->err = -sftp_status_errno(m.status);
@@ -143,16 +180,61 @@ upload_reply(struct xfer *x)
 	return 0;
 }
 
+/*
+ * At the end of a data range: move x->off over the hole that follows to
+ * the next data, whose end *end gets.  A hole counts as done: the server
+ * has it without a WRITE.  A hole at the end leaves x->off at *size and
+ * asks for the FSETSTAT.
+ */
+static void
+upload_skip_hole(struct xfer *x, uint64_t *size, uint64_t *end)
+{
+	uint64_t start;
+
+	if (!sftp_data_range(x->fd, x->off, size, &start, end)) {
+		start = *end = *size;
+		x->set_size = x->off < *size;
+	}
+	if (start > x->off)
+		xfer_progress(x, start - x->off);
+	x->off = start;
+}
+
+/* FSETSTAT the size on the handle: a hole at the end of the file. */
+static int
+upload_set_size(struct xfer *x, uint64_t size)
+{
+	struct sftp_attr a = { .flags = SFTP_ATTR_SIZE, .size = size };
+	struct sftp *s = x->s;
+	uint32_t id = sftp_io_id(s);
+	int r;
+
+	if (sftp_io_begin_handle(s, SSH_FXP_FSETSTAT, id, &x->h) < 0 ||
+	    sftp_proto_put_attr(&s->tx, &a) < 0 || sftp_proto_end(&s->tx) < 0)
+		return -ENOMEM;
+	if ((r = sftp_io_send(s)) < 0)
+		return r;
+	xfer_push(x, SSH_FXP_FSETSTAT, id, size, 0);
+	return 0;
+}
+
 /* Keep WRITE requests in flight until the file is sent or an error. */
 static int
 upload_loop(struct xfer *x, uint64_t size)
 {
 	uint32_t chunk = x->s->write_chunk, len, pkt;
+	uint64_t end = 0;	/* end of the data range being sent */
 	int r;
 
 	for (;;) {
 		while (x->off < size) {
-			len = size - x->off < chunk ? (uint32_t)(size - x->off) : chunk;
+			if (x->off >= end && x->dense)
+				end = size;
+			else if (x->off >= end) {
+				upload_skip_hole(x, &size, &end);
+				continue;
+			}
+			len = end - x->off < chunk ? (uint32_t)(end - x->off) : chunk;
 			pkt = len + 64 + x->h.len;
 			if (!xfer_can_send(x, len, pkt))
 				break;
@@ -160,6 +242,11 @@ upload_loop(struct xfer *x, uint64_t size)
 				x->err = r;
 			if (r != 0)
 				size = x->off;	/* stop sending */
+		}
+		if (x->set_size && x->off == size && xfer_can_send(x, 0, 64 + x->h.len)) {
+			x->set_size = 0;
+			if ((r = upload_set_size(x, size)) < 0)
+				x->err = r;
 		}
 		if (x->q.n == 0)
 			return 0;
@@ -224,7 +311,8 @@ int
 sftp_rewrite(struct sftp *s, int fd, const char *path, const struct sftp_attr *set,
     uint64_t *written)
 {
-	struct xfer x = { .s = s, .fd = fd };
+	/* Dense: a hole skipped would leave the old file's bytes there. */
+	struct xfer x = { .s = s, .fd = fd, .dense = 1 };
 	struct sftp_attr a = *set, none = { 0 };
 	struct stat st;
 	int r;

@@ -113,6 +113,23 @@ test_expect_success 'chmod, truncate and utime set attributes' '
 	test "$(stat -c %X.%Y "$SERVER/d/hard")" = 1600000000.1650000000
 '
 
+test_expect_success 'lutime (lsetstat) sets the times of a link, not of its target' '
+	echo t >"$SERVER/d/lt" && touch -d @1500000000 "$SERVER/d/lt" &&
+	ln -s lt "$SERVER/d/ltl" && ln -s missing "$SERVER/d/dangling" &&
+	T lutime "$SERVER/d/ltl" 1600000000 1650000000 &&
+	test "$(stat -c %X.%Y "$SERVER/d/ltl")" = 1600000000.1650000000 &&
+	test "$(stat -c %X.%Y "$SERVER/d/lt")" = 1500000000.1500000000 &&
+	T lutime "$SERVER/d/dangling" 1600000001 1650000001 &&
+	test "$(stat -c %X.%Y "$SERVER/d/dangling")" = 1600000001.1650000001 &&
+	test ! -e "$SERVER/d/missing"
+'
+
+test_expect_success 'utime (setstat) follows a link, as OpenSSH does' '
+	T utime "$SERVER/d/ltl" 1400000000 1450000000 &&
+	test "$(stat -c %X.%Y "$SERVER/d/lt")" = 1400000000.1450000000 &&
+	test "$(stat -c %Y "$SERVER/d/ltl")" = 1650000000
+'
+
 test_expect_success 'rm removes a file and a symlink (not its target)' '
 	T rm "$SERVER/d/hard" && test ! -e "$SERVER/d/hard" &&
 	T rm "$SERVER/d/tog" && test ! -L "$SERVER/d/tog" && test -f "$SERVER/d/g"

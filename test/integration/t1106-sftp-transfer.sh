@@ -1,6 +1,7 @@
 #!/bin/bash
 # t1106: pipelined upload and download: a 300 MB random file, an empty file,
-# odd sizes; the request counters prove many requests were in flight.
+# odd sizes; the request counters prove many requests were in flight; a
+# sparse file sends only its data and keeps its holes on the server.
 . "$top_srcdir/test/integration/lib.sh"
 require_root
 start_sshd || bail_out "cannot start sshd"
@@ -57,5 +58,45 @@ test_expect_success '64 MB download is pipelined too' '
 	test "$(stat_of read "$TEST_DIR/stats")" -ge 64 &&
 	test "$(stat_of bytes_down "$TEST_DIR/stats")" = 67108864 &&
 	test "$(stat_of max_in_flight "$TEST_DIR/stats")" -gt 1
+'
+# put_at FILE OFFSET BYTES: write BYTES random bytes into FILE at OFFSET.
+put_at() {
+	head -c "$3" /dev/urandom | dd of="$1" bs=64K seek="$2" oflag=seek_bytes conv=notrunc status=none
+}
+
+# 1 MiB and 5000 bytes of data (two 4 KiB blocks) in 1 GiB, ending in a hole.
+test_expect_success 'a sparse file: only its data travels, the server keeps the holes' '
+	truncate -s 1G "$L/sparse" &&
+	put_at "$L/sparse" $((100 << 20)) 1048576 && put_at "$L/sparse" $((700 << 20)) 5000 &&
+	echo stale >"$SERVER/sparse" &&
+	T --stats put "$L/sparse" "$SERVER/sparse" >"$TEST_DIR/stats" &&
+	cat "$TEST_DIR/stats" &&
+	test "$(stat -c %s "$SERVER/sparse")" = 1073741824 &&
+	cmp "$L/sparse" "$SERVER/sparse" &&
+	test "$(stat_of bytes_up "$TEST_DIR/stats")" = $((1048576 + 8192)) &&
+	test "$(stat -c %b "$SERVER/sparse")" -lt 4096
+'
+
+# sparse_put FILE DATA: the upload sends DATA bytes (up to two 4 KiB blocks
+# more, the granularity of holes), and the server file reads the same and
+# has no more blocks than that data needs.
+sparse_put() {
+	T --stats put "$L/$1" "$SERVER/$1" >"$TEST_DIR/stats" &&
+	cat "$TEST_DIR/stats" &&
+	cmp "$L/$1" "$SERVER/$1" &&
+	test "$(stat -c %s "$SERVER/$1")" = "$(stat -c %s "$L/$1")" &&
+	up=$(stat_of bytes_up "$TEST_DIR/stats") &&
+	test "$up" -ge "$2" && test "$up" -le $(($2 + 8192)) &&
+	test "$(stat -c %b "$SERVER/$1")" -le $((($2 + 8192) / 512 + 64))
+}
+
+test_expect_success 'sparse files with a leading hole, only a hole, or data to the end' '
+	truncate -s 64M "$L/lead" && put_at "$L/lead" $(((64 << 20) - 4096)) 4096 &&
+	sparse_put lead 4096 &&
+	truncate -s 10M "$L/hole" && sparse_put hole 0 &&
+	truncate -s 3M "$L/tail" && put_at "$L/tail" $((1 << 20)) 100000 &&
+	put_at "$L/tail" $(((3 << 20) - 100000)) 100000 &&
+	test "$(stat -c %s "$L/tail")" = $((3 << 20)) &&
+	sparse_put tail 200000
 '
 test_done

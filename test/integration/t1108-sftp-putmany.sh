@@ -116,6 +116,31 @@ test_expect_success 'requests per file: OPEN, WRITE per chunk, FSETSTAT, CLOSE, 
 	test "$(stat_of stat "$TEST_DIR/out")" = 0
 '
 
+# Sparse files: data in the middle (the file ends in a hole), at the end
+# only, none; and a dense one.  Holes are neither sent nor allocated, the
+# size of a file ending in a hole goes with its FSETSTAT: no request more.
+test_expect_success 'sparse files: only their data travels, holes stay holes' '
+	mkdir "$L/sparse" "$SERVER/sparse" &&
+	truncate -s 300M "$L/sparse/mid" &&
+	head -c 65536 /dev/urandom | dd of="$L/sparse/mid" bs=64K seek=160 conv=notrunc status=none &&
+	truncate -s $((200 << 20)) "$L/sparse/end" &&
+	head -c 4096 /dev/urandom | dd of="$L/sparse/end" bs=4K seek=$((50 * 1024 - 1)) conv=notrunc status=none &&
+	truncate -s 50M "$L/sparse/none" &&
+	head -c 100000 /dev/urandom >"$L/sparse/dense" &&
+	T --stats putmany "$L/sparse" "$SERVER/sparse" >"$TEST_DIR/out" &&
+	cat "$TEST_DIR/out" &&
+	for f in mid end none dense; do
+		cmp "$L/sparse/$f" "$SERVER/sparse/$f" &&
+		test "$(stat -c %s:%a:%Y "$SERVER/sparse/$f")" = "$(stat -c %s:%a:%Y "$L/sparse/$f")" ||
+		return 1
+	done &&
+	grep -Fx "putmany: files=4 failed=0 bytes=$((300 * 1048576 + 200 * 1048576 + 50 * 1048576 + 100000))" "$TEST_DIR/out" &&
+	test "$(stat_of bytes_up "$TEST_DIR/out")" = $((65536 + 4096 + 100000)) &&
+	test "$(stat_of write "$TEST_DIR/out")" = 3 &&
+	test "$(stat_of requests "$TEST_DIR/out")" = $((2 + 4 + 3 + 4 + 4 + 4)) &&
+	test "$(du -sk "$SERVER/sparse" | cut -f1)" -lt 1024
+'
+
 test_expect_success 'requests per file with --fsync: one fsync@openssh.com more' '
 	rm -rf "$SERVER/count" && mkdir "$SERVER/count" &&
 	T --stats --fsync putmany "$L/count" "$SERVER/count" >"$TEST_DIR/out" &&

@@ -60,6 +60,15 @@ test_expect_success 'a file with three names, one renamed away: all stay one fil
 	test ! -e "$H/t3"
 '
 
+test_expect_success 'a linked file rewritten with a hole gets zeros there, not its old bytes' '
+	head -c 65536 /dev/zero | tr "\\0" x >"$M/sp" && ln "$M/sp" "$M/splnk" &&
+	wait_server test -f "$H/splnk" &&
+	wait_server stat_is "$H/sp" %s 65536 &&
+	truncate -s 0 "$M/sp" && printf y | dd of="$M/sp" bs=1 seek=61440 conv=notrunc 2>/dev/null &&
+	wait_server stat_is "$H/splnk" %s 61441 &&
+	cmp "$M/sp" "$H/splnk" && same_inode "$H/sp" "$H/splnk"
+'
+
 # The issue's sequence: dst has a second name, src is renamed over dst,
 # then dst is removed.  Run with the replay catching it at each step.
 replace_and_remove() {

@@ -35,6 +35,7 @@ usage(void)
 	    "          mkdir PATH [MODE] | rmdir PATH | rm PATH | mv FROM TO | ln FROM TO\n"
 	    "          symlink TARGET LINK | readlink PATH | statvfs PATH | realpath PATH\n"
 	    "          chmod MODE PATH | truncate PATH SIZE | utime PATH ATIME MTIME\n"
+	    "          lutime PATH ATIME MTIME (lsetstat: a link's own times)\n"
 	    "          putmany LOCALDIR REMOTEDIR [LOCALDIR REMOTEDIR...]\n"
 	    "          putseq LOCALDIR REMOTEDIR [LOCALDIR REMOTEDIR...]\n"
 	    "putmany uploads every regular file of LOCALDIR to REMOTEDIR/NAME via\n"
@@ -245,7 +246,7 @@ print_str(int r, char **p)
 	return r;
 }
 
-/* setstat commands: chmod, truncate, utime. */
+/* setstat commands: chmod, truncate, utime, and lutime (lsetstat). */
 static int
 cmd_setstat(struct sftp *s, const char *cmd, char **av, int ac)
 {
@@ -260,7 +261,7 @@ cmd_setstat(struct sftp *s, const char *cmd, char **av, int ac)
 		a.flags = SFTP_ATTR_SIZE;
 		a.size = strtoull(av[1], NULL, 10);
 		path = av[0];
-	} else if (strcmp(cmd, "utime") == 0 && ac == 3) {
+	} else if ((strcmp(cmd, "utime") == 0 || strcmp(cmd, "lutime") == 0) && ac == 3) {
 		a.flags = SFTP_ATTR_ACMODTIME;
 		a.atime = (uint32_t)strtoul(av[1], NULL, 10);
 		a.mtime = (uint32_t)strtoul(av[2], NULL, 10);
@@ -268,7 +269,7 @@ cmd_setstat(struct sftp *s, const char *cmd, char **av, int ac)
 	} else {
 		usage();
 	}
-	return sftp_setstat(s, path, &a);
+	return cmd[0] == 'l' ? sftp_lsetstat(s, path, &a) : sftp_setstat(s, path, &a);
 }
 
 /* Run one command; returns 0 or -errno. */
