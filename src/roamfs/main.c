@@ -187,12 +187,25 @@ open_cache(struct roamfs *fs, struct opts *o)
 		fatal("out of memory");
 	if ((r = cache_open(o->cache, fs->uid, &fs->cache, &cause)) < 0)
 		fatal("%s", cause ? cause : strerror(-r));
-	if ((r = db_open(cache_db_dir(fs->cache), MAP_SIZE, &fs->db, &cause)) < 0)
+	/* On a disk that filled up since the last mount, the reserve makes
+	 * room for the database's lock file or its first commit. */
+	while ((r = db_open(cache_db_dir(fs->cache), MAP_SIZE, &fs->db, &cause)) < 0 &&
+	    cache_reserve_release(fs->cache, r)) {
+		free(cause);
+		cause = NULL;
+	}
+	if (r < 0)
 		fatal("%s", cause ? cause : strerror(-r));
 	if (asprintf(&src, "%s@%s:%u:%s", o->user, o->host, o->port ? o->port : 22, o->path) < 0)
 		fatal("out of memory");
-	if ((r = meta_init(fs->db, src, 0755, &cause)) < 0)
-		fatal("%s", cause ? cause : strerror(-r));
+	while ((r = meta_init(fs->db, src, 0755, &cause)) < 0 && cause == NULL &&
+	    cache_reserve_release(fs->cache, r))
+		;
+	if (r < 0 && cause)
+		fatal("%s", cause);
+	if (r < 0)
+		fatal("cannot write to the cache database in %s: %s%s", cache_dir(fs->cache),
+		    strerror(-r), cache_disk_hint(fs->cache, r));
 	free(src);
 	cache_reserve_keep(fs->cache);	/* without room it is made later */
 }

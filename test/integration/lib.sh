@@ -246,7 +246,7 @@ mount_roamfs() {
 		"$ROAMFS" ${ROAMFS_DEBUG_FLAGS:--d} "$@" >>"$ROAMFS_DEBUG_LOG" 2>&1 &
 		wait_for grep -q " $_mp fuse.roamfs " /proc/mounts || return 1
 	else
-		"$ROAMFS" "$@" || return 1
+		"$ROAMFS" "$@" || return	# with roamfs's status
 	fi
 	at_exit "unmount_quiet '$_mp'"
 }
