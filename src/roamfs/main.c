@@ -138,6 +138,24 @@ cached_root(struct roamfs *fs)
 	return root;
 }
 
+/* What to do when the home on the server cannot be used. */
+static const char *
+home_hint(int err)
+{
+	switch (-err) {
+	case ENOENT:
+		return ": check the path, or ask the server's admin to create it";
+	case ENOTDIR:
+		return ": check the path";
+	case EACCES:
+	case EPERM:
+		return " (you may not list or enter it): ask the server's admin to "
+		    "give it to you (chown and chmod 700 on the server)";
+	default:
+		return "";
+	}
+}
+
 /*
  * Find the server path of the home.  A cache that has listed the home
  * already knows it (the cache is tied to one user, server and path): the
@@ -156,13 +174,17 @@ resolve_root(struct roamfs *fs, const struct opts *o, int warm, int online)
 	if (warm)
 		root = cached_root(fs);
 	if (root == NULL && online && remote_acquire(fs->fg, &s) == 0) {
+		/* The STAT also checks that the user may list and enter the
+		 * home, in the same round trip: otherwise every access would
+		 * fail with EACCES after a mount that seemed to work. */
 		r = sftp_realpath(s, *o->path ? o->path : ".", &root);
-		if (r == 0 && (r = sftp_stat(s, root, &a)) == 0 && !S_ISDIR(a.mode))
-			r = -ENOTDIR;
+		if (r == 0)
+			r = sftp_stat_dir(s, root, &a);
 		remote_release(fs->fg, r);
 		if (r < 0)
-			fatal("cannot use %s on %s as the home: %s", *o->path ? o->path : "the login directory",
-			    o->host, strerror(-r));
+			fatal("cannot use %s on %s as the home: %s%s",
+			    root ? root : *o->path ? o->path : "the login directory", o->host,
+			    strerror(-r), home_hint(r));
 		if (db_begin(fs->db, &t, 1) == 0) {
 			db_put(&t, DB_META, "root", 4, root, strlen(root));
 			db_commit(&t);

@@ -64,4 +64,29 @@ test_expect_success 'a wrong password is refused with a clear message' '
 	! grep -q " $UD/mnt " /proc/mounts
 '
 
+# refused_home DIR CACHE: the user's mount of the server directory DIR
+# fails at once, in one line that says why, and leaves nothing mounted.
+refused_home() {
+	if printf "%s\n" "$PW" | as_user timeout 60 "$ROAMFS" -o "password_stdin,port=$SSHD_PORT,UserKnownHostsFile=$UD/known_hosts,cache=$2" \
+	    "$U@127.0.0.1:$1" "$UD/mnt" >"$TEST_DIR/out" 2>&1; then
+		fusermount3 -u "$UD/mnt"
+		return 1
+	fi
+	cat "$TEST_DIR/out" &&
+	test "$(wc -l <"$TEST_DIR/out")" -eq 1 &&
+	grep -q "cannot use $1 on 127.0.0.1 as the home: Permission denied (you may not list or enter it)" "$TEST_DIR/out" &&
+	! grep -q " $UD/mnt " /proc/mounts
+}
+
+test_expect_success 'a home the user may not read (root, 0700) is refused at mount' '
+	mkdir -p "$SERVER/root-home" && chmod 700 "$SERVER/root-home" &&
+	refused_home "$SERVER/root-home" "$UD/cache-root"
+'
+
+test_expect_success 'a home the user may read but not enter (0600) is refused at mount' '
+	mkdir -p "$SERVER/closed-home" && chown "$U" "$SERVER/closed-home" &&
+	chmod 600 "$SERVER/closed-home" &&
+	refused_home "$SERVER/closed-home" "$UD/cache-closed"
+'
+
 test_done
