@@ -73,19 +73,129 @@ load_exclusions(struct roamfs *fs, const struct opts *o)
 	log_debug("exclusion list: %s", path);
 }
 
+/* Undo the octal escapes of a path in /proc/self/mountinfo (\040...), in place. */
+static void
+mountinfo_unescape(char *p)
+{
+	char *q = p;
+
+	for (; *p; p++, q++) {
+		if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' &&
+		    p[3] >= '0' && p[3] <= '7') {
+			*q = (char)((p[1] - '0') << 6 | (p[2] - '0') << 3 | (p[3] - '0'));
+			p += 3;
+		} else
+			*q = *p;
+	}
+	*q = '\0';
+}
+
+/*
+ * The type of the file system mounted right on path (a canonical path),
+ * the last one when several are stacked, or NULL.  Each line of
+ * mountinfo is "id parent dev root MOUNTPOINT options [tags] - TYPE ...".
+ */
+static char *
+mounted_at(const char *path)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL, *type = NULL, *p, *e;
+	size_t cap = 0;
+	int i;
+
+	if (f == NULL)
+		return NULL;
+	while (getline(&line, &cap, f) > 0) {
+		for (p = line, i = 0; i < 4 && p; i++)
+			if ((p = strchr(p, ' ')) != NULL)
+				p++;
+		if (p == NULL || (e = strchr(p, ' ')) == NULL)
+			continue;
+		*e++ = '\0';
+		mountinfo_unescape(p);
+		if (strcmp(p, path) != 0 || (e = strstr(e, " - ")) == NULL)
+			continue;
+		e += 3;
+		free(type);
+		if ((type = strndup(e, strcspn(e, " \n"))) == NULL)
+			fatal("out of memory");
+	}
+	free(line);
+	fclose(f);
+	return type;
+}
+
+/* Whether an executable fusermount3 is where libfuse looks: its path, then $PATH. */
+static int
+have_fusermount(void)
+{
+	const char *path = getenv("PATH");
+	char *dirs, *d, *save = NULL, *f;
+	int found;
+
+	if (access(FUSERMOUNT_PATH, X_OK) == 0)
+		return 1;
+	if (path == NULL || (dirs = strdup(path)) == NULL)
+		return 0;
+	for (found = 0, d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+		if (asprintf(&f, "%s/fusermount3", *d ? d : ".") < 0)
+			fatal("out of memory");
+		found = access(f, X_OK) == 0;
+		free(f);
+	}
+	free(dirs);
+	return found;
+}
+
+/*
+ * What a FUSE mount needs besides the mount point: /dev/fuse that the
+ * user may open (libfuse opens it in roamfs itself) and, for a user other
+ * than root, fusermount3, which does the mount.  Checked before the
+ * server is reached, so that the message names what is wrong.
+ */
+static void
+check_fuse(void)
+{
+	struct stat st;
+
+	if (access("/dev/fuse", R_OK | W_OK) < 0) {
+		if (errno == ENOENT)
+			fatal("/dev/fuse is missing: load the fuse module (modprobe fuse)");
+		if (errno == EACCES && stat("/dev/fuse", &st) == 0)
+			fatal("you may not open /dev/fuse (mode %03o, owner uid %u): an admin must "
+			    "make it 0666 (chmod 666 /dev/fuse), as Debian's udev rule does",
+			    st.st_mode & 0777, (unsigned)st.st_uid);
+		fatal("cannot use /dev/fuse: %s", strerror(errno));
+	}
+	if (geteuid() != 0 && !have_fusermount())
+		fatal("cannot run fusermount3, which mounts FUSE file systems for users (not "
+		    "at %s nor in PATH, or not executable): install fuse3 (apt-get install fuse3)",
+		    FUSERMOUNT_PATH);
+}
+
 /*
  * Check the mount point before the cache is made and the server is
  * reached: a typo then costs no connection (nor its time-out), and the
- * message names the mount point.  The kernel checks ownership at mount.
+ * message names the mount point.  The kernel checks ownership at mount;
+ * a user must be able to write to it (fusermount3 asks that).
  */
 static void
 check_mountpoint(const char *mp)
 {
 	struct stat st;
+	char *real, *type;
 
 	if (stat(mp, &st) == 0) {
 		if (!S_ISDIR(st.st_mode))
 			fatal("mount point %s is not a directory: mount on a directory", mp);
+		if ((real = realpath(mp, NULL)) != NULL && (type = mounted_at(real)) != NULL)
+			fatal("mount point %s already has a file system mounted on it (%s): "
+			    "unmount that first (%s %s), or mount elsewhere", mp, type,
+			    strncmp(type, "fuse", 4) == 0 ? "fusermount3 -u" : "umount", mp);
+		free(real);
+		if (getuid() != 0 && access(mp, W_OK) < 0)
+			fatal("you may not write to the mount point %s: mount on a directory "
+			    "of yours", mp);
 		return;
 	}
 	if (errno == ENOENT)
@@ -278,8 +388,8 @@ mount_fs(struct roamfs *fs, const struct opts *o, const char *argv0)
 	if (fuse_set_signal_handlers(se) < 0)
 		fatal("cannot install signal handlers");
 	if (fuse_session_mount(se, o->mountpoint) < 0)
-		fatal("cannot mount on %s: check that it is an existing directory you own "
-		    "and that fuse3 is installed", o->mountpoint);
+		fatal("cannot mount on %s (see the message above): check that it is a "
+		    "directory you own and that fuse3 is installed", o->mountpoint);
 	return se;
 }
 
@@ -390,6 +500,7 @@ main(int argc, char **argv)
 		fatal("password_stdin: no password could be read from standard input");
 
 	check_mountpoint(o.mountpoint);
+	check_fuse();
 	load_exclusions(&fs, &o);
 	open_cache(&fs, &o);
 	if ((fs.nodes = nodes_new()) == NULL || fetch_init(&fs) < 0 ||
