@@ -3,7 +3,8 @@
  *
  * Layout: DIR/lock (held while a roamfs uses the cache), DIR/db/ (LMDB),
  * DIR/data/<ino in hex> (file contents, one per inode), DIR/tmp/ (downloads
- * in progress), DIR/reserve (space held back, see below).  The directory
+ * in progress), DIR/reserve (space held back, see below), DIR/roamfs.log
+ * and DIR/roamfs.log.1 (the log, written by log.c).  The directory
  * must belong to the user and be closed to everyone else (0700), as
  * promise 7 demands.
  */

@@ -19,6 +19,7 @@
 #include "roamfs.h"
 
 #define MAP_SIZE	((size_t)8 << 30)	/* LMDB address space; the file grows as needed */
+#define LOG_FILE_MAX	((off_t)1 << 20)	/* DIR/roamfs.log, then roamfs.log.1 */
 
 /* Make a path absolute: roamfs changes to / when it becomes a daemon. */
 static int
@@ -308,6 +309,26 @@ resolve_root(struct roamfs *fs, const struct opts *o, int warm, int online)
 	free(root);
 }
 
+/*
+ * Keep a log in the cache directory, DIR/roamfs.log, in the foreground as
+ * in the background: where no syslog daemon runs, it is the only record
+ * of what a daemonised roamfs did.  Opened before the mount, as soon as
+ * the cache directory is known to be the user's own.
+ */
+static void
+open_log(struct roamfs *fs, const struct opts *o)
+{
+	char *path;
+	int r;
+
+	if (asprintf(&path, "%s/roamfs.log", cache_dir(fs->cache)) < 0)
+		fatal("out of memory");
+	if ((r = log_open_file(path, LOG_FILE_MAX)) < 0)
+		log_warn("cannot write the log file %s: %s; messages go to %s only", path,
+		    strerror(-r), o->foreground ? "standard error" : "syslog");
+	free(path);
+}
+
 /* Open the cache and its database; fatal on any problem. */
 static void
 open_cache(struct roamfs *fs, struct opts *o)
@@ -319,6 +340,7 @@ open_cache(struct roamfs *fs, struct opts *o)
 		fatal("out of memory");
 	if ((r = cache_open(o->cache, fs->uid, &fs->cache, &cause)) < 0)
 		fatal("%s", cause ? cause : strerror(-r));
+	open_log(fs, o);
 	/* On a disk that filled up since the last mount, the reserve makes
 	 * room for the database's lock file or its first commit. */
 	while ((r = db_open(cache_db_dir(fs->cache), MAP_SIZE, &fs->db, &cause)) < 0 &&
@@ -521,6 +543,7 @@ main(int argc, char **argv)
 	fs_close_handles(&fs);
 	fetch_stop(&fs);	/* cancels downloads nobody reads any more */
 	fuse_session_unmount(fs.se);
+	log_info("unmounted from %s", o.mountpoint);
 	fuse_remove_signal_handlers(fs.se);
 	flush_stop(&fs);
 	r = replay_drain(&fs) < 0 && r == 0 ? 0 : r;
@@ -538,5 +561,6 @@ main(int argc, char **argv)
 		free(password);
 	}
 	opts_free(&o);
+	log_close_file();
 	return r ? 1 : 0;
 }

@@ -38,7 +38,9 @@ test_expect_success 'the password shows neither in the process list nor in the l
 	pid=$(roamfs_pid "$UD/cache") &&
 	test -n "$pid" &&
 	! tr "\\0" " " <"/proc/$pid/cmdline" | grep -F -q "$PW" &&
-	! grep -F -q "$PW" "$SSHD_LOG"
+	! grep -F -q "$PW" "$SSHD_LOG" &&
+	grep -q "mounted on $UD/mnt" "$UD/cache/roamfs.log" &&
+	! grep -F -q "$PW" "$UD/cache/roamfs.log"
 '
 
 test_expect_success 'files show as the user, and the user writes to the server as itself' '
@@ -52,7 +54,8 @@ test_expect_success 'files show as the user, and the user writes to the server a
 '
 
 test_expect_success 'the cache belongs to the user and is closed to others' '
-	test "$(stat -c %U:%a "$UD/cache")" = "$U:700"
+	test "$(stat -c %U:%a "$UD/cache")" = "$U:700" &&
+	test "$(stat -c %U:%a "$UD/cache/roamfs.log")" = "$U:600"
 '
 
 test_expect_success 'a wrong password is refused with a clear message' '
