@@ -22,13 +22,15 @@ mkdir -p "$H" && chown "$U" "$H" && chmod 700 "$H"
 echo "server side" >"$H/hello.txt" && chown "$U" "$H/hello.txt"
 UD=$TEST_DIR/user
 mkdir -p "$UD/mnt" && cp "$KNOWN_HOSTS" "$UD/known_hosts" && chown -R "$U" "$UD"
+# The build directory may be closed to the user: it runs copies.
+user_binaries || bail_out "cannot copy roamfs for the user"
 as_user() {
-	setpriv --reuid="$U" --regid="$U" --init-groups env HOME=/nonexistent "$@"
+	run_as "$U" "$@"
 }
 OPTS="password_stdin,port=$SSHD_PORT,UserKnownHostsFile=$UD/known_hosts,cache=$UD/cache"
 
 test_expect_success 'the user mounts with the password on stdin' '
-	printf "%s\n" "$PW" | as_user "$ROAMFS" -o "$OPTS" "$U@127.0.0.1:$H" "$UD/mnt" &&
+	printf "%s\n" "$PW" | as_user "$USER_ROAMFS" -o "$OPTS" "$U@127.0.0.1:$H" "$UD/mnt" &&
 	at_exit "fusermount3 -uz \"$UD/mnt\" 2>/dev/null" &&
 	grep -q " $UD/mnt fuse.roamfs " /proc/mounts &&
 	test "$(as_user cat "$UD/mnt/hello.txt")" = "server side"
@@ -59,7 +61,7 @@ test_expect_success 'the cache belongs to the user and is closed to others' '
 '
 
 test_expect_success 'a wrong password is refused with a clear message' '
-	if printf "wrong\n" | as_user timeout 60 "$ROAMFS" -o "$OPTS" "$U@127.0.0.1:$H" "$UD/mnt" >"$TEST_DIR/out" 2>&1; then
+	if printf "wrong\n" | as_user timeout 60 "$USER_ROAMFS" -o "$OPTS" "$U@127.0.0.1:$H" "$UD/mnt" >"$TEST_DIR/out" 2>&1; then
 		return 1
 	fi
 	cat "$TEST_DIR/out" &&
@@ -70,7 +72,7 @@ test_expect_success 'a wrong password is refused with a clear message' '
 # refused_home DIR CACHE: the user's mount of the server directory DIR
 # fails at once, in one line that says why, and leaves nothing mounted.
 refused_home() {
-	if printf "%s\n" "$PW" | as_user timeout 60 "$ROAMFS" -o "password_stdin,port=$SSHD_PORT,UserKnownHostsFile=$UD/known_hosts,cache=$2" \
+	if printf "%s\n" "$PW" | as_user timeout 60 "$USER_ROAMFS" -o "password_stdin,port=$SSHD_PORT,UserKnownHostsFile=$UD/known_hosts,cache=$2" \
 	    "$U@127.0.0.1:$1" "$UD/mnt" >"$TEST_DIR/out" 2>&1; then
 		fusermount3 -u "$UD/mnt"
 		return 1

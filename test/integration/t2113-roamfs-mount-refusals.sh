@@ -25,20 +25,19 @@ UD=$TEST_DIR/user
 mkdir -p "$UD/mnt" && cp "$KNOWN_HOSTS" "$UD/known_hosts" && chown -R "$U" "$UD"
 M=$TEST_DIR/mnt
 mkdir -p "$M"
-# A command prefix (split on spaces) that runs the rest as the user.
-AS_USER="setpriv --reuid=$U --regid=$U --init-groups env HOME=/nonexistent"
+# The build directory may be closed to the user: it runs copies.
+user_binaries || bail_out "cannot copy roamfs for the user"
 as_user() {
-	$AS_USER "$@"
+	run_as "$U" "$@"
 }
 UOPTS="password_stdin,UserKnownHostsFile=$UD/known_hosts"
 
 # refused OUT PATTERN COMMAND...: the command, given the password on its
-# standard input, fails within 60 seconds with status 1 and one line
-# matching PATTERN.
+# standard input, fails with status 1 and one line matching PATTERN.
 refused() {
 	_out=$1 _pat=$2
 	shift 2
-	printf "%s\n" "$PW" | timeout 60 "$@" >"$_out" 2>&1
+	printf "%s\n" "$PW" | "$@" >"$_out" 2>&1
 	_rc=$?
 	cat "$_out"
 	echo "status $_rc"
@@ -51,7 +50,7 @@ test_expect_success 'a tmpfs mounted on the mount point is named' '
 	mount -t tmpfs roamtest "$M" &&
 	at_exit "umount -l \"$M\" 2>/dev/null" &&
 	refused "$TEST_DIR/out" "mount point $M already has a file system mounted on it (tmpfs): unmount that first (umount $M)" \
-	    "$ROAMFS" -o "port=$DEAD,IdentityFile=$SSH_KEY,UserKnownHostsFile=$KNOWN_HOSTS,cache=$TEST_DIR/c1" \
+	    timeout 60 "$ROAMFS" -o "port=$DEAD,IdentityFile=$SSH_KEY,UserKnownHostsFile=$KNOWN_HOSTS,cache=$TEST_DIR/c1" \
 	    "root@127.0.0.1:$SERVER/home" "$M" &&
 	test "$(grep -c " $M " /proc/mounts)" -eq 1 &&
 	umount "$M"
@@ -60,17 +59,17 @@ test_expect_success 'a tmpfs mounted on the mount point is named' '
 test_expect_success 'a roamfs mounted on the mount point is named' '
 	mount_roamfs "$M" &&
 	refused "$TEST_DIR/out" "mount point $M already has a file system mounted on it (fuse.roamfs): unmount that first (fusermount3 -u $M)" \
-	    "$ROAMFS" -o "port=$DEAD,IdentityFile=$SSH_KEY,UserKnownHostsFile=$KNOWN_HOSTS,cache=$TEST_DIR/c2" \
+	    timeout 60 "$ROAMFS" -o "port=$DEAD,IdentityFile=$SSH_KEY,UserKnownHostsFile=$KNOWN_HOSTS,cache=$TEST_DIR/c2" \
 	    "root@127.0.0.1:$SERVER/home" "$M" &&
 	test "$(grep -c " $M " /proc/mounts)" -eq 1 &&
 	unmount_roamfs "$M"
 '
 
 test_expect_success 'a user mounting on its own roamfs mount is told the same' '
-	printf "%s\n" "$PW" | as_user "$ROAMFS" -o "$UOPTS,port=$SSHD_PORT,cache=$UD/cache" "$U@127.0.0.1:$H" "$UD/mnt" &&
+	printf "%s\n" "$PW" | as_user "$USER_ROAMFS" -o "$UOPTS,port=$SSHD_PORT,cache=$UD/cache" "$U@127.0.0.1:$H" "$UD/mnt" &&
 	at_exit "fusermount3 -uz \"$UD/mnt\" 2>/dev/null" &&
 	refused "$TEST_DIR/out" "mount point $UD/mnt already has a file system mounted on it (fuse.roamfs)" \
-	    $AS_USER "$ROAMFS" -o "$UOPTS,port=$DEAD,cache=$UD/c3" "$U@127.0.0.1:$H" "$UD/mnt" &&
+	    as_user timeout 60 "$USER_ROAMFS" -o "$UOPTS,port=$DEAD,cache=$UD/c3" "$U@127.0.0.1:$H" "$UD/mnt" &&
 	test "$(grep -c " $UD/mnt " /proc/mounts)" -eq 1 &&
 	as_user fusermount3 -u "$UD/mnt"
 '
@@ -79,7 +78,7 @@ test_expect_success '/dev/fuse that the user may not open is named' '
 	chmod 600 /dev/fuse &&
 	{
 		refused "$TEST_DIR/out" "you may not open /dev/fuse (mode 600, owner uid 0): an admin must make it 0666" \
-		    $AS_USER "$ROAMFS" -o "$UOPTS,port=$DEAD,cache=$UD/c4" "$U@127.0.0.1:$H" "$UD/mnt"
+		    as_user timeout 60 "$USER_ROAMFS" -o "$UOPTS,port=$DEAD,cache=$UD/c4" "$U@127.0.0.1:$H" "$UD/mnt"
 		r=$?
 		chmod 666 /dev/fuse
 		test "$r" -eq 0
@@ -88,19 +87,20 @@ test_expect_success '/dev/fuse that the user may not open is named' '
 '
 
 # fusermount3 hidden behind a file that cannot run, in a mount namespace
-# of the test's own.
+# of the test's own; run_as cannot cross exec, so its work is spelt out.
 test_expect_success 'a user without fusermount3 is told to install fuse3' '
 	: >"$TEST_DIR/no-fusermount" &&
 	refused "$TEST_DIR/out" "cannot run fusermount3.*install fuse3" \
-	    unshare -m sh -c "mount --bind \"\$0\" /usr/bin/fusermount3 && exec \"\$@\"" "$TEST_DIR/no-fusermount" \
-	    $AS_USER "$ROAMFS" -o "$UOPTS,port=$DEAD,cache=$UD/c5" "$U@127.0.0.1:$H" "$UD/mnt" &&
+	    env ASAN_OPTIONS="${USER_ASAN_OPTIONS-}" UBSAN_OPTIONS="${USER_UBSAN_OPTIONS-}" timeout 60 unshare -m sh -c "mount --bind \"\$0\" /usr/bin/fusermount3 && exec \"\$@\"" "$TEST_DIR/no-fusermount" \
+	    setpriv --reuid="$U" --regid="$U" --init-groups env HOME=/nonexistent \
+	    "$USER_ROAMFS" -o "$UOPTS,port=$DEAD,cache=$UD/c5" "$U@127.0.0.1:$H" "$UD/mnt" &&
 	! grep -q " $UD/mnt " /proc/mounts
 '
 
 test_expect_success 'a mount point the user may not write to is named' '
 	mkdir -p "$TEST_DIR/root-owned" &&
 	refused "$TEST_DIR/out" "you may not write to the mount point $TEST_DIR/root-owned" \
-	    $AS_USER "$ROAMFS" -o "$UOPTS,port=$DEAD,cache=$UD/c6" "$U@127.0.0.1:$H" "$TEST_DIR/root-owned"
+	    as_user timeout 60 "$USER_ROAMFS" -o "$UOPTS,port=$DEAD,cache=$UD/c6" "$U@127.0.0.1:$H" "$TEST_DIR/root-owned"
 '
 
 test_done
