@@ -166,7 +166,8 @@ check_fuse(void)
 			fatal("you may not open /dev/fuse (mode %03o, owner uid %u): an admin must "
 			    "make it 0666 (chmod 666 /dev/fuse), as Debian's udev rule does",
 			    st.st_mode & 0777, (unsigned)st.st_uid);
-		fatal("cannot use /dev/fuse: %s", strerror(errno));
+		fatal("cannot use /dev/fuse: %s; check that the fuse module is loaded "
+		    "(modprobe fuse)", strerror(errno));
 	}
 	if (geteuid() != 0 && !have_fusermount())
 		fatal("cannot run fusermount3, which mounts FUSE file systems for users (not "

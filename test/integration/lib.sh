@@ -54,7 +54,7 @@ _user_san() {
 		printf '%s\n' "$_v"
 		return
 	fi
-	printf '%s\n' "$_p" >>"$TEST_DIR/sanitizer-dirs"
+	printf '%s %s\n' "$(basename "$_p")" "$(dirname "$_p")" >>"$TEST_DIR/sanitizer-dirs"
 	printf '%s\n' "$_v" | sed "s|log_path=[^:, ]*|log_path=$TEST_DIR/sanitizer/$(basename "$_p")|"
 }
 mkdir -p "$TEST_DIR/sanitizer"
@@ -63,20 +63,21 @@ chmod 1777 "$TEST_DIR/sanitizer"
 [ -z "${UBSAN_OPTIONS+set}" ] || USER_UBSAN_OPTIONS=$(_user_san "$UBSAN_OPTIONS")
 export USER_ASAN_OPTIONS USER_UBSAN_OPTIONS
 
-# Move the reports of user processes to the real report directory (the
-# one of the first log_path), once the copies in TEST_DIR/bin have exited.
+# Move the reports of user processes (PREFIX.PID) to the directory of
+# their log_path, once the copies in TEST_DIR/bin have exited.
 _user_reports_home() {
+	[ -s "$TEST_DIR/sanitizer-dirs" ] || return 0
 	for _p in /proc/[0-9]*; do
 		case $(readlink "$_p/exe" 2>/dev/null) in
 		"$TEST_DIR"/bin/*) wait_gone "${_p#/proc/}" 60 ;;
 		esac
 	done
-	_d=$(head -n 1 "$TEST_DIR/sanitizer-dirs" 2>/dev/null)
-	[ -n "$_d" ] || return 0
-	_d=$(dirname "$_d")
 	for _f in "$TEST_DIR"/sanitizer/*; do
 		[ -e "$_f" ] || continue
-		mkdir -p "$_d" && mv "$_f" "$_d/user.$(basename "$_f")" ||
+		_n=$(basename "$_f")
+		_d=$(awk -v p="${_n%%.*}" '$1 == p { print $2; exit }' "$TEST_DIR/sanitizer-dirs")
+		[ -n "$_d" ] || _d=$(awk '{ print $2; exit }' "$TEST_DIR/sanitizer-dirs")
+		mkdir -p "$_d" && mv "$_f" "$_d/user.$_n" ||
 			{ echo "# sanitizer report $_f could not be moved to $_d:"; cat "$_f"; }
 	done
 }
