@@ -1,7 +1,8 @@
 #!/bin/sh
 # Build roamfs with warnings as errors and run the whole test suite.
 # Usage: scripts/test.sh [configure options...]   e.g. --enable-asan --enable-ubsan
-# With DISTCHECK=1 in the environment, make distcheck runs first.
+# With DISTCHECK=1 in the environment, make distcheck runs first; with
+# TESTS='test/... test/...', only those tests run.
 # Ends with a line "N passed, N failed" and exits non-zero on any failure.
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +26,7 @@ rm -rf "$san" && mkdir -p "$san"
 export ASAN_OPTIONS="log_path=$san/asan:detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export UBSAN_OPTIONS="log_path=$san/ubsan:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 set +e
-make -j1 check >check.out 2>&1
+make -j1 check ${TESTS:+TESTS="$TESTS"} >check.out 2>&1
 status=$?
 set -e
 grep -E '^(FAIL|ERROR|XPASS):' check.out || true

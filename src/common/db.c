@@ -4,12 +4,29 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "roam/buf.h"
 #include "roam/db.h"
+
+/*
+ * LMDB's lock file, DIR/lock.mdb, is a header and one slot per reader
+ * (MDB_txninfo and MDB_reader in mdb.c: 192 and 64 bytes in 0.9.x on
+ * 64-bit systems).  LMDB sets its size with ftruncate() and writes to it
+ * through a shared mapping: a page of it that the disk has no room for
+ * kills the process with SIGBUS instead of failing a call.  On a full
+ * disk that happens at once (the header); the slots' pages are touched
+ * only once that many readers run at the same time, perhaps hours later.
+ * So db_open() gives the file all its blocks first, and checks after the
+ * open that LMDB kept to that size.
+ */
+#define DB_MAXREADERS	256
+#define DB_LOCK_BYTES	((off_t)(DB_MAXREADERS - 1) * 64 + 192)
 
 struct db {
 	MDB_env *env;
@@ -60,10 +77,42 @@ db_cause(char **cause, const char *dir, int rc)
 		    "its data/ files)",
 		    dir, mdb_strerror(rc)) < 0)
 			*cause = NULL;
+	} else if (r == -ENOSPC || r == -EDQUOT) {
+		if (asprintf(cause, "cannot open the metadata database in %s: its disk is full "
+		    "(%s); free space there, or use a cache on another disk with -o cache=DIR",
+		    dir, mdb_strerror(rc)) < 0)
+			*cause = NULL;
 	} else if (asprintf(cause, "cannot open the metadata database in %s: %s; check that "
 	    "its disk has room and that it belongs to you", dir, mdb_strerror(rc)) < 0)
 		*cause = NULL;
 	return r;
+}
+
+/*
+ * Give the lock file at least len bytes, all of them with their blocks
+ * (see DB_LOCK_BYTES); a larger file keeps its size, as LMDB would.
+ * Returns 0 or an errno (positive, as LMDB's codes).
+ */
+static int
+db_lock_alloc(const char *dir, off_t len)
+{
+	struct stat st;
+	char *path;
+	int fd, rc = 0;
+
+	if (asprintf(&path, "%s/lock.mdb", dir) < 0)
+		return ENOMEM;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	free(path);
+	if (fd < 0)
+		return errno;
+	if (fstat(fd, &st) < 0)
+		rc = errno;
+	else if ((rc = posix_fallocate(fd, 0, st.st_size > len ? st.st_size : len)) == EINVAL ||
+	    rc == EOPNOTSUPP)
+		rc = 0;		/* a file system that cannot tell: as before */
+	close(fd);
+	return rc;
 }
 
 int
@@ -79,9 +128,13 @@ db_open(const char *dir, size_t mapsize, struct db **out, char **cause)
 		goto fail;
 	mdb_env_set_maxdbs(db->env, DB_NTABLES);
 	mdb_env_set_mapsize(db->env, mapsize);
-	mdb_env_set_maxreaders(db->env, 256);
+	mdb_env_set_maxreaders(db->env, DB_MAXREADERS);
+	if ((rc = db_lock_alloc(dir, DB_LOCK_BYTES)) != 0)
+		goto fail;
 	/* Commits are made durable by db_sync(): at fsync and every few seconds. */
 	rc = mdb_env_open(db->env, dir, MDB_NOSYNC | MDB_NOTLS, 0600);
+	if (rc == 0)
+		rc = db_lock_alloc(dir, 0);	/* in case LMDB made it larger */
 	if (rc != 0)
 		goto fail;
 	if ((rc = mdb_txn_begin(db->env, NULL, 0, &txn)) != 0)

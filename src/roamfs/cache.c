@@ -17,7 +17,7 @@
 #include "roam/log.h"
 #include "cache.h"
 
-/* The reserve: 1/64 of the cache's filesystem, from 1 to 8 MiB. */
+/* The reserve: 1/64 of the cache's filesystem, from 1 to 8 MiB (reserve_size). */
 #define RESERVE_MIN	((int64_t)1 << 20)
 #define RESERVE_MAX	((int64_t)8 << 20)
 
@@ -28,12 +28,46 @@ struct cache {
 	unsigned tmpseq;
 };
 
+/* What to do about an error of the cache's disk, as the end of a message. */
+static const char *
+cache_hint(int err)
+{
+	switch (-err) {
+	case ENOSPC:
+	case EDQUOT:
+		return ": free space on its disk, or choose another with -o cache=DIR";
+	case EROFS:
+		return ": mount its file system read-write, or choose another cache with "
+		    "-o cache=DIR";
+	case EIO:
+		return ": its disk may be failing (see dmesg); choose another cache with "
+		    "-o cache=DIR";
+	default:
+		return "";
+	}
+}
+
+/* *cause = fmt with the cache directory and strerror(-err), then the hint. */
 static int
 cache_fail(char **cause, int err, const char *fmt, const char *dir)
 {
-	if (asprintf(cause, fmt, dir, strerror(-err)) < 0)
+	char *m;
+
+	if (asprintf(&m, fmt, dir, strerror(-err)) < 0)
+		m = NULL;
+	if (m == NULL || asprintf(cause, "%s%s", m, cache_hint(err)) < 0)
 		*cause = NULL;
+	free(m);
 	return err;
+}
+
+/* The reserve for a file system: 1/64 of it, from 1 to 8 MiB. */
+static int64_t
+reserve_size(const struct statvfs *vfs)
+{
+	int64_t size = (int64_t)vfs->f_blocks * (int64_t)vfs->f_frsize / 64;
+
+	return size < RESERVE_MIN ? RESERVE_MIN : size > RESERVE_MAX ? RESERVE_MAX : size;
 }
 
 char *
@@ -51,8 +85,51 @@ cache_mkdir(const char *dir, char **cause)
 {
 	if (mkdir(dir, 0700) == 0 || errno == EEXIST)
 		return 0;
-	return cache_fail(cause, -errno, "cannot create the cache directory %s: %s "
-	    "(create its parent, or choose another with -o cache=DIR)", dir);
+	if (errno == ENOENT)
+		return cache_fail(cause, -errno, "cannot create the cache directory %s: %s "
+		    "(create its parent, or choose another with -o cache=DIR)", dir);
+	return cache_fail(cause, -errno, "cannot create the cache directory %s: %s", dir);
+}
+
+/*
+ * A new cache (one without a database yet) is only made where it has room
+ * to work: its reserve and as much again, as cache_reserve_keep() asks.
+ * A cache on a disk that filled up since still opens, so that the user can
+ * delete files.  Called before anything is created; checks the disk of
+ * the cache directory, or of its parent when it does not exist yet.
+ */
+static int
+cache_new_room(const char *dir, char **cause)
+{
+	struct statvfs vfs;
+	struct stat st;
+	int64_t need, avail;
+	char *p, *slash;
+	int r;
+
+	if (asprintf(&p, "%s/db/data.mdb", dir) < 0)
+		return -ENOMEM;
+	r = stat(p, &st) < 0 ? -errno : 0;
+	free(p);
+	if (r != -ENOENT)
+		return 0;	/* there is a database, or the next steps say what is wrong */
+	if ((p = strdup(dir)) == NULL)
+		return -ENOMEM;
+	if (stat(dir, &st) < 0 && (slash = strrchr(p, '/')) != NULL)
+		slash[slash == p] = '\0';	/* the parent; "/" for "/x" */
+	r = statvfs(p, &vfs);
+	free(p);
+	if (r < 0)
+		return 0;	/* the next steps say what is wrong */
+	need = 2 * reserve_size(&vfs);
+	avail = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
+	if (avail >= need)
+		return 0;
+	if (asprintf(cause, "no room for a new cache in %s: its disk has %" PRId64 " KiB free "
+	    "and a cache needs %" PRId64 " KiB; free space there, or choose another disk "
+	    "with -o cache=DIR", dir, avail >> 10, need >> 10) < 0)
+		*cause = NULL;
+	return -ENOSPC;
 }
 
 static int
@@ -106,7 +183,8 @@ cache_write_pid(struct cache *c)
 	char pid[32];
 	int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
 
-	if (ftruncate(c->lockfd, 0) == 0 && pwrite(c->lockfd, pid, n, 0) < 0)
+	/* Over the old pid, then cut: on a full disk the block is kept. */
+	if (pwrite(c->lockfd, pid, n, 0) == n && ftruncate(c->lockfd, n) < 0)
 		return;
 }
 
@@ -136,7 +214,7 @@ cache_open(const char *dir, uid_t uid, struct cache **out, char **cause)
 		cache_close(c);
 		return -ENOMEM;
 	}
-	if ((r = cache_mkdir(dir, cause)) < 0)
+	if ((r = cache_new_room(dir, cause)) < 0 || (r = cache_mkdir(dir, cause)) < 0)
 		goto fail;
 	c->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (c->dirfd < 0) {
@@ -284,8 +362,7 @@ cache_reserve_keep(struct cache *c)
 
 	if (fstatvfs(c->dirfd, &vfs) < 0)
 		return -errno;
-	size = (int64_t)vfs.f_blocks * (int64_t)vfs.f_frsize / 64;
-	size = size < RESERVE_MIN ? RESERVE_MIN : size > RESERVE_MAX ? RESERVE_MAX : size;
+	size = reserve_size(&vfs);
 	if (fstatat(c->dirfd, "reserve", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISREG(st.st_mode) && (int64_t)st.st_blocks * 512 >= size)
 		return 0;
@@ -303,6 +380,17 @@ cache_reserve_keep(struct cache *c)
 	if (r < 0)
 		unlinkat(c->dirfd, "reserve.new", 0);
 	return r;
+}
+
+const char *
+cache_disk_hint(struct cache *c, int err)
+{
+	int64_t avail;
+
+	/* LMDB reports a write cut short by the full disk as EIO. */
+	if (err == -EIO && (avail = cache_free_bytes(c)) >= 0 && avail < RESERVE_MIN)
+		err = -ENOSPC;
+	return cache_hint(err);
 }
 
 int

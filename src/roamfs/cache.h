@@ -3,7 +3,8 @@
  *
  * Layout: DIR/lock (held while a roamfs uses the cache), DIR/db/ (LMDB),
  * DIR/data/<ino in hex> (file contents, one per inode), DIR/tmp/ (downloads
- * in progress), DIR/reserve (space held back, see below).  The directory
+ * in progress), DIR/reserve (space held back, see below), DIR/roamfs.log
+ * and DIR/roamfs.log.1 (the log, written by log.c).  The directory
  * must belong to the user and be closed to everyone else (0700), as
  * promise 7 demands.
  */
@@ -20,7 +21,8 @@ char *cache_default_dir(const char *user);
 /*
  * Create (if needed) and check the cache directory, take its lock.
  * Returns 0 or -errno with *cause: one line saying what is wrong and what
- * to do (owned by another user, open to others, in use by another roamfs).
+ * to do (owned by another user, open to others, in use by another roamfs,
+ * no room on its disk for a new cache, a read-only or failing disk).
  */
 int cache_open(const char *dir, uid_t uid, struct cache **out, char **cause);
 void cache_close(struct cache *c);
@@ -43,6 +45,12 @@ int cache_tmp_commit(struct cache *c, const char *name, uint64_t ino);
 void cache_tmp_discard(struct cache *c, const char *name);
 /* Free space on the cache's filesystem in bytes, or -errno. */
 int64_t cache_free_bytes(struct cache *c);
+/*
+ * What to do about err from the cache's disk (a full disk, a read-only or
+ * failing one), as the end of a message (": free space on its disk, ..."),
+ * or "" for other errors.
+ */
+const char *cache_disk_hint(struct cache *c, int err);
 /*
  * The reserve, DIR/reserve: space held back for a full disk.  keep makes
  * it when it is missing and the disk has room (0 or -errno).  release

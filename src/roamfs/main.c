@@ -20,6 +20,7 @@
 #include "roamfs.h"
 
 #define MAP_SIZE	((size_t)8 << 30)	/* LMDB address space; the file grows as needed */
+#define LOG_FILE_MAX	((off_t)1 << 20)	/* DIR/roamfs.log, then roamfs.log.1 */
 
 /* Make a path absolute: roamfs changes to / when it becomes a daemon. */
 static int
@@ -74,19 +75,130 @@ load_exclusions(struct roamfs *fs, const struct opts *o)
 	log_debug("exclusion list: %s", path);
 }
 
+/* Undo the octal escapes of a path in /proc/self/mountinfo (\040...), in place. */
+static void
+mountinfo_unescape(char *p)
+{
+	char *q = p;
+
+	for (; *p; p++, q++) {
+		if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' &&
+		    p[3] >= '0' && p[3] <= '7') {
+			*q = (char)((p[1] - '0') << 6 | (p[2] - '0') << 3 | (p[3] - '0'));
+			p += 3;
+		} else
+			*q = *p;
+	}
+	*q = '\0';
+}
+
+/*
+ * The type of the file system mounted right on path (a canonical path),
+ * the last one when several are stacked, or NULL.  Each line of
+ * mountinfo is "id parent dev root MOUNTPOINT options [tags] - TYPE ...".
+ */
+static char *
+mounted_at(const char *path)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL, *type = NULL, *p, *e;
+	size_t cap = 0;
+	int i;
+
+	if (f == NULL)
+		return NULL;
+	while (getline(&line, &cap, f) > 0) {
+		for (p = line, i = 0; i < 4 && p; i++)
+			if ((p = strchr(p, ' ')) != NULL)
+				p++;
+		if (p == NULL || (e = strchr(p, ' ')) == NULL)
+			continue;
+		*e++ = '\0';
+		mountinfo_unescape(p);
+		if (strcmp(p, path) != 0 || (e = strstr(e, " - ")) == NULL)
+			continue;
+		e += 3;
+		free(type);
+		if ((type = strndup(e, strcspn(e, " \n"))) == NULL)
+			fatal("out of memory");
+	}
+	free(line);
+	fclose(f);
+	return type;
+}
+
+/* Whether an executable fusermount3 is where libfuse looks: its path, then $PATH. */
+static int
+have_fusermount(void)
+{
+	const char *path = getenv("PATH");
+	char *dirs, *d, *save = NULL, *f;
+	int found;
+
+	if (access(FUSERMOUNT_PATH, X_OK) == 0)
+		return 1;
+	if (path == NULL || (dirs = strdup(path)) == NULL)
+		return 0;
+	for (found = 0, d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+		if (asprintf(&f, "%s/fusermount3", *d ? d : ".") < 0)
+			fatal("out of memory");
+		found = access(f, X_OK) == 0;
+		free(f);
+	}
+	free(dirs);
+	return found;
+}
+
+/*
+ * What a FUSE mount needs besides the mount point: /dev/fuse that the
+ * user may open (libfuse opens it in roamfs itself) and, for a user other
+ * than root, fusermount3, which does the mount.  Checked before the
+ * server is reached, so that the message names what is wrong.
+ */
+static void
+check_fuse(void)
+{
+	struct stat st;
+
+	if (access("/dev/fuse", R_OK | W_OK) < 0) {
+		if (errno == ENOENT)
+			fatal("/dev/fuse is missing: load the fuse module (modprobe fuse)");
+		if (errno == EACCES && stat("/dev/fuse", &st) == 0)
+			fatal("you may not open /dev/fuse (mode %03o, owner uid %u): an admin must "
+			    "make it 0666 (chmod 666 /dev/fuse), as Debian's udev rule does",
+			    st.st_mode & 0777, (unsigned)st.st_uid);
+		fatal("cannot use /dev/fuse: %s; check that the fuse module is loaded "
+		    "(modprobe fuse)", strerror(errno));
+	}
+	if (geteuid() != 0 && !have_fusermount())
+		fatal("cannot run fusermount3, which mounts FUSE file systems for users (not "
+		    "at %s nor in PATH, or not executable): install fuse3 (apt-get install fuse3)",
+		    FUSERMOUNT_PATH);
+}
+
 /*
  * Check the mount point before the cache is made and the server is
  * reached: a typo then costs no connection (nor its time-out), and the
- * message names the mount point.  The kernel checks ownership at mount.
+ * message names the mount point.  The kernel checks ownership at mount;
+ * a user must be able to write to it (fusermount3 asks that).
  */
 static void
 check_mountpoint(const char *mp)
 {
 	struct stat st;
+	char *real, *type;
 
 	if (stat(mp, &st) == 0) {
 		if (!S_ISDIR(st.st_mode))
 			fatal("mount point %s is not a directory: mount on a directory", mp);
+		if ((real = realpath(mp, NULL)) != NULL && (type = mounted_at(real)) != NULL)
+			fatal("mount point %s already has a file system mounted on it (%s): "
+			    "unmount that first (%s %s), or mount elsewhere", mp, type,
+			    strncmp(type, "fuse", 4) == 0 ? "fusermount3 -u" : "umount", mp);
+		free(real);
+		if (getuid() != 0 && access(mp, W_OK) < 0)
+			fatal("you may not write to the mount point %s: mount on a directory "
+			    "of yours", mp);
 		return;
 	}
 	if (errno == ENOENT)
@@ -156,6 +268,24 @@ cached_root(struct roamfs *fs)
 	return root;
 }
 
+/* What to do when the home on the server cannot be used. */
+static const char *
+home_hint(int err)
+{
+	switch (-err) {
+	case ENOENT:
+		return ": check the path, or ask the server's admin to create it";
+	case ENOTDIR:
+		return ": check the path";
+	case EACCES:
+	case EPERM:
+		return " (you may not list or enter it): ask the server's admin to "
+		    "give it to you (chown and chmod 700 on the server)";
+	default:
+		return "";
+	}
+}
+
 /*
  * Find the server path of the home.  A cache that has listed the home
  * already knows it (the cache is tied to one user, server and path): the
@@ -174,13 +304,17 @@ resolve_root(struct roamfs *fs, const struct opts *o, int warm, int online)
 	if (warm)
 		root = cached_root(fs);
 	if (root == NULL && online && remote_acquire(fs->fg, &s) == 0) {
+		/* The STAT also checks that the user may list and enter the
+		 * home, in the same round trip: otherwise every access would
+		 * fail with EACCES after a mount that seemed to work. */
 		r = sftp_realpath(s, *o->path ? o->path : ".", &root);
-		if (r == 0 && (r = sftp_stat(s, root, &a)) == 0 && !S_ISDIR(a.mode))
-			r = -ENOTDIR;
+		if (r == 0)
+			r = sftp_stat_dir(s, root, &a);
 		remote_release(fs->fg, r);
 		if (r < 0)
-			fatal("cannot use %s on %s as the home: %s", *o->path ? o->path : "the login directory",
-			    o->host, strerror(-r));
+			fatal("cannot use %s on %s as the home: %s%s",
+			    root ? root : *o->path ? o->path : "the login directory", o->host,
+			    strerror(-r), home_hint(r));
 		if (db_begin(fs->db, &t, 1) == 0) {
 			db_put(&t, DB_META, "root", 4, root, strlen(root));
 			db_commit(&t);
@@ -194,6 +328,26 @@ resolve_root(struct roamfs *fs, const struct opts *o, int warm, int online)
 	free(root);
 }
 
+/*
+ * Keep a log in the cache directory, DIR/roamfs.log, in the foreground as
+ * in the background: where no syslog daemon runs, it is the only record
+ * of what a daemonised roamfs did.  Opened before the mount, as soon as
+ * the cache directory is known to be the user's own.
+ */
+static void
+open_log(struct roamfs *fs, const struct opts *o)
+{
+	char *path;
+	int r;
+
+	if (asprintf(&path, "%s/roamfs.log", cache_dir(fs->cache)) < 0)
+		fatal("out of memory");
+	if ((r = log_open_file(path, LOG_FILE_MAX)) < 0)
+		log_warn("cannot write the log file %s: %s; messages go to %s only", path,
+		    strerror(-r), o->foreground ? "standard error" : "syslog");
+	free(path);
+}
+
 /* Open the cache and its database; fatal on any problem. */
 static void
 open_cache(struct roamfs *fs, struct opts *o)
@@ -205,12 +359,26 @@ open_cache(struct roamfs *fs, struct opts *o)
 		fatal("out of memory");
 	if ((r = cache_open(o->cache, fs->uid, &fs->cache, &cause)) < 0)
 		fatal("%s", cause ? cause : strerror(-r));
-	if ((r = db_open(cache_db_dir(fs->cache), MAP_SIZE, &fs->db, &cause)) < 0)
+	open_log(fs, o);
+	/* On a disk that filled up since the last mount, the reserve makes
+	 * room for the database's lock file or its first commit. */
+	while ((r = db_open(cache_db_dir(fs->cache), MAP_SIZE, &fs->db, &cause)) < 0 &&
+	    cache_reserve_release(fs->cache, r)) {
+		free(cause);
+		cause = NULL;
+	}
+	if (r < 0)
 		fatal("%s", cause ? cause : strerror(-r));
 	if (asprintf(&src, "%s@%s:%u:%s", o->user, o->host, o->port ? o->port : 22, o->path) < 0)
 		fatal("out of memory");
-	if ((r = meta_init(fs->db, src, 0755, &cause)) < 0)
-		fatal("%s", cause ? cause : strerror(-r));
+	while ((r = meta_init(fs->db, src, 0755, &cause)) < 0 && cause == NULL &&
+	    cache_reserve_release(fs->cache, r))
+		;
+	if (r < 0 && cause)
+		fatal("%s", cause);
+	if (r < 0)
+		fatal("cannot write to the cache database in %s: %s%s", cache_dir(fs->cache),
+		    strerror(-r), cache_disk_hint(fs->cache, r));
 	free(src);
 	cache_reserve_keep(fs->cache);	/* without room it is made later */
 }
@@ -261,8 +429,8 @@ mount_fs(struct roamfs *fs, const struct opts *o, const char *argv0)
 	if (fuse_set_signal_handlers(se) < 0)
 		fatal("cannot install signal handlers");
 	if (fuse_session_mount(se, o->mountpoint) < 0)
-		fatal("cannot mount on %s: check that it is an existing directory you own "
-		    "and that fuse3 is installed", o->mountpoint);
+		fatal("cannot mount on %s (see the message above): check that it is a "
+		    "directory you own and that fuse3 is installed", o->mountpoint);
 	return se;
 }
 
@@ -376,6 +544,7 @@ main(int argc, char **argv)
 		fatal("password_stdin: no password could be read from standard input");
 
 	check_mountpoint(o.mountpoint);
+	check_fuse();
 	check_outside(&o);
 	/* Read now what connecting needs: once mounted, roamfs must never
 	 * open a path under its mount point, where ~/.ssh usually is. */
@@ -402,6 +571,7 @@ main(int argc, char **argv)
 	fs_close_handles(&fs);
 	fetch_stop(&fs);	/* cancels downloads nobody reads any more */
 	fuse_session_unmount(fs.se);
+	log_info("unmounted from %s", o.mountpoint);
 	fuse_remove_signal_handlers(fs.se);
 	flush_stop(&fs);
 	r = replay_drain(&fs) < 0 && r == 0 ? 0 : r;
@@ -420,5 +590,6 @@ main(int argc, char **argv)
 		free(password);
 	}
 	opts_free(&o);
+	log_close_file();
 	return r ? 1 : 0;
 }

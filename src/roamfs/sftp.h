@@ -139,6 +139,15 @@ typedef int (*sftp_dirent_fn)(void *arg, const char *name, const struct sftp_att
  * waited for.  Two round trips for a directory of a few hundred entries.
  */
 int sftp_readdir(struct sftp *s, const char *path, sftp_dirent_fn fn, void *arg);
+/*
+ * STAT of a directory that must also be readable and searchable by the
+ * user: STAT, OPENDIR and an LSTAT of "path/." (which resolves only with
+ * search permission) sent together, one round trip; the directory's handle
+ * is closed without waiting.  *a gets the STAT's attributes.  Returns 0,
+ * the first error of the three (-ENOENT, -EACCES...), or -ENOTDIR when
+ * path is not a directory.
+ */
+int sftp_stat_dir(struct sftp *s, const char *path, struct sftp_attr *a);
 
 int sftp_mkdir(struct sftp *s, const char *path, uint32_t mode);
 /*

@@ -1,12 +1,15 @@
 /*
  * sftp_dir: list a server directory (OPENDIR, READDIR until EOF with two
- * requests in flight, CLOSE without waiting).
+ * requests in flight, CLOSE without waiting), and check that one may be
+ * listed and entered.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "roam/log.h"
 #include "sftp_int.h"
@@ -121,4 +124,64 @@ sftp_readdir(struct sftp *s, const char *path, sftp_dirent_fn fn, void *arg)
 	if (s->dead)
 		return -ENOTCONN;
 	return sftp_io_close_handle_later(s, &h) < 0 && r == 0 ? -ENOTCONN : r;
+}
+
+/* Build and send a request of type with one path; its id goes to *id. */
+static int
+dir_send_path(struct sftp *s, uint8_t type, const char *path, uint32_t *id)
+{
+	*id = sftp_io_id(s);
+	if (sftp_proto_begin(&s->tx, type, *id) < 0 || buf_put_cstr(&s->tx, path) < 0 ||
+	    sftp_proto_end(&s->tx) < 0)
+		return -ENAMETOOLONG;
+	return sftp_io_send(s);
+}
+
+int
+sftp_stat_dir(struct sftp *s, const char *path, struct sftp_attr *a)
+{
+	static const uint8_t type[3] = { SSH_FXP_STAT, SSH_FXP_OPENDIR, SSH_FXP_LSTAT };
+	static const uint8_t want[3] = { SSH_FXP_ATTRS, SSH_FXP_HANDLE, SSH_FXP_ATTRS };
+	struct sftp_handle h = { .len = 0 };
+	struct sftp_msg m;
+	uint32_t id[3];
+	int r[3] = { 0, 0, 0 }, n, i, rr;
+	char *p;
+
+	/* "path/." resolves only with search permission on path. */
+	if (asprintf(&p, "%s%s.", path, *path && path[strlen(path) - 1] == '/' ? "" : "/") < 0)
+		fatal("out of memory");
+	for (n = 0; n < 3; n++)
+		if ((r[n] = dir_send_path(s, type[n], n < 2 ? path : p, &id[n])) < 0)
+			break;
+	free(p);
+	if (s->dead)
+		return -ENOTCONN;
+	/* Every reply is read, even after an error, so the connection stays in step. */
+	for (i = 0; i < n; i++) {
+		if ((rr = sftp_io_recv(s, &m)) < 0)
+			return rr;
+		if (m.id != id[i])
+			return sftp_io_fail(s, "the server answered a request it was not asked");
+		if ((r[i] = sftp_io_expect(s, &m, want[i])) < 0) {
+			if (s->dead)
+				return -ENOTCONN;
+		} else if (i == 0) {
+			*a = m.attr;
+		} else if (i == 1) {
+			if (m.len == 0 || m.len > SFTP_MAX_HANDLE)
+				return sftp_io_fail(s, "the server sent a handle of a bad length");
+			memcpy(h.h, m.str, m.len);
+			h.len = m.len;
+		}
+	}
+	if (h.len && sftp_io_close_handle_later(s, &h) < 0 && s->dead)
+		return -ENOTCONN;
+	for (i = 0; i < 3; i++) {
+		if (r[i] < 0)
+			return r[i];
+		if (i == 0 && !S_ISDIR(a->mode))
+			return -ENOTDIR;
+	}
+	return 0;
 }

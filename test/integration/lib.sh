@@ -29,6 +29,7 @@ at_exit() {
 _lib_cleanup() {
 	set +e
 	eval "$_cleanup_cmds"
+	_user_reports_home
 	if [ -z "${KEEP_TEST_DIR:-}" ]; then
 		# Never recurse into a mount that is still up.
 		if ! grep -q " $TEST_DIR" /proc/mounts; then
@@ -38,6 +39,75 @@ _lib_cleanup() {
 }
 trap _lib_cleanup EXIT
 trap 'exit 130' INT TERM
+
+# Sanitizer reports of processes run as another user.  scripts/test.sh
+# sends reports to files in the build directory (log_path=DIR/asan), which
+# another user cannot reach when the checkout is private (root's home is
+# 0700).  Such processes get USER_ASAN_OPTIONS and USER_UBSAN_OPTIONS
+# instead (run_as passes them), whose log_path is in a directory of
+# TEST_DIR that anyone may write; at exit the reports found there go to
+# the real directory, where they fail the run as any other.
+_user_san() {
+	_v=$1
+	_p=$(printf '%s\n' "$_v" | sed -n 's/^\(.*[:, ]\)\{0,1\}log_path=\([^:, ]*\).*/\2/p')
+	if [ -z "$_p" ]; then
+		printf '%s\n' "$_v"
+		return
+	fi
+	printf '%s %s\n' "$(basename "$_p")" "$(dirname "$_p")" >>"$TEST_DIR/sanitizer-dirs"
+	printf '%s\n' "$_v" | sed "s|log_path=[^:, ]*|log_path=$TEST_DIR/sanitizer/$(basename "$_p")|"
+}
+mkdir -p "$TEST_DIR/sanitizer"
+chmod 1777 "$TEST_DIR/sanitizer"
+[ -z "${ASAN_OPTIONS+set}" ] || USER_ASAN_OPTIONS=$(_user_san "$ASAN_OPTIONS")
+[ -z "${UBSAN_OPTIONS+set}" ] || USER_UBSAN_OPTIONS=$(_user_san "$UBSAN_OPTIONS")
+export USER_ASAN_OPTIONS USER_UBSAN_OPTIONS
+
+# Move the reports of user processes (PREFIX.PID) to the directory of
+# their log_path, once the copies in TEST_DIR/bin have exited.
+_user_reports_home() {
+	[ -s "$TEST_DIR/sanitizer-dirs" ] || return 0
+	for _p in /proc/[0-9]*; do
+		case $(readlink "$_p/exe" 2>/dev/null) in
+		"$TEST_DIR"/bin/*) wait_gone "${_p#/proc/}" 60 ;;
+		esac
+	done
+	for _f in "$TEST_DIR"/sanitizer/*; do
+		[ -e "$_f" ] || continue
+		_n=$(basename "$_f")
+		_d=$(awk -v p="${_n%%.*}" '$1 == p { print $2; exit }' "$TEST_DIR/sanitizer-dirs")
+		[ -n "$_d" ] || _d=$(awk '{ print $2; exit }' "$TEST_DIR/sanitizer-dirs")
+		mkdir -p "$_d" && mv "$_f" "$_d/user.$_n" ||
+			{ echo "# sanitizer report $_f could not be moved to $_d:"; cat "$_f"; }
+	done
+}
+
+# user_binaries: copy roamfs (and roamctl, once it exists) where any user
+# may run them: the build directory may be closed to others.  Sets
+# USER_ROAMFS (and USER_ROAMCTL) to the copies.
+user_binaries() {
+	mkdir -p "$TEST_DIR/bin" &&
+	chmod 755 "$TEST_DIR/bin" &&
+	cp "$ROAMFS" "$TEST_DIR/bin/roamfs" &&
+	chmod 755 "$TEST_DIR/bin/roamfs" || return 1
+	USER_ROAMFS=$TEST_DIR/bin/roamfs
+	export USER_ROAMFS
+	if [ -f "$ROAMCTL" ]; then
+		cp "$ROAMCTL" "$TEST_DIR/bin/roamctl" && chmod 755 "$TEST_DIR/bin/roamctl" || return 1
+		USER_ROAMCTL=$TEST_DIR/bin/roamctl
+		export USER_ROAMCTL
+	fi
+}
+
+# run_as USER CMD...: run a command as USER with the user's groups,
+# HOME=/nonexistent and the sanitizer options for user processes.
+run_as() {
+	_u=$1
+	shift
+	setpriv --reuid="$(id -u "$_u")" --regid="$(id -g "$_u")" --init-groups env HOME=/nonexistent \
+	    ${USER_ASAN_OPTIONS+"ASAN_OPTIONS=$USER_ASAN_OPTIONS"} \
+	    ${USER_UBSAN_OPTIONS+"UBSAN_OPTIONS=$USER_UBSAN_OPTIONS"} "$@"
+}
 
 say() {
 	printf '# %s\n' "$*"
@@ -247,7 +317,7 @@ mount_roamfs() {
 		"$ROAMFS" ${ROAMFS_DEBUG_FLAGS:--d} "$@" >>"$ROAMFS_DEBUG_LOG" 2>&1 &
 		wait_for grep -q " $_mp fuse.roamfs " /proc/mounts || return 1
 	else
-		"$ROAMFS" "$@" || return 1
+		"$ROAMFS" "$@" || return	# with roamfs's status
 	fi
 	at_exit "unmount_quiet '$_mp'"
 }

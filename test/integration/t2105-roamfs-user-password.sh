@@ -22,13 +22,15 @@ mkdir -p "$H" && chown "$U" "$H" && chmod 700 "$H"
 echo "server side" >"$H/hello.txt" && chown "$U" "$H/hello.txt"
 UD=$TEST_DIR/user
 mkdir -p "$UD/mnt" && cp "$KNOWN_HOSTS" "$UD/known_hosts" && chown -R "$U" "$UD"
+# The build directory may be closed to the user: it runs copies.
+user_binaries || bail_out "cannot copy roamfs for the user"
 as_user() {
-	setpriv --reuid="$U" --regid="$U" --init-groups env HOME=/nonexistent "$@"
+	run_as "$U" "$@"
 }
 OPTS="password_stdin,port=$SSHD_PORT,UserKnownHostsFile=$UD/known_hosts,cache=$UD/cache"
 
 test_expect_success 'the user mounts with the password on stdin' '
-	printf "%s\n" "$PW" | as_user "$ROAMFS" -o "$OPTS" "$U@127.0.0.1:$H" "$UD/mnt" &&
+	printf "%s\n" "$PW" | as_user "$USER_ROAMFS" -o "$OPTS" "$U@127.0.0.1:$H" "$UD/mnt" &&
 	at_exit "fusermount3 -uz \"$UD/mnt\" 2>/dev/null" &&
 	grep -q " $UD/mnt fuse.roamfs " /proc/mounts &&
 	test "$(as_user cat "$UD/mnt/hello.txt")" = "server side"
@@ -38,7 +40,9 @@ test_expect_success 'the password shows neither in the process list nor in the l
 	pid=$(roamfs_pid "$UD/cache") &&
 	test -n "$pid" &&
 	! tr "\\0" " " <"/proc/$pid/cmdline" | grep -F -q "$PW" &&
-	! grep -F -q "$PW" "$SSHD_LOG"
+	! grep -F -q "$PW" "$SSHD_LOG" &&
+	grep -q "mounted on $UD/mnt" "$UD/cache/roamfs.log" &&
+	! grep -F -q "$PW" "$UD/cache/roamfs.log"
 '
 
 test_expect_success 'files show as the user, and the user writes to the server as itself' '
@@ -52,16 +56,42 @@ test_expect_success 'files show as the user, and the user writes to the server a
 '
 
 test_expect_success 'the cache belongs to the user and is closed to others' '
-	test "$(stat -c %U:%a "$UD/cache")" = "$U:700"
+	test "$(stat -c %U:%a "$UD/cache")" = "$U:700" &&
+	test "$(stat -c %U:%a "$UD/cache/roamfs.log")" = "$U:600"
 '
 
 test_expect_success 'a wrong password is refused with a clear message' '
-	if printf "wrong\n" | as_user timeout 60 "$ROAMFS" -o "$OPTS" "$U@127.0.0.1:$H" "$UD/mnt" >"$TEST_DIR/out" 2>&1; then
+	if printf "wrong\n" | as_user timeout 60 "$USER_ROAMFS" -o "$OPTS" "$U@127.0.0.1:$H" "$UD/mnt" >"$TEST_DIR/out" 2>&1; then
 		return 1
 	fi
 	cat "$TEST_DIR/out" &&
 	grep -qi "password\|authenticat" "$TEST_DIR/out" &&
 	! grep -q " $UD/mnt " /proc/mounts
+'
+
+# refused_home DIR CACHE: the user's mount of the server directory DIR
+# fails at once, in one line that says why, and leaves nothing mounted.
+refused_home() {
+	if printf "%s\n" "$PW" | as_user timeout 60 "$USER_ROAMFS" -o "password_stdin,port=$SSHD_PORT,UserKnownHostsFile=$UD/known_hosts,cache=$2" \
+	    "$U@127.0.0.1:$1" "$UD/mnt" >"$TEST_DIR/out" 2>&1; then
+		fusermount3 -u "$UD/mnt"
+		return 1
+	fi
+	cat "$TEST_DIR/out" &&
+	test "$(wc -l <"$TEST_DIR/out")" -eq 1 &&
+	grep -q "cannot use $1 on 127.0.0.1 as the home: Permission denied (you may not list or enter it)" "$TEST_DIR/out" &&
+	! grep -q " $UD/mnt " /proc/mounts
+}
+
+test_expect_success 'a home the user may not read (root, 0700) is refused at mount' '
+	mkdir -p "$SERVER/root-home" && chmod 700 "$SERVER/root-home" &&
+	refused_home "$SERVER/root-home" "$UD/cache-root"
+'
+
+test_expect_success 'a home the user may read but not enter (0600) is refused at mount' '
+	mkdir -p "$SERVER/closed-home" && chown "$U" "$SERVER/closed-home" &&
+	chmod 600 "$SERVER/closed-home" &&
+	refused_home "$SERVER/closed-home" "$UD/cache-closed"
 '
 
 test_done

@@ -36,11 +36,10 @@ ssh-keygen -q -t ed25519 -N '' -f "$UD/key" || bail_out "ssh-keygen failed"
 cp "$UD/key.pub" "$UD/authorized_keys"
 cp "$KNOWN_HOSTS" "$UD/global_known_hosts"
 chown -R "$U" "$UD" "$MP"
-# The binary must be reachable by the user wherever the build lives.
-mkdir -p "$TEST_DIR/bin" && cp "$ROAMFS" "$TEST_DIR/bin/roamfs" && chmod 755 "$TEST_DIR/bin/roamfs"
-UROAMFS=$TEST_DIR/bin/roamfs
+user_binaries || bail_out "cannot copy the binaries for the user"
+UROAMFS=$USER_ROAMFS
 as_user() {
-	setpriv --reuid="$U" --regid="$U" --init-groups env HOME="$MP" SSH_AUTH_SOCK="${AGENT_SOCK:-}" "$@"
+	run_as "$U" env HOME="$MP" SSH_AUTH_SOCK="${AGENT_SOCK:-}" "$@"
 }
 at_exit "pkill -9 -u '$U' 2>/dev/null; fusermount3 -uz '$MP' 2>/dev/null"
 BASE="port=$SSHD_PORT,GlobalKnownHostsFile=$UD/global_known_hosts"
