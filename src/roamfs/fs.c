@@ -104,9 +104,9 @@ reply_entry(struct roamfs *fs, fuse_req_t req, const struct inode *in)
 	}
 	n->nlookup++;
 	fs_stat(fs, in, n, &e.attr);
+	e.generation = n->gen;
 	nodes_unlock(fs->nodes);
 	e.ino = in->ino;
-	e.generation = 1;
 	e.attr_timeout = fs->timeout;
 	e.entry_timeout = fs->timeout;
 	if (fuse_reply_entry(req, &e) == -ENOENT) {
@@ -545,6 +545,11 @@ apply_setattr(struct roamfs *fs, fuse_ino_t ino, struct stat *attr, int to_set,
 		touch_mtime(in);
 		if (n && n->dirty)
 			n->size = in->size;
+		if (n && n->wbase > in->size)
+			n->wbase = in->size;
+		/* The kernel's size is this one now: a failed write is over. */
+		if (n)
+			n->werr = 0;
 	}
 	if (to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW)) {
 		if (to_set & FUSE_SET_ATTR_MTIME_NOW)
@@ -1149,14 +1154,19 @@ open_contents(struct roamfs *fs, fuse_ino_t ino, int flags, struct fetching **f)
 	return r;
 }
 
+/* Count an open handle on fd, the cache file of ino. */
 static void
-opened(struct roamfs *fs, fuse_ino_t ino)
+opened(struct roamfs *fs, fuse_ino_t ino, int fd)
 {
+	struct stat st;
 	struct node *n;
+	uint64_t size = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
 
 	nodes_lock(fs->nodes);
-	if ((n = nodes_get(fs->nodes, ino)) != NULL)
-		n->nopen++;
+	if ((n = nodes_get(fs->nodes, ino)) != NULL) {
+		if (n->nopen++ == 0 || size < n->wbase)
+			n->wbase = size;
+	}
 	nodes_unlock(fs->nodes);
 }
 
@@ -1188,7 +1198,7 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->keep_cache = 1;
-	opened(fs, ino);
+	opened(fs, ino, fd);
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		handle_free(fs, h);
 		nodes_lock(fs->nodes);
@@ -1226,11 +1236,12 @@ fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	if (n) {
 		n->nlookup++;
 		n->nopen++;
+		n->wbase = 0;
+		e.generation = n->gen;
 	}
 	fs_stat(fs, &in, n, &e.attr);
 	nodes_unlock(fs->nodes);
 	e.ino = in.ino;
-	e.generation = 1;
 	e.attr_timeout = e.entry_timeout = fs->timeout;
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->keep_cache = 1;
@@ -1296,27 +1307,131 @@ mark_written(struct roamfs *fs, fuse_ino_t ino, uint64_t end)
 	nodes_unlock(fs->nodes);
 }
 
+/*
+ * A write to the cache file of ino failed (or was refused) at off: the
+ * file may now lack bytes the application wrote.  With the writeback cache
+ * the kernel writes pages in no set order, so pages after off may be there
+ * already, with a hole of zeros before them that an upload would send.  So
+ * the cache file is cut at the first such place (never below its size when
+ * it was opened: those bytes are the application's too), later writes past
+ * the cut are refused with the same error, and at the last close the
+ * kernel is given a new inode for the file (fs_release), since it keeps
+ * its own size with the writeback cache.  off UINT64_MAX: only cut again.
+ */
+static void
+write_failed(struct roamfs *fs, fuse_ino_t ino, int fd, uint64_t off, int err)
+{
+	uint64_t cut = UINT64_MAX;
+	struct stat st;
+	struct node *n;
+
+	nodes_lock(fs->nodes);
+	if ((n = nodes_get(fs->nodes, ino)) != NULL) {
+		if (off < n->wbase)
+			off = n->wbase;
+		if (n->werr == 0 || off < n->wcut)
+			n->wcut = off;
+		if (n->werr == 0)
+			n->werr = err;
+		cut = n->wcut;
+		if (n->dirty && n->size > cut)
+			n->size = cut;
+	}
+	nodes_unlock(fs->nodes);
+	if (cut != UINT64_MAX && fstat(fd, &st) == 0 && (uint64_t)st.st_size > cut &&
+	    ftruncate(fd, (off_t)cut) < 0)
+		log_err("cannot cut the cache file of inode %llu after a failed write: %s",
+		    (unsigned long long)ino, strerror(errno));
+	/* The error reaches the writer at fsync or close, but the kernel
+	 * would go on showing the bytes from its pages: drop them. */
+	notify_inode(fs, ino);
+}
+
+/* The errno a write ending at end gets after an earlier write failed, or 0. */
+static int
+write_refused(struct roamfs *fs, fuse_ino_t ino, uint64_t end)
+{
+	struct node *n;
+	int err = 0;
+
+	nodes_lock(fs->nodes);
+	if ((n = nodes_find(fs->nodes, ino)) != NULL && n->werr && end > n->wcut)
+		err = n->werr;
+	nodes_unlock(fs->nodes);
+	return err;
+}
+
 static void
 fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t off,
     struct fuse_file_info *fi)
 {
-	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in_buf));
-	ssize_t n;
+	struct roamfs *fs = FS(req);
+	size_t size = fuse_buf_size(in_buf);
+	struct fuse_bufvec out = FUSE_BUFVEC_INIT(size);
+	uint64_t end = (uint64_t)off + size, at = (uint64_t)off;
+	int fd = HANDLE(fi)->fd, err;
+	ssize_t n = 0;
 
-	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	out.buf[0].fd = HANDLE(fi)->fd;
-	out.buf[0].pos = off;
-	n = fuse_buf_copy(&out, in_buf, 0);
-	if (n < 0) {
-		/* The error reaches the writer at fsync or close, but the kernel
-		 * would go on showing the bytes from its pages: drop them, so
-		 * the file reads as what the cache holds. */
-		notify_inode(FS(req), ino);
-		fuse_reply_err(req, (int)-n);
+	if ((err = write_refused(fs, ino, end)) == 0) {
+		out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+		out.buf[0].fd = fd;
+		out.buf[0].pos = off;
+		n = fuse_buf_copy(&out, in_buf, 0);
+		if (n < 0)
+			err = (int)-n;
+		else if ((size_t)n < size) {
+			err = ENOSPC;	/* the rest did not fit */
+			at += (uint64_t)n;
+		} else if ((err = write_refused(fs, ino, end)) != 0)
+			at = UINT64_MAX;	/* another write failed meanwhile */
+	}
+	if (err) {
+		write_failed(fs, ino, fd, at, err);
+		fuse_reply_err(req, err);
 		return;
 	}
-	mark_written(FS(req), ino, (uint64_t)off + (uint64_t)n);
+	mark_written(fs, ino, end);
 	fuse_reply_write(req, (size_t)n);
+}
+
+static int
+forget_name(void *arg, const char *name, size_t len, uint64_t parent)
+{
+	char *nm = strndup(name, len);
+
+	if (nm)
+		notify_entry(arg, parent, nm);
+	free(nm);
+	return 0;
+}
+
+/*
+ * After a failed write, once the file is closed: the kernel holds a size
+ * and pages the cache file does not have, and with the writeback cache it
+ * trusts its own size over ours.  Give the inode a new generation and drop
+ * its names from the kernel: the next lookup makes the kernel take a new
+ * inode with the cache file's size (the old one is retired).
+ */
+static void
+kernel_renew(struct roamfs *fs, fuse_ino_t ino, int64_t size)
+{
+	struct db_txn t;
+	struct node *n;
+
+	nodes_lock(fs->nodes);
+	if ((n = nodes_find(fs->nodes, ino)) != NULL) {
+		n->gen++;
+		n->werr = 0;
+		if (n->dirty && size >= 0 && n->size > (uint64_t)size)
+			n->size = (uint64_t)size;
+		nodes_drop_if_unused(fs->nodes, n);
+	}
+	nodes_unlock(fs->nodes);
+	if (db_begin(fs->db, &t, 0) == 0) {
+		meta_names(&t, ino, forget_name, fs);
+		db_abort(&t);
+	}
+	notify_inode(fs, ino);
 }
 
 static void
@@ -1330,7 +1445,7 @@ fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct roamfs *fs = FS(req);
 	struct node *n;
-	int reap = 0;
+	int reap = 0, renew = 0;
 
 	flush_close(fs, ino);
 	handle_free(fs, HANDLE(fi));
@@ -1339,9 +1454,12 @@ fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		if (n->nopen)
 			n->nopen--;
 		reap = n->nopen == 0 && n->nlookup == 0;
+		renew = n->nopen == 0 && n->werr != 0;
 		nodes_drop_if_unused(fs->nodes, n);
 	}
 	nodes_unlock(fs->nodes);
+	if (renew)
+		kernel_renew(fs, ino, cache_file_size(fs->cache, ino));
 	if (reap)
 		fs_reap(fs, ino);
 	fuse_reply_err(req, 0);

@@ -475,6 +475,33 @@ meta_find_name(struct db_txn *t, uint64_t ino, uint64_t *parent, char **name)
 	return 0;
 }
 
+struct names_ctx {
+	uint64_t ino;
+	meta_dirent_fn fn;
+	void *arg;
+};
+
+static int
+names_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct names_ctx *c = arg;
+
+	if (v->mv_size != 8 || k->mv_size <= 8 || be_get_u64(v->mv_data) != c->ino)
+		return 0;
+	/* The parent goes in the "ino" argument: the callback knows ino. */
+	return c->fn(c->arg, (const char *)k->mv_data + 8, k->mv_size - 8,
+	    be_get_u64(k->mv_data));
+}
+
+int
+meta_names(struct db_txn *t, uint64_t ino, meta_dirent_fn fn, void *arg)
+{
+	struct names_ctx c = { ino, fn, arg };
+
+	/* Rare (a file with several links): a full scan is acceptable. */
+	return db_scan(t, DB_DIRENT, NULL, 0, names_one, &c);
+}
+
 int
 meta_path(struct db_txn *t, uint64_t ino, char **out)
 {

@@ -77,6 +77,8 @@ typedef int (*meta_dirent_fn)(void *arg, const char *name, size_t len, uint64_t 
 int meta_dir_scan(struct db_txn *t, uint64_t parent, meta_dirent_fn fn, void *arg);
 /* 1 if the directory has no entries, 0 if it has. */
 int meta_dir_empty(struct db_txn *t, uint64_t parent);
+/* Call fn(arg, name, len, parent) for every name of ino (a full scan). */
+int meta_names(struct db_txn *t, uint64_t ino, meta_dirent_fn fn, void *arg);
 /* Any one name of ino, for when its remembered name is removed. */
 int meta_find_name(struct db_txn *t, uint64_t ino, uint64_t *parent, char **name);
 

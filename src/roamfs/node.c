@@ -114,6 +114,7 @@ nodes_get(struct nodes *t, uint64_t ino)
 	if ((n = calloc(1, sizeof *n)) == NULL)
 		return NULL;
 	n->ino = ino;
+	n->gen = 1;
 	if (t->count >= t->nbuckets * 2)
 		nodes_grow(t);
 	h = nodes_hash(t, ino);
@@ -128,7 +129,7 @@ nodes_drop_if_unused(struct nodes *t, struct node *n)
 {
 	struct node **pp;
 
-	if (n->nlookup || n->nopen || n->dirty)
+	if (n->nlookup || n->nopen || n->dirty || n->werr)
 		return;
 	for (pp = &t->buckets[nodes_hash(t, n->ino)]; *pp; pp = &(*pp)->hnext)
 		if (*pp == n) {

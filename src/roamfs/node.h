@@ -20,6 +20,10 @@ struct node {
 	int verified;		/* file: cache size checked (fetch_verify) */
 	uint64_t size;		/* valid when dirty */
 	struct timespec mtime;	/* valid when dirty */
+	uint64_t gen;		/* generation the kernel knows the inode by (from 1) */
+	uint64_t wbase;		/* file: size of its cache file when first opened */
+	uint64_t wcut;		/* a write failed: the cache file ends at most here */
+	int werr;		/* that write's errno, 0: none failed */
 	struct node *hnext;	/* hash chain */
 };
 
