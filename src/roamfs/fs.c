@@ -901,6 +901,76 @@ rename_check(struct db_txn *t, struct rename_ctx *c, unsigned flags)
 	return 0;
 }
 
+/* The entries of a directory, read before changing anything. */
+static int
+subtree_collect(void *arg, const char *name, size_t len, uint64_t ino)
+{
+	struct buf *b = arg;
+
+	return buf_put_u64(b, ino) || buf_put_str(b, name, len) ? -ENOMEM : 0;
+}
+
+/*
+ * A directory enters the synced area (enter) or leaves it: what is below
+ * it was local-only, or synced, and now is the other.  Entering, each
+ * entry that the exclusion list does not keep local is journaled as new
+ * (parents first, at path, the directory's new path); leaving, each synced
+ * entry's removal is journaled (children first, at path, its old path),
+ * and it becomes local-only.  FIFOs and sockets stay local either way.
+ */
+static void
+subtree_cross(struct roamfs *fs, struct db_txn *t, uint64_t dir, const char *path, int enter)
+{
+	struct buf list, rd;
+	struct inode in;
+	uint64_t ino;
+	char *name, *child;
+
+	buf_init(&list, 0);
+	if (meta_dir_scan(t, dir, subtree_collect, &list) < 0)
+		db_fail(t, -ENOMEM);
+	buf_wrap(&rd, list.data, list.len);
+	while (t->ret == 0 && buf_avail(&rd) > 0) {
+		if (buf_get_u64(&rd, &ino) < 0 || buf_get_cstr(&rd, &name) < 0)
+			break;
+		if (asprintf(&child, "%s/%s", path, name) < 0)
+			child = NULL;
+		free(name);
+		if (child == NULL) {
+			db_fail(t, -ENOMEM);
+			break;
+		}
+		if (meta_inode_get(t, ino, &in) == 0) {
+			if (local_only_type(in.mode))
+				;	/* stays in the cache */
+			else if (enter && (in.flags & I_EXCLUDED) &&
+			    !fs_excluded(fs, child, S_ISDIR(in.mode))) {
+				in.flags = (in.flags & ~I_EXCLUDED) | I_LOCALNEW;
+				in.pending_store = 0;
+				if (S_ISDIR(in.mode)) {
+					in.flags |= I_LISTED;
+					jadd(t, J_MKDIR, &in, child, NULL, NULL);
+				} else if (S_ISLNK(in.mode))
+					jadd(t, J_SYMLINK, &in, child, in.target, NULL);
+				else
+					jadd(t, J_STORE, &in, child, NULL, &in.pending_store);
+				meta_inode_put(t, &in);
+				if (S_ISDIR(in.mode))
+					subtree_cross(fs, t, ino, child, enter);
+			} else if (!enter && !(in.flags & I_EXCLUDED)) {
+				if (S_ISDIR(in.mode))
+					subtree_cross(fs, t, ino, child, enter);
+				jadd(t, S_ISDIR(in.mode) ? J_RMDIR : J_UNLINK, &in, child, NULL, NULL);
+				in.flags |= I_EXCLUDED | I_LOCALNEW;
+				meta_inode_put(t, &in);
+			}
+			inode_free(&in);
+		}
+		free(child);
+	}
+	buf_free(&list);
+}
+
 /* Journal a rename, minding objects that enter or leave the excluded area. */
 static void
 rename_journal(struct roamfs *fs, struct db_txn *t, struct rename_ctx *c,
@@ -928,7 +998,10 @@ rename_journal(struct roamfs *fs, struct db_txn *t, struct rename_ctx *c,
 		return;
 	}
 	if (!src_ex && dst_ex) {
-		/* Leaves the synced area: gone from the server. */
+		/* Leaves the synced area: gone from the server, and so is what
+		 * is below it (first). */
+		if (S_ISDIR(c->src.mode))
+			subtree_cross(fs, t, c->src.ino, c->from, 0);
 		jadd(t, S_ISDIR(c->src.mode) ? J_RMDIR : J_UNLINK, &c->src, c->from, NULL, &seq);
 		meta_tomb_put(t, p1, n1, seq);
 		c->src.flags |= I_LOCALNEW;
@@ -941,6 +1014,7 @@ rename_journal(struct roamfs *fs, struct db_txn *t, struct rename_ctx *c,
 		if (S_ISDIR(c->src.mode)) {
 			c->src.flags |= I_LISTED;	/* made here: all of it is known */
 			jadd(t, J_MKDIR, &c->src, c->to, NULL, NULL);
+			subtree_cross(fs, t, c->src.ino, c->to, 1);	/* then what it holds */
 		} else if (S_ISLNK(c->src.mode))
 			jadd(t, J_SYMLINK, &c->src, c->to, c->src.target, NULL);
 		else

@@ -52,6 +52,33 @@ test_expect_success 'a file renamed into the excluded area leaves the server' '
 	test "$(cat "$M/docs/report.tmp")" = synced
 '
 
+test_expect_success 'a tree moved out of the excluded area reaches the server, all of it' '
+	mkdir -p "$M/.cache/proj/sub/deeper" &&
+	echo a >"$M/.cache/proj/a.txt" &&
+	echo b >"$M/.cache/proj/sub/b.txt" &&
+	echo c >"$M/.cache/proj/sub/deeper/c.txt" &&
+	echo t >"$M/.cache/proj/sub/keep.tmp" &&
+	ln -s a.txt "$M/.cache/proj/link" &&
+	mkfifo "$M/.cache/proj/pipe" &&
+	mv "$M/.cache/proj" "$M/proj" &&
+	wait_server content_is "$H/proj/sub/deeper/c.txt" c &&
+	content_is "$H/proj/a.txt" a && content_is "$H/proj/sub/b.txt" b &&
+	link_is "$H/proj/link" a.txt &&
+	test ! -e "$H/proj/sub/keep.tmp" && test ! -e "$H/proj/pipe" &&
+	content_is "$M/proj/sub/keep.tmp" t && test -p "$M/proj/pipe"
+'
+
+test_expect_success 'an edit in the moved tree travels, and the tree moved back leaves the server' '
+	echo b2 >"$M/proj/sub/b.txt" &&
+	wait_server content_is "$H/proj/sub/b.txt" b2 &&
+	mv "$M/proj" "$M/scratch/proj" &&
+	wait_server test ! -e "$H/proj" &&
+	content_is "$M/scratch/proj/sub/deeper/c.txt" c &&
+	echo b3 >"$M/scratch/proj/sub/b.txt" &&
+	sleep 3 &&
+	test ! -e "$H/scratch" && test ! -e "$H/proj"
+'
+
 test_expect_success 'a hard link across the boundary is refused (EXDEV)' '
 	! ln "$M/docs/draft.txt" "$M/scratch/link" 2>"$TEST_DIR/err" &&
 	grep -qi "cross-device" "$TEST_DIR/err"
@@ -59,11 +86,14 @@ test_expect_success 'a hard link across the boundary is refused (EXDEV)' '
 
 test_expect_success 'after unmount and remount the local-only files are still there' '
 	unmount_roamfs "$M" &&
+	! grep -ri "set aside" "$ROAM_CACHE/roamfs.log" &&
 	test ! -e "$H/scratch" && test ! -e "$H/.cache/browser" &&
 	mount_roamfs "$M" "exclude=$TEST_DIR/exclude" &&
 	test "$(cat "$M/scratch/notes")" = local &&
 	test "$(cat "$M/.cache/browser/data")" = local &&
-	unmount_roamfs "$M"
+	content_is "$M/scratch/proj/sub/b.txt" b3 &&
+	unmount_roamfs "$M" &&
+	test ! -e "$H/proj" && test ! -e "$H/scratch"
 '
 
 test_done
