@@ -182,13 +182,12 @@ batch_end(struct batch *b)
 	return e;
 }
 
-/* Upload the prepared files over the replayer's connection. */
+/* Upload the prepared files over the replayer's connection s. */
 static int
-batch_send(struct batch *b)
+batch_send(struct batch *b, struct sftp *s)
 {
 	struct sftp_put puts[BATCH_MAX];
 	size_t i, k = 0, map[BATCH_MAX];
-	struct sftp *s;
 	int e;
 
 	for (i = 0; i < b->n; i++)
@@ -198,10 +197,7 @@ batch_send(struct batch *b)
 		}
 	if (k == 0)
 		return 0;
-	if ((e = remote_acquire(b->fs->bg, &s)) < 0)
-		return e;
 	e = sftp_put_many(s, puts, k, 1);
-	remote_release(b->fs->bg, e);
 	for (i = 0; i < k; i++) {
 		b->put[map[i]].err = puts[i].err;
 		b->put[map[i]].sent = puts[i].sent;
@@ -214,6 +210,7 @@ replay_batch(struct roamfs *fs)
 {
 	struct batch *b = calloc(1, sizeof *b);
 	struct db_txn t;
+	struct sftp *s;
 	size_t i;
 	int e;
 
@@ -228,12 +225,18 @@ replay_batch(struct roamfs *fs)
 	}
 	if (e >= 0 && b->n < 2)
 		e = 0;	/* not a run: the caller replays the head alone */
-	else if (e >= 0 && (e = batch_begin(b)) == 0) {
-		for (i = 0; i < b->n && e == 0; i++)
-			if (!b->gone[i])
-				e = batch_prepare(b, i);
-		if (e == 0)
-			e = batch_send(b);
+	else if (e >= 0 && (e = remote_acquire(fs->bg, &s)) == 0) {
+		/* Connected first: records marked started while offline could
+		 * no longer be cancelled, and later writes would journal a
+		 * second upload of the same files. */
+		if ((e = batch_begin(b)) == 0) {
+			for (i = 0; i < b->n && e == 0; i++)
+				if (!b->gone[i])
+					e = batch_prepare(b, i);
+			if (e == 0)
+				e = batch_send(b, s);
+		}
+		remote_release(fs->bg, e);
 		if (e == 0)
 			e = batch_end(b);
 		if (e == 0) {

@@ -71,12 +71,21 @@ test_expect_success 'offline, the directories made here are served from the cach
 	content_is "$M/Made-here/sub/note.txt" "made here"
 '
 
-test_expect_success 'work done while the server is down reaches it when it is back' '
+test_expect_success 'work done while the server is down reaches it when it is back, once' '
 	echo "written offline" >"$M/docs/offline.txt" &&
+	echo one >"$M/docs/one.txt" && echo two >"$M/docs/two.txt" &&
+	sleep 3 &&
+	echo more >>"$M/docs/one.txt" &&
 	rm "$M/docs/b.txt" &&
+	: >"$SFTP_LOG" &&
 	restart_sshd &&
 	WAIT_SERVER_SECONDS=60 wait_server content_is "$H/docs/offline.txt" "written offline" &&
 	wait_server test ! -e "$H/docs/b.txt" &&
+	wait_server content_is "$H/docs/one.txt" "$(printf "one\nmore")" &&
+	content_is "$H/docs/two.txt" two &&
+	sleep 2 &&
+	grep "open \".*roamfs-tmp" "$SFTP_LOG" &&
+	test "$(grep -c "open \".*roamfs-tmp" "$SFTP_LOG")" = 3 &&
 	unmount_roamfs "$M"
 '
 
