@@ -257,14 +257,15 @@ seq_collect(void *arg, const MDB_val *k, const MDB_val *v)
 	return buf_put(seqs, (const uint8_t *)k->mv_data + 8, 8);
 }
 
-int
-journal_pending_ino(struct db_txn *t, uint64_t ino)
+/* 1 if a record of ino with a seq from seq on is pending, else 0. */
+static int
+jino_from(struct db_txn *t, uint64_t ino, uint64_t seq)
 {
 	uint8_t k[16];
 	MDB_val key, val;
 	int e;
 
-	jino_key(k, ino, 0);
+	jino_key(k, ino, seq);
 	e = db_seek(t, DB_JINO, k, 16, &key, &val);
 	if (e == -ENOENT)
 		return 0;
@@ -274,19 +275,15 @@ journal_pending_ino(struct db_txn *t, uint64_t ino)
 }
 
 int
+journal_pending_ino(struct db_txn *t, uint64_t ino)
+{
+	return jino_from(t, ino, 0);
+}
+
+int
 journal_later_ino(struct db_txn *t, uint64_t ino, uint64_t seq)
 {
-	uint8_t k[16];
-	MDB_val key, val;
-	int e;
-
-	jino_key(k, ino, seq + 1);
-	e = db_seek(t, DB_JINO, k, 16, &key, &val);
-	if (e == -ENOENT)
-		return 0;
-	if (e < 0)
-		return e;
-	return key.mv_size == 16 && be_get_u64(key.mv_data) == ino;
+	return jino_from(t, ino, seq + 1);
 }
 
 /*

@@ -200,6 +200,18 @@ upload_skip_hole(struct xfer *x, uint64_t *size, uint64_t *end)
 	x->off = start;
 }
 
+/* Build an FSETSTAT of a on the open handle in s->tx (not sent). */
+static int
+xfer_fsetstat_req(struct xfer *x, uint32_t id, const struct sftp_attr *a)
+{
+	struct sftp *s = x->s;
+
+	if (sftp_io_begin_handle(s, SSH_FXP_FSETSTAT, id, &x->h) < 0 ||
+	    sftp_proto_put_attr(&s->tx, a) < 0 || sftp_proto_end(&s->tx) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 /* FSETSTAT the size on the handle: a hole at the end of the file. */
 static int
 upload_set_size(struct xfer *x, uint64_t size)
@@ -209,9 +221,8 @@ upload_set_size(struct xfer *x, uint64_t size)
 	uint32_t id = sftp_io_id(s);
 	int r;
 
-	if (sftp_io_begin_handle(s, SSH_FXP_FSETSTAT, id, &x->h) < 0 ||
-	    sftp_proto_put_attr(&s->tx, &a) < 0 || sftp_proto_end(&s->tx) < 0)
-		return -ENOMEM;
+	if ((r = xfer_fsetstat_req(x, id, &a)) < 0)
+		return r;
 	if ((r = sftp_io_send(s)) < 0)
 		return r;
 	xfer_push(x, SSH_FXP_FSETSTAT, id, size, 0);
@@ -270,41 +281,51 @@ upload_fsync(struct xfer *x)
 	return sftp_io_call_status(s);
 }
 
+/*
+ * Open path with flags (and open_a), send the whole local file, then
+ * FSETSTAT after (with the size sent) when not NULL, fsync when do_fsync,
+ * and close.  *written (may be NULL) gets the bytes sent.
+ */
+static int
+upload_file(struct xfer *x, const char *path, uint32_t flags, const struct sftp_attr *open_a,
+    const struct sftp_attr *after, int do_fsync, uint64_t *written)
+{
+	struct sftp_attr a;
+	struct stat st;
+	int r;
+
+	sftp_queue_init(&x->q, SFTP_MAX_REQUESTS);
+	if (written)
+		*written = 0;
+	if (fstat(x->fd, &st) < 0)
+		return -errno;
+	if ((r = xfer_open(x, path, flags, open_a)) < 0)
+		return r;
+	if ((r = upload_loop(x, (uint64_t)st.st_size)) < 0)
+		return r;	/* connection dead */
+	if (x->err == 0 && after) {
+		a = *after;
+		a.flags |= SFTP_ATTR_SIZE;
+		a.size = x->done;
+		if ((x->err = xfer_fsetstat_req(x, sftp_io_id(x->s), &a)) == 0)
+			x->err = sftp_io_call_status(x->s);
+	}
+	if (x->err == 0 && do_fsync)
+		x->err = upload_fsync(x);
+	if (written)
+		*written = x->done;
+	return xfer_close(x);
+}
+
 int
 sftp_upload(struct sftp *s, int fd, const char *path, uint32_t mode,
     int do_fsync, sftp_progress_fn progress, void *arg, uint64_t *written)
 {
 	struct sftp_attr a = { .flags = SFTP_ATTR_PERMISSIONS, .mode = mode & 07777 };
 	struct xfer x = { .s = s, .fd = fd, .progress = progress, .arg = arg };
-	struct stat st;
-	int r;
 
-	sftp_queue_init(&x.q, SFTP_MAX_REQUESTS);
-	if (written)
-		*written = 0;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if ((r = xfer_open(&x, path, SSH_FXF_WRITE | SSH_FXF_CREAT | SSH_FXF_TRUNC, &a)) < 0)
-		return r;
-	if ((r = upload_loop(&x, (uint64_t)st.st_size)) < 0)
-		return r;	/* connection dead */
-	if (x.err == 0 && do_fsync)
-		x.err = upload_fsync(&x);
-	if (written)
-		*written = x.done;
-	return xfer_close(&x);
-}
-
-/* FSETSTAT on the open handle. */
-static int
-xfer_fsetstat(struct xfer *x, const struct sftp_attr *a)
-{
-	struct sftp *s = x->s;
-
-	if (sftp_io_begin_handle(s, SSH_FXP_FSETSTAT, sftp_io_id(s), &x->h) < 0 ||
-	    sftp_proto_put_attr(&s->tx, a) < 0 || sftp_proto_end(&s->tx) < 0)
-		return -ENOMEM;
-	return sftp_io_call_status(s);
+	return upload_file(&x, path, SSH_FXF_WRITE | SSH_FXF_CREAT | SSH_FXF_TRUNC, &a, NULL,
+	    do_fsync, written);
 }
 
 int
@@ -313,29 +334,10 @@ sftp_rewrite(struct sftp *s, int fd, const char *path, const struct sftp_attr *s
 {
 	/* Dense: a hole skipped would leave the old file's bytes there. */
 	struct xfer x = { .s = s, .fd = fd, .dense = 1 };
-	struct sftp_attr a = *set, none = { 0 };
-	struct stat st;
-	int r;
+	struct sftp_attr none = { 0 };
 
-	sftp_queue_init(&x.q, SFTP_MAX_REQUESTS);
-	if (written)
-		*written = 0;
-	if (fstat(fd, &st) < 0)
-		return -errno;
 	/* No SSH_FXF_CREAT: a file that is not there has no other names. */
-	if ((r = xfer_open(&x, path, SSH_FXF_WRITE, &none)) < 0)
-		return r;
-	if ((r = upload_loop(&x, (uint64_t)st.st_size)) < 0)
-		return r;	/* connection dead */
-	a.flags |= SFTP_ATTR_SIZE;
-	a.size = x.done;
-	if (x.err == 0)
-		x.err = xfer_fsetstat(&x, &a);
-	if (x.err == 0)
-		x.err = upload_fsync(&x);
-	if (written)
-		*written = x.done;
-	return xfer_close(&x);
+	return upload_file(&x, path, SSH_FXF_WRITE, &none, set, 1, written);
 }
 
 /* Send one READ of len bytes at off. */
