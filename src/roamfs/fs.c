@@ -1414,7 +1414,8 @@ write_failed(struct roamfs *fs, fuse_ino_t ino, int fd, uint64_t off, int err)
 	nodes_unlock(fs->nodes);
 	if (cut != UINT64_MAX && fstat(fd, &st) == 0 && (uint64_t)st.st_size > cut &&
 	    ftruncate(fd, (off_t)cut) < 0)
-		log_err("cannot cut the cache file of inode %llu after a failed write: %s",
+		log_err("cannot cut the cache file of inode %llu after a failed write (%s): "
+		    "it may hold a gap of zeros; save the file again once its disk works",
 		    (unsigned long long)ino, strerror(errno));
 	/* The error reaches the writer at fsync or close, but the kernel
 	 * would go on showing the bytes from its pages: drop them. */
