@@ -183,6 +183,28 @@ local_only_type(uint32_t mode)
 	return S_ISFIFO(mode) || S_ISSOCK(mode);
 }
 
+/*
+ * A name the server could not take is refused at the call with
+ * ENAMETOOLONG, as the server would refuse it; otherwise the change would
+ * succeed here and be set aside when it is sent.  The server path is the
+ * home's (remote_path) and the path relative to it, and it must fit in
+ * REMOTE_PATH_MAX bytes.  A regular file also needs room for the
+ * temporary name its uploads take in the same directory: its name counts
+ * as REMOTE_TMP_NAME_MAX bytes when it is shorter.  Only lengths are
+ * compared: the server is never asked.  Local-only objects (excluded,
+ * FIFOs, sockets) are not limited: they never travel.
+ */
+static int
+server_takes(const struct roamfs *fs, const char *rel, uint32_t mode)
+{
+	const char *slash = strrchr(rel, '/');
+	size_t len = strlen(rel), name = slash ? len - (size_t)(slash + 1 - rel) : len;
+
+	if (S_ISREG(mode) && name < REMOTE_TMP_NAME_MAX)
+		len += REMOTE_TMP_NAME_MAX - name;
+	return remote_path_len(fs->bg, len) <= REMOTE_PATH_MAX;
+}
+
 /* Create a new inode named name in parent (write transaction). */
 static int
 new_child(struct roamfs *fs, struct db_txn *t, struct inode *parent, const char *name,
@@ -208,6 +230,8 @@ new_child(struct roamfs *fs, struct db_txn *t, struct inode *parent, const char 
 	if ((parent->flags & I_EXCLUDED) || fs_excluded(fs, *path, S_ISDIR(mode)) ||
 	    local_only_type(mode))
 		in->flags |= I_EXCLUDED;
+	if (!(in->flags & I_EXCLUDED) && !server_takes(fs, *path, mode))
+		return -ENAMETOOLONG;
 	in->parent = parent->ino;
 	if ((in->name = strdup(name)) == NULL)
 		return -ENOMEM;
@@ -653,6 +677,8 @@ make_node(struct roamfs *fs, fuse_ino_t parent, const char *name, uint32_t mode,
 	char *path = NULL;
 	int r, fd = -1;
 
+	if (target && strlen(target) > REMOTE_PATH_MAX)
+		return -ENAMETOOLONG;
 	if ((r = fetch_dir(fs, parent, 0)) < 0)
 		return r;
 	if ((r = db_begin(fs->db, &t, 1)) < 0)
@@ -971,14 +997,85 @@ subtree_cross(struct roamfs *fs, struct db_txn *t, uint64_t dir, const char *pat
 	buf_free(&list);
 }
 
+/* Whether what a rename moves is local-only at its new name. */
+static int
+rename_to_local(const struct roamfs *fs, const struct rename_ctx *c)
+{
+	return (c->p2.flags & I_EXCLUDED) || fs_excluded(fs, c->to, S_ISDIR(c->src.mode)) ||
+	    local_only_type(c->src.mode);
+}
+
+/*
+ * Whether the server takes every name below the directory dir once it is
+ * at path (server_takes): those that travel, as rename_journal and
+ * subtree_cross send them.  Stops at the first name too long.
+ */
+static int
+subtree_fits(struct roamfs *fs, struct db_txn *t, uint64_t dir, const char *path, int enter)
+{
+	struct buf list, rd;
+	struct inode in;
+	uint64_t ino;
+	char *name, *child;
+	int r = 0, travels;
+
+	buf_init(&list, 0);
+	if (meta_dir_scan(t, dir, subtree_collect, &list) < 0)
+		r = t->ret ? t->ret : -ENOMEM;
+	buf_wrap(&rd, list.data, list.len);
+	while (r == 0 && buf_avail(&rd) > 0) {
+		if (buf_get_u64(&rd, &ino) < 0 || buf_get_cstr(&rd, &name) < 0)
+			break;
+		if (asprintf(&child, "%s/%s", path, name) < 0)
+			child = NULL;
+		free(name);
+		if (child == NULL) {
+			r = -ENOMEM;
+			break;
+		}
+		if (meta_inode_get(t, ino, &in) == 0) {
+			/* Synced already, or local-only until now and not kept so. */
+			travels = !local_only_type(in.mode) && (!(in.flags & I_EXCLUDED) ||
+			    (enter && !fs_excluded(fs, child, S_ISDIR(in.mode))));
+			if (travels && !server_takes(fs, child, in.mode))
+				r = -ENAMETOOLONG;
+			else if (travels && S_ISDIR(in.mode))
+				r = subtree_fits(fs, t, ino, child, enter);
+			inode_free(&in);
+		}
+		free(child);
+	}
+	buf_free(&list);
+	return r;
+}
+
+/*
+ * Whether the server takes what a rename puts at c->to: the object, and
+ * for a directory what it holds.  The directory's cached subtree is read
+ * only when its new path is longer than its old one (what it holds fitted
+ * there), or when it enters the synced area (what it holds was local-only).
+ */
+static int
+rename_fits(struct roamfs *fs, struct db_txn *t, struct rename_ctx *c)
+{
+	int enter = (c->src.flags & I_EXCLUDED) != 0;
+
+	if (rename_to_local(fs, c))
+		return 0;
+	if (!server_takes(fs, c->to, c->src.mode))
+		return -ENAMETOOLONG;
+	if (!S_ISDIR(c->src.mode) || (!enter && strlen(c->to) <= strlen(c->from)))
+		return 0;
+	return subtree_fits(fs, t, c->src.ino, c->to, enter);
+}
+
 /* Journal a rename, minding objects that enter or leave the excluded area. */
 static void
 rename_journal(struct roamfs *fs, struct db_txn *t, struct rename_ctx *c,
     uint64_t p1, const char *n1)
 {
 	int src_ex = (c->src.flags & I_EXCLUDED) != 0;
-	int dst_ex = (c->p2.flags & I_EXCLUDED) || fs_excluded(fs, c->to, S_ISDIR(c->src.mode)) ||
-	    local_only_type(c->src.mode);
+	int dst_ex = rename_to_local(fs, c);
 	uint64_t seq;
 	struct jrec r;
 
@@ -1114,7 +1211,7 @@ do_rename(struct roamfs *fs, uint64_t p1, const char *n1, uint64_t p2, const cha
 	if ((r = db_begin(fs->db, &t, 1)) < 0)
 		return r;
 	if ((r = rename_load(&t, &c, p1, n1, p2, n2)) == 0 &&
-	    (r = rename_check(&t, &c, flags)) == 0) {
+	    (r = rename_check(&t, &c, flags)) == 0 && (r = rename_fits(fs, &t, &c)) == 0) {
 		rename_journal(fs, &t, &c, p1, n1);
 		rename_apply(&t, &c, p1, n1, p2, n2);
 	}
@@ -1164,6 +1261,8 @@ do_link(struct roamfs *fs, uint64_t ino, uint64_t parent, const char *name, stru
 	else if (((in->flags & I_EXCLUDED) != 0) !=
 	    ((dir.flags & I_EXCLUDED) || fs_excluded(fs, to, 0) || local_only_type(in->mode)))
 		r = -EXDEV;	/* between synced and local-only areas */
+	else if (!(in->flags & I_EXCLUDED) && !server_takes(fs, to, in->mode))
+		r = -ENAMETOOLONG;
 	if (r == 0) {
 		in->nlink++;
 		touch_ctime(in);

@@ -258,6 +258,17 @@ remote_path(const struct remote *r, const char *rel)
 	return p;
 }
 
+size_t
+remote_path_len(const struct remote *r, size_t rel_len)
+{
+	const char *root = r->root ? r->root : ".";
+	size_t n = strlen(root);
+
+	if (rel_len == 0)
+		return n;
+	return n + (n && root[n - 1] == '/' ? 0 : 1) + rel_len;
+}
+
 int
 remote_up(struct remote *r)
 {

@@ -54,6 +54,8 @@ void remote_release(struct remote *r, int err);
 int remote_is_transport_error(int err);
 /* Server path for a path relative to the home ("" is the home itself). */
 char *remote_path(const struct remote *r, const char *rel);
+/* The length of remote_path(r, rel) for a rel of rel_len bytes, without making it. */
+size_t remote_path_len(const struct remote *r, size_t rel_len);
 /* 1 if the connection is open and was not found dead since (never waits). */
 int remote_up(struct remote *r);
 /* Forget the backoff so that the next acquire tries at once. */

@@ -36,7 +36,8 @@ int replay_being_written(struct roamfs *fs, const struct jrec *r);
 int replay_begin_txn(struct db_txn *t, const struct jrec *r);
 /* After sending a record: drop it (or set it aside) and note the new base. */
 void replay_end_txn(struct db_txn *t, struct jrec *r, int err, const struct outcome *o);
-/* The temporary server name an upload of r uses, next to path (malloc'd). */
+/* The temporary server name an upload of r uses, next to path (malloc'd);
+ * its name has at most REMOTE_TMP_NAME_MAX bytes, which fs.c counts on. */
 char *replay_tmp_name(const char *path, const struct jrec *r);
 /*
  * Send the uploads at the head of the journal together, many files in

@@ -23,6 +23,12 @@
 #define EOFFLINE	EHOSTUNREACH
 /* Prefix of the temporary names uploads use on the server. */
 #define REMOTE_TMP_PREFIX ".roamfs-tmp."
+/* The longest such name (replay_tmp_name): the prefix, the inode number in
+ * hex (16 digits at most), ".", the journal seq in decimal (20 at most). */
+#define REMOTE_TMP_NAME_MAX (sizeof REMOTE_TMP_PREFIX - 1 + 16 + 1 + 20)
+/* The longest path the server takes: PATH_MAX - 1 for OpenSSH's
+ * sftp-server on Linux, which hands the paths to the system calls as sent. */
+#define REMOTE_PATH_MAX 4095
 
 struct notify;
 struct replay;
