@@ -937,64 +937,96 @@ subtree_collect(void *arg, const char *name, size_t len, uint64_t ino)
 }
 
 /*
- * A directory enters the synced area (enter) or leaves it: what is below
- * it was local-only, or synced, and now is the other.  Entering, each
- * entry that the exclusion list does not keep local is journaled as new
- * (parents first, at path, the directory's new path); leaving, each synced
- * entry's removal is journaled (children first, at path, its old path),
- * and it becomes local-only.  FIFOs and sockets stay local either way.
+ * Call fn(arg, ino, path of the entry, its inode) for each entry of the
+ * directory dir, whose path is path, until fn returns non-zero (returned)
+ * or the transaction fails.  The entries are read first, so fn may change
+ * what it is given.
  */
-static void
-subtree_cross(struct roamfs *fs, struct db_txn *t, uint64_t dir, const char *path, int enter)
+static int
+subtree_each(struct db_txn *t, uint64_t dir, const char *path,
+    int (*fn)(void *arg, uint64_t ino, const char *child, struct inode *in), void *arg)
 {
 	struct buf list, rd;
 	struct inode in;
 	uint64_t ino;
 	char *name, *child;
+	int r = 0;
 
 	buf_init(&list, 0);
 	if (meta_dir_scan(t, dir, subtree_collect, &list) < 0)
-		db_fail(t, -ENOMEM);
+		r = db_fail(t, -ENOMEM);
 	buf_wrap(&rd, list.data, list.len);
-	while (t->ret == 0 && buf_avail(&rd) > 0) {
+	while (r == 0 && t->ret == 0 && buf_avail(&rd) > 0) {
 		if (buf_get_u64(&rd, &ino) < 0 || buf_get_cstr(&rd, &name) < 0)
 			break;
 		if (asprintf(&child, "%s/%s", path, name) < 0)
 			child = NULL;
 		free(name);
 		if (child == NULL) {
-			db_fail(t, -ENOMEM);
+			r = db_fail(t, -ENOMEM);
 			break;
 		}
 		if (meta_inode_get(t, ino, &in) == 0) {
-			if (local_only_type(in.mode))
-				;	/* stays in the cache */
-			else if (enter && (in.flags & I_EXCLUDED) &&
-			    !fs_excluded(fs, child, S_ISDIR(in.mode))) {
-				in.flags = (in.flags & ~I_EXCLUDED) | I_LOCALNEW;
-				in.pending_store = 0;
-				if (S_ISDIR(in.mode)) {
-					in.flags |= I_LISTED;
-					jadd(t, J_MKDIR, &in, child, NULL, NULL);
-				} else if (S_ISLNK(in.mode))
-					jadd(t, J_SYMLINK, &in, child, in.target, NULL);
-				else
-					jadd(t, J_STORE, &in, child, NULL, &in.pending_store);
-				meta_inode_put(t, &in);
-				if (S_ISDIR(in.mode))
-					subtree_cross(fs, t, ino, child, enter);
-			} else if (!enter && !(in.flags & I_EXCLUDED)) {
-				if (S_ISDIR(in.mode))
-					subtree_cross(fs, t, ino, child, enter);
-				jadd(t, S_ISDIR(in.mode) ? J_RMDIR : J_UNLINK, &in, child, NULL, NULL);
-				in.flags |= I_EXCLUDED | I_LOCALNEW;
-				meta_inode_put(t, &in);
-			}
+			r = fn(arg, ino, child, &in);
 			inode_free(&in);
 		}
 		free(child);
 	}
 	buf_free(&list);
+	return r ? r : t->ret;
+}
+
+struct crossing {
+	struct roamfs *fs;
+	struct db_txn *t;
+	int enter;
+};
+
+/*
+ * A directory enters the synced area (enter) or leaves it: what is below
+ * it was local-only, or synced, and now is the other.  Entering, each
+ * entry that the exclusion list does not keep local is journaled as new
+ * (parents first, at its new path); leaving, each synced entry's removal
+ * is journaled (children first, at its old path), and it becomes
+ * local-only.  FIFOs and sockets stay local either way.
+ */
+static int
+cross_one(void *arg, uint64_t ino, const char *child, struct inode *in)
+{
+	struct crossing *x = arg;
+	struct db_txn *t = x->t;
+
+	if (local_only_type(in->mode))
+		return 0;	/* stays in the cache */
+	if (x->enter && (in->flags & I_EXCLUDED) && !fs_excluded(x->fs, child, S_ISDIR(in->mode))) {
+		in->flags = (in->flags & ~I_EXCLUDED) | I_LOCALNEW;
+		in->pending_store = 0;
+		if (S_ISDIR(in->mode)) {
+			in->flags |= I_LISTED;
+			jadd(t, J_MKDIR, in, child, NULL, NULL);
+		} else if (S_ISLNK(in->mode))
+			jadd(t, J_SYMLINK, in, child, in->target, NULL);
+		else
+			jadd(t, J_STORE, in, child, NULL, &in->pending_store);
+		meta_inode_put(t, in);
+		if (S_ISDIR(in->mode))
+			subtree_each(t, ino, child, cross_one, x);
+	} else if (!x->enter && !(in->flags & I_EXCLUDED)) {
+		if (S_ISDIR(in->mode))
+			subtree_each(t, ino, child, cross_one, x);
+		jadd(t, S_ISDIR(in->mode) ? J_RMDIR : J_UNLINK, in, child, NULL, NULL);
+		in->flags |= I_EXCLUDED | I_LOCALNEW;
+		meta_inode_put(t, in);
+	}
+	return 0;
+}
+
+static void
+subtree_cross(struct roamfs *fs, struct db_txn *t, uint64_t dir, const char *path, int enter)
+{
+	struct crossing x = { fs, t, enter };
+
+	subtree_each(t, dir, path, cross_one, &x);
 }
 
 /* Whether what a rename moves is local-only at its new name. */
@@ -1006,47 +1038,31 @@ rename_to_local(const struct roamfs *fs, const struct rename_ctx *c)
 }
 
 /*
- * Whether the server takes every name below the directory dir once it is
- * at path (server_takes): those that travel, as rename_journal and
+ * Whether the server takes every name below a directory once it is at its
+ * new path (server_takes): those that travel, as rename_journal and
  * subtree_cross send them.  Stops at the first name too long.
  */
 static int
+fits_one(void *arg, uint64_t ino, const char *child, struct inode *in)
+{
+	struct crossing *x = arg;
+	/* Synced already, or local-only until now and not kept so. */
+	int travels = !local_only_type(in->mode) && (!(in->flags & I_EXCLUDED) ||
+	    (x->enter && !fs_excluded(x->fs, child, S_ISDIR(in->mode))));
+
+	if (travels && !server_takes(x->fs, child, in->mode))
+		return -ENAMETOOLONG;
+	if (travels && S_ISDIR(in->mode))
+		return subtree_each(x->t, ino, child, fits_one, x);
+	return 0;
+}
+
+static int
 subtree_fits(struct roamfs *fs, struct db_txn *t, uint64_t dir, const char *path, int enter)
 {
-	struct buf list, rd;
-	struct inode in;
-	uint64_t ino;
-	char *name, *child;
-	int r = 0, travels;
+	struct crossing x = { fs, t, enter };
 
-	buf_init(&list, 0);
-	if (meta_dir_scan(t, dir, subtree_collect, &list) < 0)
-		r = t->ret ? t->ret : -ENOMEM;
-	buf_wrap(&rd, list.data, list.len);
-	while (r == 0 && buf_avail(&rd) > 0) {
-		if (buf_get_u64(&rd, &ino) < 0 || buf_get_cstr(&rd, &name) < 0)
-			break;
-		if (asprintf(&child, "%s/%s", path, name) < 0)
-			child = NULL;
-		free(name);
-		if (child == NULL) {
-			r = -ENOMEM;
-			break;
-		}
-		if (meta_inode_get(t, ino, &in) == 0) {
-			/* Synced already, or local-only until now and not kept so. */
-			travels = !local_only_type(in.mode) && (!(in.flags & I_EXCLUDED) ||
-			    (enter && !fs_excluded(fs, child, S_ISDIR(in.mode))));
-			if (travels && !server_takes(fs, child, in.mode))
-				r = -ENAMETOOLONG;
-			else if (travels && S_ISDIR(in.mode))
-				r = subtree_fits(fs, t, ino, child, enter);
-			inode_free(&in);
-		}
-		free(child);
-	}
-	buf_free(&list);
-	return r;
+	return subtree_each(t, dir, path, fits_one, &x);
 }
 
 /*
