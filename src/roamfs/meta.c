@@ -440,41 +440,6 @@ meta_dir_empty(struct db_txn *t, uint64_t parent)
 	return r < 0 ? r : r == 0;
 }
 
-struct find_ctx {
-	uint64_t ino, parent;
-	char *name;
-};
-
-static int
-find_one(void *arg, const MDB_val *k, const MDB_val *v)
-{
-	struct find_ctx *c = arg;
-
-	if (v->mv_size != 8 || k->mv_size <= 8 || be_get_u64(v->mv_data) != c->ino)
-		return 0;
-	c->parent = be_get_u64(k->mv_data);
-	if ((c->name = strndup((const char *)k->mv_data + 8, k->mv_size - 8)) == NULL)
-		return -ENOMEM;
-	return 1;
-}
-
-int
-meta_find_name(struct db_txn *t, uint64_t ino, uint64_t *parent, char **name)
-{
-	struct find_ctx c = { ino, 0, NULL };
-	int r;
-
-	/* Rare (hard links only): a full scan is acceptable. */
-	r = db_scan(t, DB_DIRENT, NULL, 0, find_one, &c);
-	if (r < 0)
-		return r;
-	if (r == 0)
-		return -ENOENT;
-	*parent = c.parent;
-	*name = c.name;
-	return 0;
-}
-
 struct names_ctx {
 	uint64_t ino;
 	meta_dirent_fn fn;
@@ -500,6 +465,38 @@ meta_names(struct db_txn *t, uint64_t ino, meta_dirent_fn fn, void *arg)
 
 	/* Rare (a file with several links): a full scan is acceptable. */
 	return db_scan(t, DB_DIRENT, NULL, 0, names_one, &c);
+}
+
+struct find_ctx {
+	uint64_t parent;
+	char *name;
+};
+
+/* Keep the first name (meta_names) and stop. */
+static int
+find_first(void *arg, const char *name, size_t len, uint64_t parent)
+{
+	struct find_ctx *c = arg;
+
+	c->parent = parent;
+	if ((c->name = strndup(name, len)) == NULL)
+		return -ENOMEM;
+	return 1;
+}
+
+int
+meta_find_name(struct db_txn *t, uint64_t ino, uint64_t *parent, char **name)
+{
+	struct find_ctx c = { 0, NULL };
+	int r = meta_names(t, ino, find_first, &c);
+
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return -ENOENT;
+	*parent = c.parent;
+	*name = c.name;
+	return 0;
 }
 
 int
