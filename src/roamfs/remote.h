@@ -11,7 +11,7 @@
 #ifndef ROAMFS_REMOTE_H
 #define ROAMFS_REMOTE_H
 
-#include "sftp.h"
+#include "sftp/sftp.h"
 
 struct remote;
 

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "roam/log.h"
-#include "sftp.h"
+#include "sftp/sftp.h"
 
 static int opt_fsync;
 
