@@ -594,7 +594,7 @@ exclude_match(const struct exclude *ex, const char *relpath, int is_dir)
 	while (*relpath == '/')
 		relpath++;
 	len = strlen(relpath);
-	if (len == 0 || ex->nrules == 0)
+	if (len == 0 || ex == NULL || ex->nrules == 0)
 		return 0;
 	if (len + 2 > sizeof stackbuf && (buf = malloc(len + 2)) == NULL)
 		fatal("out of memory");

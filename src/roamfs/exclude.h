@@ -57,7 +57,7 @@ const char *exclude_default_path(void);
  * separated by single '/') is excluded, else 0.  is_dir says whether the
  * last component is a directory (a symbolic link is not).  A path under an
  * excluded directory is excluded.  The root ("") is never excluded; leading
- * '/' are ignored.
+ * '/' are ignored.  A NULL list excludes nothing.
  */
 int exclude_match(const struct exclude *ex, const char *relpath, int is_dir);
 

@@ -26,6 +26,8 @@
 #include <unistd.h>
 
 #include "roam/log.h"
+#include "fetch.h"
+#include "notify.h"
 #include "roamfs.h"
 
 /* Files at least this large are streamed when opened read-only. */
@@ -218,7 +220,7 @@ merge_new(struct roamfs *fs, struct db_txn *t, struct inode *dir, const char *re
 	}
 	memset(&in, 0, sizeof in);
 	in.mode = attr_mode(a);
-	if (fs_excluded(fs, rel, S_ISDIR(in.mode)))
+	if (exclude_match(fs->exclude, rel, S_ISDIR(in.mode)))
 		return;	/* excluded paths are never fetched */
 	if (meta_alloc_ino(t, &in.ino) < 0)
 		return;

@@ -11,8 +11,6 @@
  * they are saved in one transaction with those of the files closed
  * meanwhile.  At mount, flush_recover gives back the sizes a crash of
  * roamfs lost.
- * It also sends the kernel invalidations that cannot be sent from inside a
- * request handler.
  */
 #include "config.h"
 
@@ -25,19 +23,14 @@
 #include <unistd.h>
 
 #include "roam/log.h"
+#include "flush.h"
+#include "replay.h"
 #include "roamfs.h"
 
-struct notice {
-	struct notice *next;
-	uint64_t ino;		/* parent for an entry */
-	char *name;		/* NULL: invalidate the inode's data */
-};
-
-struct notify {
+struct flusher {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct notice *head;	/* under lock */
 	int stop;		/* under lock */
 	int soon;		/* under lock: files closed with unsaved state */
 	struct timespec soon_at; /* under lock: when to save them */
@@ -64,7 +57,7 @@ flush_apply(struct roamfs *fs, struct db_txn *t, uint64_t ino, const struct time
 		in.mtime_s = in.ctime_s = mtime->tv_sec;
 		in.mtime_ns = in.ctime_ns = (uint32_t)mtime->tv_nsec;
 		in.flags |= I_CACHED;
-		fs_journal_store(t, &in);
+		journal_store(t, &in);
 		meta_inode_put(t, &in);
 	}
 	inode_free(&in);
@@ -200,7 +193,7 @@ flush_recover(struct roamfs *fs)
 static void
 flush_soon(struct roamfs *fs)
 {
-	struct notify *q = fs->notify;
+	struct flusher *q = fs->flusher;
 
 	if (q == NULL)
 		return;
@@ -284,62 +277,12 @@ ts_le(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec <= b->tv_nsec);
 }
 
-static void
-notify_push(struct roamfs *fs, uint64_t ino, const char *name)
-{
-	struct notify *q = fs->notify;
-	struct notice *n;
-
-	if (q == NULL || fs->se == NULL || (n = calloc(1, sizeof *n)) == NULL)
-		return;
-	n->ino = ino;
-	if (name && (n->name = strdup(name)) == NULL) {
-		free(n);
-		return;
-	}
-	pthread_mutex_lock(&q->lock);
-	n->next = q->head;
-	q->head = n;
-	pthread_cond_signal(&q->cond);
-	pthread_mutex_unlock(&q->lock);
-}
-
-void
-notify_entry(struct roamfs *fs, uint64_t parent, const char *name)
-{
-	notify_push(fs, parent, name);
-}
-
-void
-notify_inode(struct roamfs *fs, uint64_t ino)
-{
-	notify_push(fs, ino, NULL);
-}
-
-/* Send queued invalidations to the kernel (lock not held). */
-static void
-notify_send(struct roamfs *fs, struct notice *list)
-{
-	struct notice *n, *next;
-
-	for (n = list; n; n = next) {
-		next = n->next;
-		if (n->name)
-			fuse_lowlevel_notify_inval_entry(fs->se, n->ino, n->name, strlen(n->name));
-		else
-			fuse_lowlevel_notify_inval_inode(fs->se, n->ino, 0, 0);
-		free(n->name);
-		free(n);
-	}
-}
-
 static void *
 flush_thread(void *arg)
 {
 	struct roamfs *fs = arg;
-	struct notify *q = fs->notify;
+	struct flusher *q = fs->flusher;
 	struct timespec until, now;
-	struct notice *list;
 	time_t next = time(NULL) + fs->sync_interval;
 	int stop, soon;
 
@@ -351,18 +294,15 @@ flush_thread(void *arg)
 			if (q->soon && ts_le(&q->soon_at, &until))
 				until = q->soon_at;
 			clock_gettime(CLOCK_REALTIME, &now);
-			if (q->stop || q->head != NULL || ts_le(&until, &now))
+			if (q->stop || ts_le(&until, &now))
 				break;
 			pthread_cond_timedwait(&q->cond, &q->lock, &until);
 		}
-		list = q->head;
-		q->head = NULL;
 		stop = q->stop;
 		soon = q->soon && ts_le(&q->soon_at, &now);
 		if (soon || time(NULL) >= next)
 			q->soon = 0;
 		pthread_mutex_unlock(&q->lock);
-		notify_send(fs, list);
 		if (stop)
 			break;
 		if (time(NULL) >= next) {
@@ -378,14 +318,14 @@ flush_thread(void *arg)
 int
 flush_start(struct roamfs *fs)
 {
-	struct notify *q = calloc(1, sizeof *q);
+	struct flusher *q = calloc(1, sizeof *q);
 	int r;
 
 	if (q == NULL)
 		return -ENOMEM;
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->cond, NULL);
-	fs->notify = q;
+	fs->flusher = q;
 	if ((r = pthread_create(&q->thread, NULL, flush_thread, fs)) != 0)
 		return -r;
 	q->started = 1;
@@ -395,8 +335,7 @@ flush_start(struct roamfs *fs)
 void
 flush_stop(struct roamfs *fs)
 {
-	struct notify *q = fs->notify;
-	struct notice *n, *next;
+	struct flusher *q = fs->flusher;
 
 	if (q == NULL)
 		return;
@@ -406,14 +345,9 @@ flush_stop(struct roamfs *fs)
 	pthread_mutex_unlock(&q->lock);
 	if (q->started)
 		pthread_join(q->thread, NULL);
-	for (n = q->head; n; n = next) {
-		next = n->next;
-		free(n->name);
-		free(n);
-	}
 	flush_all(fs);
 	pthread_mutex_destroy(&q->lock);
 	pthread_cond_destroy(&q->cond);
 	free(q);
-	fs->notify = NULL;
+	fs->flusher = NULL;
 }

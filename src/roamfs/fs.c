@@ -21,6 +21,11 @@
 #include <unistd.h>
 
 #include "roam/log.h"
+#include "fetch.h"
+#include "flush.h"
+#include "fs.h"
+#include "notify.h"
+#include "replay.h"
 #include "roamfs.h"
 
 #define FS(req) ((struct roamfs *)fuse_req_userdata(req))
@@ -34,7 +39,8 @@ struct dirsnap {
 	} *ents;
 };
 
-void
+/* Fill a struct stat from an inode and its in-memory node (may be NULL). */
+static void
 fs_stat(const struct roamfs *fs, const struct inode *in, const struct node *n, struct stat *st)
 {
 	memset(st, 0, sizeof *st);
@@ -56,12 +62,6 @@ fs_stat(const struct roamfs *fs, const struct inode *in, const struct node *n, s
 	}
 	st->st_blksize = 65536;
 	st->st_blocks = (st->st_size + 511) / 512;
-}
-
-int
-fs_excluded(const struct roamfs *fs, const char *rel, int is_dir)
-{
-	return fs->exclude && exclude_match(fs->exclude, rel, is_dir) == 1;
 }
 
 static void
@@ -129,22 +129,6 @@ reply_attr(struct roamfs *fs, fuse_req_t req, struct inode *in)
 	nodes_unlock(fs->nodes);
 	inode_free(in);
 	fuse_reply_attr(req, &st, fs->timeout);
-}
-
-/* Fill the fields every journal record about in carries. */
-static void
-jrec_init(struct jrec *r, uint8_t type, const struct inode *in, const char *path,
-    const char *path2)
-{
-	memset(r, 0, sizeof *r);
-	r->type = type;
-	r->ino = in->ino;
-	r->mode = in->mode & 07777;
-	r->mtime = in->mtime_s;
-	r->path = (char *)path;
-	r->path2 = (char *)path2;
-	r->base = in->base;
-	r->when = time(NULL);
 }
 
 /* Append a journal record describing a change to in. */
@@ -227,7 +211,7 @@ new_child(struct roamfs *fs, struct db_txn *t, struct inode *parent, const char 
 	in->atime_s = in->mtime_s;
 	in->atime_ns = in->mtime_ns;
 	in->flags = I_LOCALNEW;
-	if ((parent->flags & I_EXCLUDED) || fs_excluded(fs, *path, S_ISDIR(mode)) ||
+	if ((parent->flags & I_EXCLUDED) || exclude_match(fs->exclude, *path, S_ISDIR(mode)) ||
 	    local_only_type(mode))
 		in->flags |= I_EXCLUDED;
 	if (!(in->flags & I_EXCLUDED) && !server_takes(fs, *path, mode))
@@ -309,6 +293,9 @@ fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	inode_free(&in);
 }
 
+/* Remove an unreferenced inode with no names left, and its contents. */
+static void fs_reap(struct roamfs *fs, uint64_t ino);
+
 /* Drop n kernel references to ino, reaping it when nothing is left. */
 static void
 forget_one(struct roamfs *fs, fuse_ino_t ino, uint64_t nlookup)
@@ -351,7 +338,7 @@ is_orphan(const struct inode *in)
 	return in->nlink == 0;
 }
 
-void
+static void
 fs_reap(struct roamfs *fs, uint64_t ino)
 {
 	struct inode in;
@@ -421,19 +408,6 @@ journal_attrs(struct db_txn *t, struct inode *in, uint32_t attrs)
 	jrec_init(&r, J_SETATTR, in, path, NULL);
 	r.attrs = attrs;
 	journal_append(t, &r);
-	free(path);
-}
-
-void
-fs_journal_store(struct db_txn *t, struct inode *in)
-{
-	char *path;
-
-	if ((in->flags & I_EXCLUDED) || in->pending_store || !S_ISREG(in->mode))
-		return;
-	if (meta_path(t, in->ino, &path) < 0)
-		return;
-	jadd(t, J_STORE, in, path, NULL, &in->pending_store);
 	free(path);
 }
 
@@ -599,7 +573,7 @@ apply_setattr(struct roamfs *fs, fuse_ino_t ino, struct stat *attr, int to_set,
 	nodes_unlock(fs->nodes);
 	touch_ctime(in);
 	if (to_set & FUSE_SET_ATTR_SIZE)
-		fs_journal_store(&t, in);
+		journal_store(&t, in);
 	else
 		journal_attrs(&t, in, jattrs);
 	meta_inode_put(&t, in);
@@ -998,7 +972,7 @@ cross_one(void *arg, uint64_t ino, const char *child, struct inode *in)
 
 	if (local_only_type(in->mode))
 		return 0;	/* stays in the cache */
-	if (x->enter && (in->flags & I_EXCLUDED) && !fs_excluded(x->fs, child, S_ISDIR(in->mode))) {
+	if (x->enter && (in->flags & I_EXCLUDED) && !exclude_match(x->fs->exclude, child, S_ISDIR(in->mode))) {
 		in->flags = (in->flags & ~I_EXCLUDED) | I_LOCALNEW;
 		in->pending_store = 0;
 		if (S_ISDIR(in->mode)) {
@@ -1033,7 +1007,7 @@ subtree_cross(struct roamfs *fs, struct db_txn *t, uint64_t dir, const char *pat
 static int
 rename_to_local(const struct roamfs *fs, const struct rename_ctx *c)
 {
-	return (c->p2.flags & I_EXCLUDED) || fs_excluded(fs, c->to, S_ISDIR(c->src.mode)) ||
+	return (c->p2.flags & I_EXCLUDED) || exclude_match(fs->exclude, c->to, S_ISDIR(c->src.mode)) ||
 	    local_only_type(c->src.mode);
 }
 
@@ -1048,7 +1022,7 @@ fits_one(void *arg, uint64_t ino, const char *child, struct inode *in)
 	struct crossing *x = arg;
 	/* Synced already, or local-only until now and not kept so. */
 	int travels = !local_only_type(in->mode) && (!(in->flags & I_EXCLUDED) ||
-	    (x->enter && !fs_excluded(x->fs, child, S_ISDIR(in->mode))));
+	    (x->enter && !exclude_match(x->fs->exclude, child, S_ISDIR(in->mode))));
 
 	if (travels && !server_takes(x->fs, child, in->mode))
 		return -ENAMETOOLONG;
@@ -1275,7 +1249,7 @@ do_link(struct roamfs *fs, uint64_t ino, uint64_t parent, const char *name, stru
 	else if (meta_path(&t, ino, &from) < 0 || meta_child_path(&t, parent, name, &to) < 0)
 		r = t.ret ? t.ret : -ENOMEM;
 	else if (((in->flags & I_EXCLUDED) != 0) !=
-	    ((dir.flags & I_EXCLUDED) || fs_excluded(fs, to, 0) || local_only_type(in->mode)))
+	    ((dir.flags & I_EXCLUDED) || exclude_match(fs->exclude, to, 0) || local_only_type(in->mode)))
 		r = -EXDEV;	/* between synced and local-only areas */
 	else if (!(in->flags & I_EXCLUDED) && !server_takes(fs, to, in->mode))
 		r = -ENAMETOOLONG;

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "journal.h"
 
@@ -142,6 +144,21 @@ journal_next_seq(struct db_txn *t, uint64_t *seq)
 	return 0;
 }
 
+void
+jrec_init(struct jrec *r, uint8_t type, const struct inode *in, const char *path,
+    const char *path2)
+{
+	memset(r, 0, sizeof *r);
+	r->type = type;
+	r->ino = in->ino;
+	r->mode = in->mode & 07777;
+	r->mtime = in->mtime_s;
+	r->path = (char *)path;
+	r->path2 = (char *)path2;
+	r->base = in->base;
+	r->when = time(NULL);
+}
+
 int
 journal_append(struct db_txn *t, struct jrec *r)
 {
@@ -153,6 +170,22 @@ journal_append(struct db_txn *t, struct jrec *r)
 	journal_put(t, DB_JOURNAL, r);
 	jino_key(k, r->ino, r->seq);
 	return db_put(t, DB_JINO, k, 16, "", 0);
+}
+
+void
+journal_store(struct db_txn *t, struct inode *in)
+{
+	struct jrec r;
+	char *path;
+
+	if ((in->flags & I_EXCLUDED) || in->pending_store || !S_ISREG(in->mode))
+		return;
+	if (meta_path(t, in->ino, &path) < 0)
+		return;
+	jrec_init(&r, J_STORE, in, path, NULL);
+	if (journal_append(t, &r) == 0)
+		in->pending_store = r.seq;
+	free(path);
 }
 
 static int

@@ -47,6 +47,10 @@ struct jrec {
 	int32_t err;		/* set-aside records: the errno */
 };
 
+/* Fill the fields every record about in carries; path and path2 are
+ * borrowed, not copied (jrec_free must not see them then). */
+void jrec_init(struct jrec *r, uint8_t type, const struct inode *in, const char *path,
+    const char *path2);
 void jrec_free(struct jrec *r);
 const char *jtype_name(uint8_t type);
 /* Encode and decode one record (decode is safe on any input; -EPROTO for another format). */
@@ -55,6 +59,12 @@ int jrec_decode(const void *p, size_t n, struct jrec *r);
 
 /* Append a record; assigns r->seq. */
 int journal_append(struct db_txn *t, struct jrec *r);
+/*
+ * Journal an upload of a regular file's contents (STORE) unless one is
+ * pending or the file is excluded; sets in->pending_store, which the
+ * caller saves with the inode.
+ */
+void journal_store(struct db_txn *t, struct inode *in);
 /* The oldest record, or -ENOENT when the journal is empty. */
 int journal_first(struct db_txn *t, struct jrec *r);
 int journal_get(struct db_txn *t, uint64_t seq, struct jrec *r);

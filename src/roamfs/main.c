@@ -16,7 +16,12 @@
 
 #include "roam/log.h"
 #include "roam/path.h"
+#include "fetch.h"
+#include "flush.h"
+#include "fs.h"
+#include "notify.h"
 #include "opts.h"
+#include "replay.h"
 #include "roamfs.h"
 
 #define MAP_SIZE	((size_t)8 << 30)	/* LMDB address space; the file grows as needed */
@@ -484,7 +489,7 @@ run(struct roamfs *fs)
 	if (cfg == NULL)
 		fatal("out of memory");
 	fuse_loop_cfg_set_max_threads(cfg, 16);
-	if ((r = flush_start(fs)) < 0 || (r = replay_start(fs)) < 0)
+	if ((r = notify_start(fs)) < 0 || (r = flush_start(fs)) < 0 || (r = replay_start(fs)) < 0)
 		fatal("cannot start threads: %s", strerror(-r));
 	r = fuse_session_loop_mt(fs->se, cfg);
 	fuse_loop_cfg_destroy(cfg);
@@ -576,6 +581,7 @@ main(int argc, char **argv)
 	flush_stop(&fs);
 	r = replay_drain(&fs) < 0 && r == 0 ? 0 : r;
 	replay_stop(&fs);
+	notify_stop(&fs);	/* after every thread that queues notices */
 	fuse_session_destroy(fs.se);
 	remote_free(fs.fg);
 	remote_free(fs.bg);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "roam/log.h"
+#include "fetch.h"
 #include "replay_int.h"
 
 struct replay {

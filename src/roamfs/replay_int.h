@@ -4,6 +4,7 @@
 #ifndef ROAMFS_REPLAY_INT_H
 #define ROAMFS_REPLAY_INT_H
 
+#include "replay.h"
 #include "roamfs.h"
 
 /*

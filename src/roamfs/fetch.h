@@ -1,0 +1,57 @@
+/*
+ * fetch: bring server state into the cache: listings, contents, links.
+ */
+#ifndef ROAMFS_FETCH_H
+#define ROAMFS_FETCH_H
+
+#include "roamfs.h"
+
+struct fetching;
+
+/*
+ * List a directory from the server unless fresh enough.  A directory the
+ * cache has already listed is only revalidated when the connection is at
+ * hand, unless wait is set.  1 when listed now, 0 when the cache serves
+ * it, or -errno.
+ */
+int fetch_dir(struct roamfs *fs, uint64_t ino, int wait);
+/*
+ * List again the directories whose cached listing was served while the
+ * server was busy or not connected yet (a warm login), so that what other
+ * workstations changed shows soon.  Never waits for the connection.
+ */
+void fetch_refresh_stale(struct roamfs *fs);
+/* The base version recorded for attributes the server gave, the same way
+ * for listings and for replies to the replay (no mode: a regular file). */
+void base_from_attr(struct base *b, const struct sftp_attr *a);
+/* Download a file's contents unless cached; 0 or -errno. */
+int fetch_file(struct roamfs *fs, uint64_t ino);
+/* The registry of downloads; fetch_stop cancels those still running and waits for them. */
+int fetch_init(struct roamfs *fs);
+void fetch_stop(struct roamfs *fs);
+/*
+ * For a read-only open of ino, whose inode says size bytes: like
+ * fetch_file, except that a file of 1 MiB or more is not waited for.  Then
+ * *out gets the download (to pass to fetch_wait before each read and to
+ * fetch_release at the end) and *fd a descriptor of the file being
+ * written; *out stays NULL when the file was fetched whole (or was cached).
+ */
+int fetch_stream(struct roamfs *fs, uint64_t ino, uint64_t size, int *fd, struct fetching **out);
+/*
+ * Wait until bytes [0, end) of a streamed file are there: 0, -EIO if its
+ * download failed, or -EINTR once req (may be NULL) is interrupted; the
+ * interrupt callback calls fetch_wake.
+ */
+int fetch_wait(struct roamfs *fs, struct fetching *f, uint64_t end, fuse_req_t req);
+void fetch_wake(struct roamfs *fs);
+void fetch_release(struct roamfs *fs, struct fetching *f);
+/*
+ * Before the first open of a clean cached file since its node was made:
+ * a cache file whose size differs from the inode's (a download cut short
+ * by a crash of the machine) is marked uncached; returns 1 then, else 0.
+ */
+int fetch_verify(struct roamfs *fs, uint64_t ino);
+/* The target of a symbolic link, fetched when not known yet. */
+int fetch_link(struct roamfs *fs, uint64_t ino, char **target);
+
+#endif
