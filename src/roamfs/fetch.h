@@ -1,5 +1,5 @@
 /*
- * fetch: bring server state into the cache: listings, contents, links.
+ * fetch: bring a file's contents and a link's target into the cache.
  */
 #ifndef ROAMFS_FETCH_H
 #define ROAMFS_FETCH_H
@@ -8,22 +8,6 @@
 
 struct fetching;
 
-/*
- * List a directory from the server unless fresh enough.  A directory the
- * cache has already listed is only revalidated when the connection is at
- * hand, unless wait is set.  1 when listed now, 0 when the cache serves
- * it, or -errno.
- */
-int fetch_dir(struct roamfs *fs, uint64_t ino, int wait);
-/*
- * List again the directories whose cached listing was served while the
- * server was busy or not connected yet (a warm login), so that what other
- * workstations changed shows soon.  Never waits for the connection.
- */
-void fetch_refresh_stale(struct roamfs *fs);
-/* The base version recorded for attributes the server gave, the same way
- * for listings and for replies to the replay (no mode: a regular file). */
-void base_from_attr(struct base *b, const struct sftp_attr *a);
 /* Download a file's contents unless cached; 0 or -errno. */
 int fetch_file(struct roamfs *fs, uint64_t ino);
 /* The registry of downloads; fetch_stop cancels those still running and waits for them. */

@@ -24,6 +24,7 @@
 #include "fetch.h"
 #include "flush.h"
 #include "fs.h"
+#include "listing.h"
 #include "notify.h"
 #include "replay.h"
 #include "roamfs.h"
@@ -271,13 +272,13 @@ fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, ENAMETOOLONG);
 		return;
 	}
-	if ((listed = fetch_dir(fs, parent, 0)) < 0) {
+	if ((listed = listing_update(fs, parent, 0)) < 0) {
 		fuse_reply_err(req, -listed);
 		return;
 	}
 	r = lookup_cached(fs, parent, name, &in);
 	/* A name the cache lacks may be new on the server: wait for the listing. */
-	if (r == -ENOENT && listed == 0 && fetch_dir(fs, parent, 1) == 1)
+	if (r == -ENOENT && listed == 0 && listing_update(fs, parent, 1) == 1)
 		r = lookup_cached(fs, parent, name, &in);
 	if (r == -ENOENT) {
 		/* Negative entry: not cached by the kernel, so new names show. */
@@ -653,7 +654,7 @@ make_node(struct roamfs *fs, fuse_ino_t parent, const char *name, uint32_t mode,
 
 	if (target && strlen(target) > REMOTE_PATH_MAX)
 		return -ENAMETOOLONG;
-	if ((r = fetch_dir(fs, parent, 0)) < 0)
+	if ((r = listing_update(fs, parent, 0)) < 0)
 		return r;
 	if ((r = db_begin(fs->db, &t, 1)) < 0)
 		return r;
@@ -799,7 +800,7 @@ remove_name(struct roamfs *fs, fuse_ino_t parent, const char *name, int want_dir
 	if (r < 0)
 		return r;
 	/* Only an up-to-date listing tells that the directory is empty. */
-	if (want_dir && (r = fetch_dir(fs, ino, 1)) < 0)
+	if (want_dir && (r = listing_update(fs, ino, 1)) < 0)
 		return r;
 	if ((r = db_begin(fs->db, &t, 1)) < 0)
 		return r;
@@ -1194,7 +1195,7 @@ do_rename(struct roamfs *fs, uint64_t p1, const char *n1, uint64_t p2, const cha
 	if (db_begin(fs->db, &t, 0) == 0) {
 		r = meta_dirent_get(&t, p2, n2, &dino);
 		db_abort(&t);
-		if (r == 0 && (r = fetch_dir(fs, dino, 1)) < 0 && r != -ENOTDIR)
+		if (r == 0 && (r = listing_update(fs, dino, 1)) < 0 && r != -ENOTDIR)
 			return r;
 	}
 	memset(&c, 0, sizeof c);
@@ -1758,7 +1759,7 @@ fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct dirsnap *s;
 	int r;
 
-	if ((r = fetch_dir(fs, ino, 0)) < 0) {
+	if ((r = listing_update(fs, ino, 0)) < 0) {
 		fuse_reply_err(req, -r);
 		return;
 	}

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "roam/buf.h"
 #include "roam/db.h"
 
 #define META_SCHEMA	1	/* bump when the record formats change */

@@ -25,8 +25,9 @@
 #include <unistd.h>
 
 #include "roam/log.h"
-#include "fetch.h"
+#include "listing.h"
 #include "replay_int.h"
+#include "version.h"
 
 struct replay {
 	pthread_t thread;
@@ -465,7 +466,7 @@ replay_thread(void *arg)
 	int r = 0;
 
 	remote_keepalive(fs->fg);	/* open the channel a warm login left to us */
-	fetch_refresh_stale(fs);	/* and list what was served meanwhile */
+	listing_refresh_stale(fs);	/* and list what was served meanwhile */
 	for (;;) {
 		pthread_mutex_lock(&rp->lock);
 		clock_gettime(CLOCK_REALTIME, &until);
@@ -489,7 +490,7 @@ replay_thread(void *arg)
 		remote_keepalive(fs->fg);
 		if (r != 0)
 			remote_keepalive(fs->bg);
-		fetch_refresh_stale(fs);
+		listing_refresh_stale(fs);
 		if (r < 0 && r != -EAGAIN)
 			replay_set_offline(fs, 1);	/* no progress: counts for drain's timeout */
 		pthread_mutex_lock(&rp->lock);

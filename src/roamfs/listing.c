@@ -1,0 +1,363 @@
+/*
+ * listing: bring the server's directory listings into the cache.
+ *
+ * A directory is listed when it was never listed, or not since the mount,
+ * or longer ago than dir_ttl; the listing is merged into LMDB without ever
+ * touching objects that have local changes not yet replayed.  A listing
+ * served from the cache while the server was away is marked stale and
+ * listed again once the server is at hand (listing_refresh_stale).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "roam/log.h"
+#include "listing.h"
+#include "notify.h"
+#include "roamfs.h"
+#include "version.h"
+
+struct listing {
+	size_t n, cap;
+	struct lent {
+		char *name;
+		struct sftp_attr a;
+	} *e;
+};
+
+static int
+listing_add(void *arg, const char *name, const struct sftp_attr *a)
+{
+	struct listing *l = arg;
+	struct lent *e;
+
+	if (strncmp(name, REMOTE_TMP_PREFIX, strlen(REMOTE_TMP_PREFIX)) == 0 ||
+	    strlen(name) > 255 || strchr(name, '/'))
+		return 0;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		if ((e = realloc(l->e, l->cap * sizeof *e)) == NULL)
+			return -ENOMEM;
+		l->e = e;
+	}
+	if ((l->e[l->n].name = strdup(name)) == NULL)
+		return -ENOMEM;
+	l->e[l->n].a = *a;
+	l->n++;
+	return 0;
+}
+
+static void
+listing_free(struct listing *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->e[i].name);
+	free(l->e);
+}
+
+static int
+lent_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct lent *)a)->name, ((const struct lent *)b)->name);
+}
+
+static struct lent *
+listing_find(struct listing *l, const char *name)
+{
+	struct lent key = { (char *)name, { 0 } };
+
+	if (l->n == 0)
+		return NULL;
+	return bsearch(&key, l->e, l->n, sizeof *l->e, lent_cmp);
+}
+
+/* Whether an object has local changes the server has not seen. */
+static int
+has_local_changes(struct roamfs *fs, struct db_txn *t, const struct inode *in)
+{
+	struct node *n;
+	int dirty;
+
+	if (in->flags & (I_LOCALNEW | I_EXCLUDED))
+		return 1;
+	nodes_lock(fs->nodes);
+	n = nodes_find(fs->nodes, in->ino);
+	dirty = n && (n->dirty || (n->nopen && S_ISREG(in->mode) && in->pending_store));
+	nodes_unlock(fs->nodes);
+	return dirty || journal_pending_ino(t, in->ino) != 0;
+}
+
+/* A name the server no longer has: drop it locally unless it has local changes. */
+static void
+merge_gone(struct roamfs *fs, struct db_txn *t, struct inode *dir, const char *name, uint64_t ino)
+{
+	struct inode in;
+
+	if (meta_inode_get(t, ino, &in) < 0)
+		return;
+	if (!(in.flags & I_REMOTE) || has_local_changes(fs, t, &in) ||
+	    (S_ISDIR(in.mode) && meta_dir_empty(t, ino) != 1)) {
+		inode_free(&in);
+		return;
+	}
+	meta_dirent_del(t, dir->ino, name);
+	in.nlink = S_ISDIR(in.mode) ? 0 : in.nlink - 1;
+	if (S_ISDIR(in.mode))
+		dir->nlink--;
+	if (in.parent == dir->ino && strcmp(in.name, name) == 0)
+		in.parent = 0;
+	meta_inode_put(t, &in);
+	inode_free(&in);
+	notify_entry(fs, dir->ino, name);
+}
+
+/* A name both sides have: take the server's version if ours is clean and differs. */
+static void
+merge_known(struct roamfs *fs, struct db_txn *t, uint64_t ino, const struct sftp_attr *a)
+{
+	struct inode in;
+	struct base nb;
+
+	if (meta_inode_get(t, ino, &in) < 0)
+		return;
+	base_from_attr(&nb, a);
+	if (has_local_changes(fs, t, &in) || (in.base.valid && in.base.size == nb.size &&
+	    in.base.mtime == nb.mtime && in.base.mode == nb.mode) ||
+	    (in.mode & S_IFMT) != (nb.mode & S_IFMT)) {
+		inode_free(&in);
+		return;
+	}
+	in.mode = nb.mode;
+	in.size = nb.size;
+	in.mtime_s = nb.mtime;
+	in.mtime_ns = 0;
+	in.flags |= I_REMOTE;
+	if (S_ISREG(in.mode) && (in.flags & I_CACHED) && in.base.valid &&
+	    (in.base.size != nb.size || in.base.mtime != nb.mtime)) {
+		in.flags &= ~I_CACHED;
+		cache_file_unlink(fs->cache, ino);
+		notify_inode(fs, ino);
+	}
+	if (S_ISLNK(in.mode) && in.base.valid && in.base.mtime != nb.mtime) {
+		free(in.target);
+		in.target = NULL;
+	}
+	in.base = nb;
+	meta_inode_put(t, &in);
+	inode_free(&in);
+}
+
+/* A name only the server has: a new inode, unless we removed it ourselves. */
+static void
+merge_new(struct roamfs *fs, struct db_txn *t, struct inode *dir, const char *rel,
+    const char *name, const struct sftp_attr *a)
+{
+	struct inode in;
+	uint64_t seq;
+
+	if (meta_tomb_get(t, dir->ino, name, &seq) == 0) {
+		if (seq >= journal_head(t))
+			return;	/* our removal is still on its way */
+		meta_tomb_del(t, dir->ino, name);
+	}
+	memset(&in, 0, sizeof in);
+	in.mode = attr_mode(a);
+	if (exclude_match(fs->exclude, rel, S_ISDIR(in.mode)))
+		return;	/* excluded paths are never fetched */
+	if (meta_alloc_ino(t, &in.ino) < 0)
+		return;
+	in.nlink = S_ISDIR(in.mode) ? 2 : 1;
+	in.size = a->size;
+	in.mtime_s = in.ctime_s = in.atime_s = a->mtime;
+	in.flags = I_REMOTE;
+	in.parent = dir->ino;
+	in.name = strdup(name);
+	base_from_attr(&in.base, a);
+	if (S_ISDIR(in.mode))
+		dir->nlink++;
+	meta_dirent_put(t, dir->ino, name, in.ino);
+	meta_inode_put(t, &in);
+	inode_free(&in);
+}
+
+struct local_names {
+	struct buf names;	/* u64 ino, u32 len, bytes */
+};
+
+static int
+collect_local(void *arg, const char *name, size_t len, uint64_t ino)
+{
+	struct buf *b = arg;
+
+	return buf_put_u64(b, ino) || buf_put_str(b, name, len) ? -ENOMEM : 0;
+}
+
+/* Merge a server listing of directory ino into LMDB. */
+static int
+merge_listing(struct roamfs *fs, uint64_t ino, const char *dirrel, struct listing *l)
+{
+	struct db_txn t;
+	struct inode dir;
+	struct buf local, rd;
+	uint32_t nlink;
+	uint64_t cino;
+	char *name, *rel;
+	size_t i;
+	int r;
+
+	if (l->n)
+		qsort(l->e, l->n, sizeof *l->e, lent_cmp);
+	buf_init(&local, 0);
+	if ((r = db_begin(fs->db, &t, 1)) < 0)
+		return r;
+	if (meta_inode_get(&t, ino, &dir) < 0) {
+		db_abort(&t);
+		return t.ret;
+	}
+	nlink = dir.nlink;
+	meta_dir_scan(&t, ino, collect_local, &local);
+	buf_wrap(&rd, local.data, local.len);
+	while (t.ret == 0 && buf_avail(&rd) > 0) {
+		if (buf_get_u64(&rd, &cino) < 0 || buf_get_cstr(&rd, &name) < 0)
+			break;
+		if (listing_find(l, name) == NULL)
+			merge_gone(fs, &t, &dir, name, cino);
+		free(name);
+	}
+	for (i = 0; i < l->n && t.ret == 0; i++) {
+		if (meta_dirent_get(&t, ino, l->e[i].name, &cino) == 0) {
+			merge_known(fs, &t, cino, &l->e[i].a);
+			continue;
+		}
+		if (asprintf(&rel, "%s%s%s", dirrel, *dirrel ? "/" : "", l->e[i].name) < 0)
+			continue;
+		merge_new(fs, &t, &dir, rel, l->e[i].name, &l->e[i].a);
+		free(rel);
+	}
+	if (dir.nlink != nlink)
+		notify_inode(fs, ino);	/* the kernel holds the old link count */
+	dir.flags |= I_LISTED;
+	meta_inode_put(&t, &dir);
+	inode_free(&dir);
+	buf_free(&local);
+	return db_commit(&t);
+}
+
+/*
+ * Whether directory ino needs a listing now: 0 no, 1 yes and it was never
+ * listed, 2 yes but a listing is cached; *rel gets its path.
+ */
+static int
+dir_needs_listing(struct roamfs *fs, uint64_t ino, char **rel)
+{
+	struct db_txn t;
+	struct inode in;
+	struct node *n;
+	int r, fresh;
+
+	nodes_lock(fs->nodes);
+	n = nodes_find(fs->nodes, ino);
+	fresh = n && n->listed && (fs->dir_ttl == 0 ||
+	    time(NULL) - (time_t)n->listed < (time_t)fs->dir_ttl);
+	nodes_unlock(fs->nodes);
+	if (fresh)
+		return 0;
+	if ((r = db_begin(fs->db, &t, 0)) < 0)
+		return r;
+	if ((r = meta_inode_get(&t, ino, &in)) == 0) {
+		if (!S_ISDIR(in.mode))
+			r = -ENOTDIR;
+		else if ((in.flags & (I_EXCLUDED | I_LOCALNEW)) || !(in.flags & I_REMOTE))
+			r = 0;
+		else
+			r = meta_path(&t, ino, rel) < 0 ? t.ret : (in.flags & I_LISTED) ? 2 : 1;
+		inode_free(&in);
+	}
+	db_abort(&t);
+	return r;
+}
+
+static void
+mark_listed(struct roamfs *fs, uint64_t ino)
+{
+	struct node *n;
+
+	nodes_lock(fs->nodes);
+	if ((n = nodes_get(fs->nodes, ino)) != NULL)
+		n->listed = (int)time(NULL);
+	nodes_unlock(fs->nodes);
+}
+
+/* The cached listing of ino was served without the server: refresh it later. */
+static void
+mark_stale(struct roamfs *fs, uint64_t ino)
+{
+	struct node *n;
+
+	nodes_lock(fs->nodes);
+	if ((n = nodes_get(fs->nodes, ino)) != NULL)	/* the root has no node before */
+		nodes_set_stale(fs->nodes, n);
+	nodes_unlock(fs->nodes);
+}
+
+void
+listing_refresh_stale(struct roamfs *fs)
+{
+	struct buf inos;
+	size_t i;
+
+	buf_init(&inos, 0);
+	nodes_lock(fs->nodes);
+	nodes_take_stale(fs->nodes, nodes_put_ino, &inos);
+	nodes_unlock(fs->nodes);
+	for (i = 0; i + 8 <= inos.len; i += 8)
+		listing_update(fs, be_get_u64(inos.data + i), 0);
+	buf_free(&inos);
+}
+
+int
+listing_update(struct roamfs *fs, uint64_t ino, int wait)
+{
+	struct listing l = { 0, 0, NULL };
+	struct sftp *s;
+	char *rel = NULL, *path;
+	int r;
+
+	int need;
+
+	if ((need = dir_needs_listing(fs, ino, &rel)) <= 0)
+		return need;
+	/* A cached listing is served at once when the server is not at hand. */
+	r = need == 2 && !wait ? remote_try_acquire(fs->fg, &s) : remote_acquire(fs->fg, &s);
+	if (r < 0) {
+		free(rel);
+		if (need == 2)
+			mark_stale(fs, ino);
+		return need == 2 ? 0 : r;
+	}
+	if ((path = remote_path(fs->fg, rel)) == NULL)
+		r = -ENOMEM;
+	else
+		r = sftp_readdir(s, path, listing_add, &l);
+	remote_release(fs->fg, r);
+	if (r == 0)
+		r = merge_listing(fs, ino, rel, &l);
+	else if (r == -ENOENT)
+		r = 0;	/* not on the server yet: our own creation still on its way */
+	if (r == 0)
+		mark_listed(fs, ino);
+	else
+		log_warn("cannot list %s on the server: %s", *rel ? rel : "the home", strerror(-r));
+	listing_free(&l);
+	free(path);
+	free(rel);
+	return r < 0 ? r : 1;
+}
+

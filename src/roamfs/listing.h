@@ -1,0 +1,25 @@
+/*
+ * listing: bring the server's directory listings into the cache.
+ */
+#ifndef ROAMFS_LISTING_H
+#define ROAMFS_LISTING_H
+
+#include <stdint.h>
+
+struct roamfs;
+
+/*
+ * List a directory from the server unless fresh enough.  A directory the
+ * cache has already listed is only revalidated when the connection is at
+ * hand, unless wait is set.  1 when listed now, 0 when the cache serves
+ * it, or -errno.
+ */
+int listing_update(struct roamfs *fs, uint64_t ino, int wait);
+/*
+ * List again the directories whose cached listing was served while the
+ * server was busy or not connected yet (a warm login), so that what other
+ * workstations changed shows soon.  Never waits for the connection.
+ */
+void listing_refresh_stale(struct roamfs *fs);
+
+#endif
