@@ -246,6 +246,16 @@ struct sftp_put {
 	uint32_t mtime;		/* set as atime and mtime */
 	int err;		/* out: 0, or the negative errno of the first failing step */
 	uint64_t sent;		/* out: bytes written and holes skipped (the server file's size) */
+	/* With check: the rename only replaces what the caller expects at
+	 * path: nothing there, or (unless expect_absent) an object of type
+	 * expect_mode & S_IFMT with expect_size bytes and mtime expect_mtime. */
+	int check;
+	int expect_absent;
+	uint32_t expect_mode;
+	uint64_t expect_size;
+	uint32_t expect_mtime;
+	struct sftp_attr found;	/* out, with check: LSTAT of path (flags 0: nothing there) */
+	int kept;		/* out: path held something else; tmp is left, not renamed */
 };
 /*
  * Upload n files, each in three stages: (1) OPEN tmp (create, truncate,
@@ -253,7 +263,12 @@ struct sftp_put {
  * (mode, atime = mtime), [fsync@openssh.com when do_fsync, covering data,
  * mode and times] and CLOSE, sent back to back (the server runs the
  * requests on one handle in order);
- * (3) once every reply of stage 2 is OK: posix-rename tmp over path.  The
+ * (3) once every reply of stage 2 is OK: posix-rename tmp over path.  With
+ * puts[i].check, stage 2 also sends an LSTAT of path before the CLOSE, and
+ * stage 3 renames only when path holds what the caller expects; otherwise
+ * the file ends with kept set and err 0, its tmp complete on the server,
+ * for the caller to decide (no request more, and the check comes one round
+ * trip before the rename).  The
  * files proceed concurrently, with many requests in flight.  A file whose
  * request fails gets puts[i].err (the first error of the file) and, where
  * its tmp was created, a REMOVE of tmp; it is never renamed; the others go
@@ -272,8 +287,8 @@ struct sftp_put {
  * once (so at most that many handles are open on the server), started in
  * array order; files already started go first.  At most 1024 requests and
  * 512 KiB of WRITE data are in flight.  Requests per file: OPEN, one WRITE
- * per write chunk of data (none for an empty file), FSETSTAT, [fsync], CLOSE,
- * posix-rename, plus REMOVE after a failure once tmp exists.  A file that
+ * per write chunk of data (none for an empty file), FSETSTAT, [fsync], [LSTAT],
+ * CLOSE, posix-rename, plus REMOVE after a failure once tmp exists.  A file that
  * shrinks while it is sent is uploaded as far as it goes (sent tells).
  * A rename refused with FAILURE (e.g. path is a directory) gives -EIO.
  * Without posix-rename@openssh.com, or do_fsync without fsync@openssh.com,

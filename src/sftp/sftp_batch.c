@@ -6,8 +6,9 @@
  * The stages of a file: (1) OPEN the temporary name and wait for the
  * handle; (2) send the WRITEs, FSETSTAT, [fsync] and CLOSE on the handle
  * back to back and wait for all their replies (the server runs the
- * requests on one handle in order); (3) only if all of them were OK,
- * posix-rename over the target.  A failed file gets a REMOVE of its
+ * requests on one handle in order), with an LSTAT of the target when the
+ * caller checks what it replaces; (3) only if all of them were OK (and the
+ * target is what the caller expects), posix-rename over the target.  A failed file gets a REMOVE of its
  * temporary name once the file exists.  As in sftp_upload, the WRITEs
  * cover only the data ranges of a sparse file, and the FSETSTAT also sets
  * the size when the file ends in a hole.
@@ -34,7 +35,7 @@
 /* The stage a file is in: what its requests in flight are. */
 enum put_stage {
 	PS_OPEN,	/* OPEN of tmp */
-	PS_DATA,	/* WRITEs, FSETSTAT, [fsync], CLOSE on the handle */
+	PS_DATA,	/* WRITEs, FSETSTAT, [fsync], [LSTAT of path], CLOSE on the handle */
 	PS_RENAME,	/* posix-rename tmp over path */
 	PS_REMOVE,	/* REMOVE tmp after a failure */
 	PS_DONE,
@@ -44,7 +45,7 @@ enum put_stage {
  * the current stage that is sent. */
 enum put_req {
 	RQ_NONE, RQ_OPEN, RQ_WRITE, RQ_FSYNC, RQ_FSETSTAT, RQ_CLOSE, RQ_RENAME,
-	RQ_REMOVE,
+	RQ_REMOVE, RQ_LSTAT,
 };
 #define SENT(rq) (1u << (rq))
 
@@ -133,6 +134,9 @@ slot_next(const struct batch *b, const struct put_slot *sl)
 			return RQ_FSETSTAT;
 		if (b->do_fsync && !(sl->sent & SENT(RQ_FSYNC)))
 			return RQ_FSYNC;
+		/* As late as can be: one round trip before the rename. */
+		if (sl->p->check && !(sl->sent & SENT(RQ_LSTAT)))
+			return RQ_LSTAT;
 		return RQ_CLOSE;
 	case PS_RENAME:
 		return sl->sent ? RQ_NONE : RQ_RENAME;
@@ -164,6 +168,20 @@ slot_seek(struct put_slot *sl)
 	sl->off = start;
 }
 
+/* Whether the rename may replace what the LSTAT found at path. */
+static int
+put_may_replace(const struct sftp_put *p)
+{
+	const struct sftp_attr *f = &p->found;
+	const uint32_t all = SFTP_ATTR_PERMISSIONS | SFTP_ATTR_SIZE | SFTP_ATTR_ACMODTIME;
+
+	if (!p->check || f->flags == 0)
+		return 1;
+	return !p->expect_absent && (f->flags & all) == all &&
+	    (f->mode & S_IFMT) == (p->expect_mode & S_IFMT) && f->size == p->expect_size &&
+	    f->mtime == p->expect_mtime;
+}
+
 /* Every reply of the current stage is in: choose the next stage. */
 static void
 slot_advance(struct batch *b, struct put_slot *sl)
@@ -178,6 +196,10 @@ slot_advance(struct batch *b, struct put_slot *sl)
 		break;
 	case PS_DATA:
 		sl->stage = failed ? PS_REMOVE : PS_RENAME;
+		if (!failed && !put_may_replace(sl->p)) {
+			sl->p->kept = 1;	/* the caller decides */
+			sl->stage = PS_DONE;
+		}
 		break;
 	case PS_RENAME:
 		sl->stage = failed ? PS_REMOVE : PS_DONE;
@@ -296,6 +318,10 @@ slot_build(struct sftp *s, struct put_slot *sl, enum put_req rq, uint32_t id)
 	case RQ_REMOVE:
 		bad = sftp_proto_begin(tx, SSH_FXP_REMOVE, id) < 0 ||
 		    buf_put_cstr(tx, sl->p->tmp) < 0;
+		break;
+	case RQ_LSTAT:
+		bad = sftp_proto_begin(tx, SSH_FXP_LSTAT, id) < 0 ||
+		    buf_put_cstr(tx, sl->p->path) < 0;
 		break;
 	default:
 		fatal("sftp batch: no request %d to build (broken invariant)", (int)rq);
@@ -438,6 +464,22 @@ reply_status(struct batch *b, struct put_slot *sl, const struct sftp_req *rq,
 	return 0;
 }
 
+/* The reply to the LSTAT of path: what is there, or nothing. */
+static int
+reply_lstat(struct batch *b, struct put_slot *sl, const struct sftp_msg *m)
+{
+	int r;
+
+	memset(&sl->p->found, 0, sizeof sl->p->found);
+	if ((r = sftp_io_expect(b->s, m, SSH_FXP_ATTRS)) == 0)
+		sl->p->found = m->attr;
+	else if (b->s->dead)
+		return r;
+	else if (r != -ENOENT)
+		put_fail(sl, r);
+	return 0;
+}
+
 /* Wait for one reply and move its file on once its stage is complete. */
 static int
 batch_reply(struct batch *b)
@@ -453,7 +495,11 @@ batch_reply(struct batch *b)
 	sl->nreq--;
 	if (rq.type == SSH_FXP_OPEN)
 		return reply_open(b, sl, &m);
-	if ((r = reply_status(b, sl, &rq, &m)) < 0)
+	if (rq.type == SSH_FXP_LSTAT)
+		r = reply_lstat(b, sl, &m);
+	else
+		r = reply_status(b, sl, &rq, &m);
+	if (r < 0)
 		return r;
 	if (slot_next(b, sl) != RQ_NONE)
 		ring_push(b, sl);	/* e.g. a failed WRITE: its CLOSE goes next */
@@ -492,6 +538,8 @@ sftp_put_many(struct sftp *s, struct sftp_put *puts, size_t n, int do_fsync)
 	for (k = 0; k < n; k++) {
 		puts[k].err = 0;
 		puts[k].sent = 0;
+		puts[k].kept = 0;
+		memset(&puts[k].found, 0, sizeof puts[k].found);
 	}
 	if (s->dead)
 		return -ENOTCONN;

@@ -1,7 +1,8 @@
 #!/bin/bash
 # t1108: batch upload (sftp_put_many through "sftp-tool putmany"): many
 # small files with odd names, modes and mtimes arrive exactly; failures stay
-# with their file; an existing target is replaced by a rename; the requests
+# with their file; an existing target is replaced by a rename, or kept by a
+# checked batch; the requests
 # per file are as documented; a lost session gives ENOTCONN, never a hang.
 . "$top_srcdir/test/integration/lib.sh"
 require_root
@@ -200,6 +201,24 @@ test_expect_success 'an existing target is replaced by a rename (new inode, new 
 	test "$(stat -c %a:%Y:%h "$SERVER/rep/t")" = 640:1234567890:1 &&
 	test "$(cat "$SERVER/rep/oldlink")" = old &&
 	test ! -e "$SERVER/rep/.tmp.t"
+'
+
+# With a check, the rename replaces only what the caller expects: for
+# putnew, nothing.  The LSTAT travels with the file: no round trip more.
+test_expect_success 'a checked batch keeps a name the server has, the others arrive' '
+	mkdir -p "$L/new" "$SERVER/new" &&
+	echo theirs >"$SERVER/new/b" &&
+	echo mine-a >"$L/new/a" && echo mine-b >"$L/new/b" && echo mine-c >"$L/new/c" &&
+	T --stats putnew "$L/new" "$SERVER/new" >"$TEST_DIR/out" &&
+	cat "$TEST_DIR/out" &&
+	grep -qx "kept $SERVER/new/b (found 7 bytes)" "$TEST_DIR/out" &&
+	grep -q "putnew: files=3 failed=0 .* kept=1" "$TEST_DIR/out" &&
+	test "$(cat "$SERVER/new/b")" = theirs &&
+	test "$(cat "$SERVER/new/.tmp.b")" = mine-b &&
+	test "$(cat "$SERVER/new/a")" = mine-a && test "$(cat "$SERVER/new/c")" = mine-c &&
+	test ! -e "$SERVER/new/.tmp.a" && test ! -e "$SERVER/new/.tmp.c" &&
+	test "$(stat_of stat "$TEST_DIR/out")" = 3 &&
+	test "$(stat_of extended "$TEST_DIR/out")" = $((1 + 2))
 '
 
 test_expect_success 'session killed mid-batch: ENOTCONN, no hang' '

@@ -38,9 +38,12 @@ usage(void)
 	    "          lutime PATH ATIME MTIME (lsetstat: a link's own times)\n"
 	    "          putmany LOCALDIR REMOTEDIR [LOCALDIR REMOTEDIR...]\n"
 	    "          putseq LOCALDIR REMOTEDIR [LOCALDIR REMOTEDIR...]\n"
+	    "          putnew LOCALDIR REMOTEDIR [LOCALDIR REMOTEDIR...]\n"
 	    "putmany uploads every regular file of LOCALDIR to REMOTEDIR/NAME via\n"
 	    "REMOTEDIR/.tmp.NAME with its mode and mtime, in one batch (sftp_put_many);\n"
-	    "putseq does the same one file and one step at a time (for comparison).\n");
+	    "putseq does the same one file and one step at a time (for comparison);\n"
+	    "putnew is putmany that replaces nothing: a name the server has already\n"
+	    "is kept (\"kept PATH\"), and its .tmp.NAME left.\n");
 	exit(2);
 }
 
@@ -183,18 +186,24 @@ static int
 put_list_report(const struct put_list *l, const char *cmd)
 {
 	uint64_t bytes = 0;
-	size_t i, failed = 0;
+	size_t i, failed = 0, kept = 0;
 
 	for (i = 0; i < l->n; i++) {
 		bytes += l->v[i].sent;
+		if (l->v[i].kept) {
+			kept++;
+			printf("kept %s (found %llu bytes)\n", l->v[i].path,
+			    (unsigned long long)l->v[i].found.size);
+		}
 		if (l->v[i].err == 0)
 			continue;
 		failed++;
 		fprintf(stderr, "sftp-tool: %s %s: %s (%s)\n", cmd, l->v[i].path,
 		    strerrorname_np(-l->v[i].err), strerror(-l->v[i].err));
 	}
-	printf("%s: files=%zu failed=%zu bytes=%llu\n", cmd, l->n, failed,
+	printf("%s: files=%zu failed=%zu bytes=%llu", cmd, l->n, failed,
 	    (unsigned long long)bytes);
+	printf(strcmp(cmd, "putnew") == 0 ? " kept=%zu\n" : "\n", kept);
 	return failed ? 1 : 0;
 }
 
@@ -221,7 +230,10 @@ cmd_putmany(struct sftp *s, const char *cmd, char **av, int ac)
 	int r;
 
 	if ((r = put_list_args(&l, av, ac)) == 0) {
-		if (strcmp(cmd, "putmany") == 0) {
+		if (strcmp(cmd, "putnew") == 0)
+			for (i = 0; i < l.n; i++)
+				l.v[i].check = l.v[i].expect_absent = 1;
+		if (strcmp(cmd, "putmany") == 0 || strcmp(cmd, "putnew") == 0) {
 			r = sftp_put_many(s, l.v, l.n, opt_fsync);
 		} else {
 			for (i = 0; i < l.n && r != -ENOTCONN; i++)
@@ -281,7 +293,8 @@ run(struct sftp *s, const char *cmd, char **av, int ac)
 	char *p = NULL;
 	int r;
 
-	if (strcmp(cmd, "putmany") == 0 || strcmp(cmd, "putseq") == 0)
+	if (strcmp(cmd, "putmany") == 0 || strcmp(cmd, "putseq") == 0 ||
+	    strcmp(cmd, "putnew") == 0)
 		return cmd_putmany(s, cmd, av, ac);
 #define IS(name, n) (strcmp(cmd, name) == 0 && ac == (n))
 	if (IS("ls", 1))
