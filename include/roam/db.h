@@ -22,6 +22,7 @@ enum db_table {
 	DB_TOMB,	/* u64 parent + name -> u64 seq: names removed locally, not yet on the server */
 	DB_ASIDE,	/* u64 seq -> journal record set aside after a permanent error */
 	DB_ORPHAN,	/* u64 ino -> (empty): inodes with no name left, to reap */
+	DB_CONFLICT,	/* u64 id -> conflict or set-aside change, for roamctl (conflict.h) */
 	DB_NTABLES
 };
 

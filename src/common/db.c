@@ -35,6 +35,7 @@ struct db {
 
 static const char *const db_names[DB_NTABLES] = {
 	"meta", "inode", "dirent", "journal", "jino", "tomb", "aside", "orphan",
+	"conflict",
 };
 
 int

@@ -1113,6 +1113,7 @@ rename_journal(struct roamfs *fs, struct db_txn *t, struct rename_ctx *c,
 	if (c->have_dst && !(c->dst.flags & I_EXCLUDED)) {
 		r.victim = c->dst.ino;
 		r.victim_remote = !(c->dst.flags & I_LOCALNEW);
+		r.victim_base = c->dst.base;
 	}
 	journal_append(t, &r);
 	meta_tomb_put(t, p1, n1, r.seq);

@@ -11,7 +11,7 @@
 
 #include "journal.h"
 
-#define JREC_VERSION	1
+#define JREC_VERSION	2	/* 2 added victim_base; 1 is still read */
 
 void
 jrec_free(struct jrec *r)
@@ -54,6 +54,10 @@ jrec_encode(const struct jrec *r, struct buf *b)
 	e |= buf_put_u8(b, r->base.valid);
 	e |= buf_put_u64(b, (uint64_t)r->when);
 	e |= buf_put_u32(b, (uint32_t)r->err);
+	e |= buf_put_u64(b, r->victim_base.size);
+	e |= buf_put_u64(b, (uint64_t)r->victim_base.mtime);
+	e |= buf_put_u32(b, r->victim_base.mode);
+	e |= buf_put_u8(b, r->victim_base.valid);
 	return e ? -ENOMEM : 0;
 }
 
@@ -62,7 +66,7 @@ jrec_decode(const void *p, size_t n, struct jrec *r)
 {
 	struct buf b;
 	uint8_t ver, has2;
-	uint64_t mt, bm, when;
+	uint64_t mt, bm, when, vm = 0;
 	uint32_t err;
 	char *p2 = NULL;
 	int e = 0;
@@ -71,7 +75,7 @@ jrec_decode(const void *p, size_t n, struct jrec *r)
 	buf_wrap(&b, p, n);
 	if (buf_get_u8(&b, &ver) < 0)
 		return -EBADMSG;
-	if (ver != JREC_VERSION)
+	if (ver != 1 && ver != JREC_VERSION)
 		return -EPROTO;
 	e |= buf_get_u8(&b, &r->type);
 	e |= buf_get_u64(&b, &r->ino);
@@ -91,6 +95,12 @@ jrec_decode(const void *p, size_t n, struct jrec *r)
 	e |= buf_get_u8(&b, &r->base.valid);
 	e |= buf_get_u64(&b, &when);
 	e |= buf_get_u32(&b, &err);
+	if (ver >= 2) {
+		e |= buf_get_u64(&b, &r->victim_base.size);
+		e |= buf_get_u64(&b, &vm);
+		e |= buf_get_u32(&b, &r->victim_base.mode);
+		e |= buf_get_u8(&b, &r->victim_base.valid);
+	}
 	if (e != 0 || r->type < J_STORE || r->type > J_SETATTR) {
 		free(p2);
 		jrec_free(r);
@@ -102,6 +112,7 @@ jrec_decode(const void *p, size_t n, struct jrec *r)
 		free(p2);
 	r->mtime = (int64_t)mt;
 	r->base.mtime = (int64_t)bm;
+	r->victim_base.mtime = (int64_t)vm;
 	r->when = (int64_t)when;
 	r->err = (int32_t)err;
 	return 0;
@@ -170,6 +181,12 @@ journal_append(struct db_txn *t, struct jrec *r)
 	journal_put(t, DB_JOURNAL, r);
 	jino_key(k, r->ino, r->seq);
 	return db_put(t, DB_JINO, k, 16, "", 0);
+}
+
+int
+journal_replace(struct db_txn *t, const struct jrec *r)
+{
+	return journal_put(t, DB_JOURNAL, r);
 }
 
 void
@@ -355,6 +372,8 @@ cancel_one(struct db_txn *t, uint64_t seq, const char *path, uint64_t *tomb)
 		r.path2 = NULL;
 		r.ino = r.victim;
 		r.victim = 0;
+		r.base = r.victim_base;	/* the version the removal expects */
+		memset(&r.victim_base, 0, sizeof r.victim_base);
 		journal_put(t, DB_JOURNAL, &r);
 		jino_key(k, r.ino, r.seq);
 		db_put(t, DB_JINO, k, 16, "", 0);
@@ -386,4 +405,69 @@ journal_cancel_ino(struct db_txn *t, uint64_t ino, const char *path, uint64_t *t
 		cancel_one(t, be_get_u64(seqs.data + i), path, tomb);
 	buf_free(&seqs);
 	return t->ret;
+}
+
+/* Call fn on every record of ino after seq, and store it again when fn says it changed. */
+static int
+later_each(struct db_txn *t, uint64_t ino, uint64_t seq, int (*fn)(void *arg, struct jrec *r),
+    void *arg)
+{
+	struct buf seqs;
+	struct jrec r;
+	uint8_t k[8];
+	size_t i;
+	int e;
+
+	buf_init(&seqs, 0);
+	be_put_u64(k, ino);
+	if ((e = db_scan(t, DB_JINO, k, 8, seq_collect, &seqs)) < 0)
+		db_fail(t, e);
+	for (i = 0; i + 8 <= seqs.len && t->ret == 0; i += 8) {
+		if (be_get_u64(seqs.data + i) <= seq || journal_get(t, be_get_u64(seqs.data + i), &r) < 0)
+			continue;
+		if (fn(arg, &r))
+			journal_put(t, DB_JOURNAL, &r);
+		jrec_free(&r);
+	}
+	buf_free(&seqs);
+	return t->ret;
+}
+
+static int
+rebase_one(void *arg, struct jrec *r)
+{
+	r->base = *(const struct base *)arg;
+	return 1;
+}
+
+int
+journal_rebase_ino(struct db_txn *t, uint64_t ino, uint64_t seq, const struct base *b)
+{
+	return later_each(t, ino, seq, rebase_one, (void *)b);
+}
+
+struct repath {
+	const char *path, *to;
+};
+
+static int
+repath_one(void *arg, struct jrec *r)
+{
+	const struct repath *rp = arg;
+	char *p;
+
+	if (strcmp(r->path, rp->path) != 0 || (p = strdup(rp->to)) == NULL)
+		return 0;
+	free(r->path);
+	r->path = p;
+	return 1;
+}
+
+int
+journal_repath_ino(struct db_txn *t, uint64_t ino, uint64_t seq, const char *path,
+    const char *to)
+{
+	struct repath rp = { path, to };
+
+	return later_each(t, ino, seq, repath_one, &rp);
 }

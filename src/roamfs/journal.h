@@ -42,6 +42,7 @@ struct jrec {
 	char *path2;		/* malloc'd or NULL */
 	uint64_t victim;	/* J_RENAME: inode it replaced, 0 if none */
 	uint8_t victim_remote;	/* that inode existed on the server then */
+	struct base victim_base; /* its server version (not valid: unknown) */
 	struct base base;	/* server version the change was based on */
 	int64_t when;		/* wall clock time of the change */
 	int32_t err;		/* set-aside records: the errno */
@@ -53,7 +54,8 @@ void jrec_init(struct jrec *r, uint8_t type, const struct inode *in, const char 
     const char *path2);
 void jrec_free(struct jrec *r);
 const char *jtype_name(uint8_t type);
-/* Encode and decode one record (decode is safe on any input; -EPROTO for another format). */
+/* Encode and decode one record (decode is safe on any input; -EPROTO for
+ * another format; records of format 1 have no victim_base). */
 int jrec_encode(const struct jrec *r, struct buf *b);
 int jrec_decode(const void *p, size_t n, struct jrec *r);
 
@@ -65,6 +67,8 @@ int journal_append(struct db_txn *t, struct jrec *r);
  * caller saves with the inode.
  */
 void journal_store(struct db_txn *t, struct inode *in);
+/* Store a changed record again under its seq (same type and inode). */
+int journal_replace(struct db_txn *t, const struct jrec *r);
 /* The oldest record, or -ENOENT when the journal is empty. */
 int journal_first(struct db_txn *t, struct jrec *r);
 int journal_get(struct db_txn *t, uint64_t seq, struct jrec *r);
@@ -94,5 +98,17 @@ uint64_t journal_head(struct db_txn *t);
  * a tombstone, else 0.
  */
 int journal_cancel_ino(struct db_txn *t, uint64_t ino, const char *path, uint64_t *tomb);
+/*
+ * After record seq of ino reached the server and left it at version b:
+ * the later records of ino are based on b now (so that the replay never
+ * takes our own upload for another workstation's change).
+ */
+int journal_rebase_ino(struct db_txn *t, uint64_t ino, uint64_t seq, const struct base *b);
+/*
+ * Our version of ino went to another name than path (a conflict copy):
+ * the later records of ino that act on path act on to instead.
+ */
+int journal_repath_ino(struct db_txn *t, uint64_t ino, uint64_t seq, const char *path,
+    const char *to);
 
 #endif

@@ -19,10 +19,13 @@
 #include "roam/log.h"
 #include "listing.h"
 #include "notify.h"
+#include "pending.h"
 #include "roamfs.h"
 #include "version.h"
 
 struct listing {
+	struct roamfs *fs;
+	int root;		/* a listing of the home's root */
 	size_t n, cap;
 	struct lent {
 		char *name;
@@ -36,6 +39,10 @@ listing_add(void *arg, const char *name, const struct sftp_attr *a)
 	struct listing *l = arg;
 	struct lent *e;
 
+	if (l->root && strncmp(name, PENDING_PREFIX, strlen(PENDING_PREFIX)) == 0) {
+		pending_seen(l->fs, name, a);	/* another workstation's marker */
+		return 0;
+	}
 	if (strncmp(name, REMOTE_TMP_PREFIX, strlen(REMOTE_TMP_PREFIX)) == 0 ||
 	    strlen(name) > 255 || strchr(name, '/'))
 		return 0;
@@ -295,6 +302,17 @@ mark_listed(struct roamfs *fs, uint64_t ino)
 	nodes_unlock(fs->nodes);
 }
 
+void
+listing_expire(struct roamfs *fs, uint64_t dir)
+{
+	struct node *n;
+
+	nodes_lock(fs->nodes);
+	if ((n = nodes_find(fs->nodes, dir)) != NULL)
+		n->listed = 0;
+	nodes_unlock(fs->nodes);
+}
+
 /* The cached listing of ino was served without the server: refresh it later. */
 static void
 mark_stale(struct roamfs *fs, uint64_t ino)
@@ -325,7 +343,7 @@ listing_refresh_stale(struct roamfs *fs)
 int
 listing_update(struct roamfs *fs, uint64_t ino, int wait)
 {
-	struct listing l = { 0, 0, NULL };
+	struct listing l = { fs, ino == INO_ROOT, 0, 0, NULL };
 	struct sftp *s;
 	char *rel = NULL, *path;
 	int r;

@@ -21,5 +21,7 @@ int listing_update(struct roamfs *fs, uint64_t ino, int wait);
  * workstations changed shows soon.  Never waits for the connection.
  */
 void listing_refresh_stale(struct roamfs *fs);
+/* The next lookup or listing of directory dir asks the server again. */
+void listing_expire(struct roamfs *fs, uint64_t dir);
 
 #endif

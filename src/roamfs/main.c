@@ -496,6 +496,28 @@ run(struct roamfs *fs)
 	return r;
 }
 
+/* The workstation's name in conflict copies: the option, or the host name
+ * up to its first dot, with characters a name cannot hold replaced. */
+static void
+set_workstation(struct roamfs *fs, const char *name)
+{
+	char host[256] = "";
+	size_t i;
+
+	if (name == NULL) {
+		if (gethostname(host, sizeof host - 1) < 0)
+			host[0] = '\0';
+		host[strcspn(host, ".")] = '\0';
+		if (host[0] == '\0')
+			strcpy(host, "workstation");
+		name = host;
+	}
+	snprintf(fs->workstation, sizeof fs->workstation, "%s", name);
+	for (i = 0; fs->workstation[i]; i++)
+		if ((unsigned char)fs->workstation[i] < 0x20 || strchr("/\\:()", fs->workstation[i]))
+			fs->workstation[i] = '-';
+}
+
 int
 main(int argc, char **argv)
 {
@@ -522,6 +544,7 @@ main(int argc, char **argv)
 	}
 	log_init("roamfs", 0, o.debug);
 	memset(&fs, 0, sizeof fs);
+	pthread_mutex_init(&fs.pending_lock, NULL);
 	fs.uid = getuid();
 	fs.gid = getgid();
 	fs.dir_ttl = o.dir_ttl;
@@ -529,6 +552,7 @@ main(int argc, char **argv)
 	fs.flush_timeout = o.flush_timeout;
 	fs.timeout = 86400.0;
 	fs.debug = o.debug;
+	set_workstation(&fs, o.workstation);
 	if (o.user == NULL && (o.user = local_user()) == NULL)
 		fatal("cannot find your user name; give it as user@host:");
 	if (absolutise(&o.cache) || absolutise(&o.exclude) || absolutise(&o.identity_file) ||
@@ -587,6 +611,8 @@ main(int argc, char **argv)
 	remote_free(fs.bg);
 	sftp_files_free(files);
 	nodes_free(fs.nodes);
+	free(fs.pending_elsewhere);
+	pthread_mutex_destroy(&fs.pending_lock);
 	if (fs.exclude)
 		exclude_free(fs.exclude);
 	db_close(fs.db);

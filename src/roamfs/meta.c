@@ -531,6 +531,30 @@ meta_path(struct db_txn *t, uint64_t ino, char **out)
 }
 
 int
+meta_lookup(struct db_txn *t, const char *rel, uint64_t *ino)
+{
+	const char *p = rel, *slash;
+	char name[256];
+	uint64_t at = INO_ROOT;
+	size_t len;
+	int r;
+
+	while (*p) {
+		slash = strchr(p, '/');
+		len = slash ? (size_t)(slash - p) : strlen(p);
+		if (len == 0 || len >= sizeof name)
+			return -ENOENT;
+		memcpy(name, p, len);
+		name[len] = '\0';
+		if ((r = meta_dirent_get(t, at, name, &at)) < 0)
+			return r;
+		p += len + (slash != NULL);
+	}
+	*ino = at;
+	return 0;
+}
+
+int
 meta_child_path(struct db_txn *t, uint64_t parent, const char *name, char **out)
 {
 	char *dir;

@@ -85,6 +85,9 @@ int meta_find_name(struct db_txn *t, uint64_t ino, uint64_t *parent, char **name
 
 /* Path of ino relative to the root ("" for the root), malloc'd. */
 int meta_path(struct db_txn *t, uint64_t ino, char **out);
+/* The inode at a path relative to the root ("" is the root); -ENOENT when a
+ * component is not in the cache. */
+int meta_lookup(struct db_txn *t, const char *rel, uint64_t *ino);
 /* Path of name in directory parent, relative to the root. */
 int meta_child_path(struct db_txn *t, uint64_t parent, const char *name, char **out);
 

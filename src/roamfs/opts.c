@@ -72,6 +72,21 @@ set_str(char **dst, const char *opt, const char *val, char **cause)
 	return *dst ? 0 : -ENOMEM;
 }
 
+/* A workstation's name goes into the names of conflict copies. */
+static int
+set_workstation(struct opts *o, const char *val, char **cause)
+{
+	const unsigned char *c;
+
+	if (strlen(val) > 64)
+		return fail(cause, "workstation=%.64s...: the name is too long (64 bytes at most)", val);
+	for (c = (const unsigned char *)val; *c; c++)
+		if (*c < 0x20 || *c == 0x7f || strchr("/\\:()", *c))
+			return fail(cause, "workstation=%s: the name may not contain '/', '\\', "
+			    "':', parentheses or control characters", val);
+	return set_str(&o->workstation, "workstation", val, cause);
+}
+
 static int
 add_fuse_opt(struct opts *o, const char *opt)
 {
@@ -109,6 +124,8 @@ parse_one(struct opts *o, char *opt, char **cause)
 		return set_str(&o->cache, opt, val, cause);
 	else if (val && strcmp(opt, "exclude") == 0)
 		return set_str(&o->exclude, opt, val, cause);
+	else if (val && strcmp(opt, "workstation") == 0)
+		return set_workstation(o, val, cause);
 	else if (val && strcmp(opt, "dir_ttl") == 0)
 		return parse_uint("dir_ttl", val, 0, 86400 * 365, &o->dir_ttl, cause);
 	else if (val && strcmp(opt, "sync_interval") == 0)
@@ -248,6 +265,7 @@ opts_free(struct opts *o)
 	free(o->global_known_hosts);
 	free(o->cache);
 	free(o->exclude);
+	free(o->workstation);
 	free(o->fuse_opts);
 	memset(o, 0, sizeof *o);
 }
@@ -271,6 +289,7 @@ opts_usage(const char *prog)
 	    "  -o cache=DIR           persistent cache (default %s/cache/roamfs/USER)\n"
 	    "  -o exclude=FILE        local-only paths, rsync syntax (default\n"
 	    "                         %s/roamfs/exclude.local or %s/roamfs/exclude)\n"
+	    "  -o workstation=NAME    this workstation's name in conflict copies (host name)\n"
 	    "  -o dir_ttl=SECONDS     list a directory from the server again after (60)\n"
 	    "  -o sync_interval=SECONDS  durable commit at least this often (2)\n"
 	    "  -o flush_timeout=SECONDS  at unmount, give up after the server has been\n"

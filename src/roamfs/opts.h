@@ -11,7 +11,7 @@ struct opts {
 	char *user, *host, *path;
 	char *mountpoint;
 	unsigned port;
-	char *identity_file, *known_hosts, *global_known_hosts, *cache, *exclude;
+	char *identity_file, *known_hosts, *global_known_hosts, *cache, *exclude, *workstation;
 	int password_stdin;
 	int foreground, debug, help, version;
 	unsigned dir_ttl, sync_interval, flush_timeout, connect_timeout;

@@ -25,7 +25,9 @@
 #include <unistd.h>
 
 #include "roam/log.h"
+#include "conflict.h"
 #include "listing.h"
+#include "pending.h"
 #include "replay_int.h"
 #include "version.h"
 
@@ -224,6 +226,12 @@ replay_setattr(struct roamfs *fs, struct sftp *s, const struct jrec *r, const ch
 		}
 		return 0;
 	}
+	if (e == -ENOENT) {
+		/* Removed on the server meanwhile: its listing removes it here. */
+		log_info("%s is gone from the server: its change of mode or times is dropped",
+		    r->path);
+		return 0;
+	}
 	if (e == 0)
 		o->set_base = base_from_reply(&st, &o->base);
 	return e;
@@ -256,15 +264,22 @@ replay_one(struct roamfs *fs, struct sftp *s, const struct jrec *r, struct outco
 			e = 0;
 		break;
 	case J_UNLINK:
-		e = sftp_remove(s, path);
-		e = e == -ENOENT ? 0 : e;
+		/* Not over another workstation's change of the file. */
+		if ((e = conflict_remove(fs, s, r, path)) == 0)
+			e = sftp_remove(s, path);
+		e = e == -ENOENT || e > 0 ? 0 : e;
 		break;
 	case J_RMDIR:
 		e = sftp_rmdir(s, path);
-		e = e == -ENOENT ? 0 : e;
+		if (e == -ENOTEMPTY)	/* holds what another workstation put there */
+			conflict_rmdir_kept(fs, r);
+		e = e == -ENOENT || e == -ENOTEMPTY ? 0 : e;
 		break;
 	case J_RENAME:
-		e = replay_rename(s, path, path2);
+		/* Not over a name another workstation made or changed. */
+		if ((e = conflict_rename(fs, s, r, path, path2)) == 0)
+			e = replay_rename(s, path, path2);
+		e = e > 0 ? 0 : e;
 		break;
 	case J_SETATTR:
 		e = replay_setattr(fs, s, r, path, o);
@@ -332,6 +347,8 @@ replay_end_txn(struct db_txn *t, struct jrec *r, int err, const struct outcome *
 		in.flags |= I_REMOTE;
 		meta_inode_put(t, &in);
 		inode_free(&in);
+		/* Our later changes of it start from what we sent. */
+		journal_rebase_ino(t, r->ino, r->seq, &o->base);
 	}
 }
 
@@ -463,7 +480,7 @@ replay_thread(void *arg)
 	struct roamfs *fs = arg;
 	struct replay *rp = fs->replay;
 	struct timespec until;
-	int r = 0;
+	int r = 0, draining;
 
 	remote_keepalive(fs->fg);	/* open the channel a warm login left to us */
 	listing_refresh_stale(fs);	/* and list what was served meanwhile */
@@ -476,13 +493,16 @@ replay_thread(void *arg)
 			if (pthread_cond_timedwait(&rp->cond, &rp->lock, &until) == ETIMEDOUT)
 				break;
 		rp->wake = 0;
+		draining = rp->draining;
 		if (rp->stop) {
 			pthread_mutex_unlock(&rp->lock);
 			break;
 		}
 		pthread_mutex_unlock(&rp->lock);
+		pending_update(fs, draining);	/* a marker while changes are on their way */
 		while ((r = replay_next(fs)) == 1)
 			;
+		pending_update(fs, draining);
 		/* Applications never wait for a connect, nor does logout: the
 		 * replay connects as soon as the journal holds something, even
 		 * while it settles.  An idle home holds one SSH session on the

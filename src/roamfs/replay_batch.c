@@ -7,7 +7,14 @@
  * that thousands of small files do not cost several round trips each.
  * The run stops at the first record of another kind, at a record still
  * settling, at a file with several names (rewritten in place, alone), and
- * at a second record for a file or path already in it.
+ * at a second record for a file or path already in it.  A run of one file
+ * goes the same way.
+ *
+ * Each rename replaces only the version the change was based on (or
+ * nothing, for a new file): the LSTAT that checks it travels with the
+ * file's other requests.  A file that finds another version there is left
+ * under its temporary name for conflict.c to decide, and one whose folder
+ * is gone from the server is sent again once the folder is made again.
  */
 #include "config.h"
 
@@ -18,6 +25,7 @@
 #include <unistd.h>
 
 #include "roam/log.h"
+#include "conflict.h"
 #include "replay_int.h"
 
 #define BATCH_MAX	1024
@@ -102,6 +110,12 @@ batch_prepare(struct batch *b, size_t i)
 	(void)posix_fadvise(fd, 0, PREFETCH_BYTES, POSIX_FADV_WILLNEED);
 	p->mode = in.mode & 07777;
 	p->mtime = (uint32_t)in.mtime_s;
+	/* What the rename may replace: the version the change started from. */
+	p->check = !(in.flags & I_REMOTE) || in.base.valid;
+	p->expect_absent = !(in.flags & I_REMOTE);
+	p->expect_mode = in.base.mode;
+	p->expect_size = in.base.size;
+	p->expect_mtime = (uint32_t)in.base.mtime;
 	p->path = remote_path(fs->bg, b->rec[i].path);
 	p->tmp = p->path ? replay_tmp_name(p->path, &b->rec[i]) : NULL;
 	b->out[i].base.mtime = in.mtime_s;
@@ -182,6 +196,27 @@ batch_end(struct batch *b)
 	return e;
 }
 
+/*
+ * After the batch: a file whose folder is gone goes again once the folder
+ * is made again; one that found another version at its name is decided by
+ * conflict.c.  0, or -ENOTCONN when the connection died.
+ */
+static int
+batch_settle(struct batch *b, struct sftp *s, size_t i)
+{
+	struct sftp_put *p = &b->put[i];
+	int e;
+
+	if (p->err == -ENOENT && conflict_parents(b->fs, s, b->rec[i].path) > 0 &&
+	    (e = sftp_put_many(s, p, 1, 1)) < 0)
+		return e;
+	if (p->kept) {
+		p->kept = 0;
+		p->err = conflict_store(b->fs, s, &b->rec[i], p);
+	}
+	return p->err == -ENOTCONN || remote_is_transport_error(p->err) ? -ENOTCONN : 0;
+}
+
 /* Upload the prepared files over the replayer's connection s. */
 static int
 batch_send(struct batch *b, struct sftp *s)
@@ -198,10 +233,11 @@ batch_send(struct batch *b, struct sftp *s)
 	if (k == 0)
 		return 0;
 	e = sftp_put_many(s, puts, k, 1);
-	for (i = 0; i < k; i++) {
-		b->put[map[i]].err = puts[i].err;
-		b->put[map[i]].sent = puts[i].sent;
-	}
+	for (i = 0; i < k; i++)
+		b->put[map[i]] = puts[i];
+	for (i = 0; i < b->n && e == 0; i++)
+		if (b->send[i])
+			e = batch_settle(b, s, i);
 	return e;
 }
 
@@ -223,8 +259,8 @@ replay_batch(struct roamfs *fs)
 		b->t = NULL;
 		db_abort(&t);
 	}
-	if (e >= 0 && b->n < 2)
-		e = 0;	/* not a run: the caller replays the head alone */
+	if (e >= 0 && b->n == 0)
+		e = 0;	/* the head cannot go in a batch: the caller replays it alone */
 	else if (e >= 0 && (e = remote_acquire(fs->bg, &s)) == 0) {
 		/* Connected first: records marked started while offline could
 		 * no longer be cancelled, and later writes would journal a
@@ -240,7 +276,10 @@ replay_batch(struct roamfs *fs)
 		if (e == 0)
 			e = batch_end(b);
 		if (e == 0) {
-			log_debug("replayed %zu uploads together", b->n);
+			if (b->n > 1)
+				log_debug("replayed %zu uploads together", b->n);
+			else
+				log_debug("replayed store %s", b->rec[0].path);
 			e = 1;
 		}
 	}

@@ -53,6 +53,11 @@ struct roamfs {
 	unsigned sync_interval;		/* seconds between durable commits */
 	unsigned flush_timeout;		/* seconds to keep trying the server at unmount */
 	double timeout;			/* FUSE entry and attribute timeout */
+	char workstation[65];		/* its name in conflict copies and its marker */
+	int pending_mark;		/* pending.c, replayer only: our marker's state */
+	time_t pending_empty_since;	/* pending.c, replayer only */
+	pthread_mutex_t pending_lock;	/* for pending_elsewhere */
+	char *pending_elsewhere;	/* "\nNAME\n...": workstations seen with unsent changes */
 	int debug;
 };
 

@@ -66,7 +66,57 @@ test_encoding(void)
 	is_int(bad, 0, "every truncation is refused");
 	b.data[0] = 99;
 	is_int(jrec_decode(b.data, b.len, &d), -EPROTO, "another format version is named as such");
+	/* Format 1, written before victim_base: the same bytes without it. */
+	b.data[0] = 1;
+	ok(jrec_decode(b.data, b.len - 21, &d) == 0 && d.victim == 7 && !d.victim_base.valid &&
+	    d.base.valid, "a record of format 1 still decodes, without the victim's version");
+	jrec_free(&d);
 	buf_free(&b);
+}
+
+/* After a record reached the server, the later ones of its file start
+ * from the version it left there; a conflict copy takes their path. */
+static void
+test_rebase_repath(void)
+{
+	struct db_txn t;
+	struct jrec r;
+	struct base b = { 99, 1700000123, S_IFREG | 0640, 1 };
+	uint64_t first;
+	int n = 0;
+
+	db_begin(db, &t, 1);
+	while (journal_first(&t, &r) == 0) {
+		journal_remove(&t, &r);
+		jrec_free(&r);
+	}
+	add(&t, J_STORE, 30, "doc.txt", NULL);
+	journal_first(&t, &r);
+	first = r.seq;
+	jrec_free(&r);
+	add(&t, J_STORE, 31, "doc.txt", NULL);
+	add(&t, J_RENAME, 30, "doc.txt", "doc2.txt");
+	add(&t, J_SETATTR, 30, "doc2.txt", NULL);
+	ok(journal_rebase_ino(&t, 30, first, &b) == 0, "rebase the later records of inode 30");
+	ok(journal_repath_ino(&t, 30, first, "doc.txt", "doc (c).txt") == 0, "and repath them");
+	while (journal_first(&t, &r) == 0) {
+		n++;
+		if (r.seq == first)
+			ok(!r.base.valid && strcmp(r.path, "doc.txt") == 0, "the record itself is left");
+		else if (r.ino == 31)
+			ok(!r.base.valid && strcmp(r.path, "doc.txt") == 0,
+			    "another file's record at the same path is left");
+		else if (r.type == J_RENAME)
+			ok(r.base.valid && r.base.size == 99 && strcmp(r.path, "doc (c).txt") == 0 &&
+			    strcmp(r.path2, "doc2.txt") == 0, "the rename starts from the copy, rebased");
+		else
+			ok(r.base.valid && strcmp(r.path, "doc2.txt") == 0,
+			    "a record at another path is rebased only");
+		journal_remove(&t, &r);
+		jrec_free(&r);
+	}
+	is_int(n, 4, "four records were there");
+	ok(db_commit(&t) == 0, "committed");
 }
 
 static void
@@ -117,11 +167,15 @@ test_cancel_keeps_victim(void)
 	r.path2 = "doc.txt";
 	r.victim = 21;
 	r.victim_remote = 1;
+	r.victim_base.size = 5;
+	r.victim_base.valid = 1;
 	journal_append(&t, &r);
 	journal_cancel_ino(&t, 20, "doc.txt", &tomb);
 	ok(journal_first(&t, &r) == 0, "a record survives the cancellation");
 	ok(tomb == r.seq, "its seq is given for the tombstone of doc.txt");
 	ok(r.type == J_UNLINK && r.ino == 21, "it removes the replaced server file");
+	ok(r.base.valid && r.base.size == 5 && !r.victim_base.valid,
+	    "expecting the version the rename replaced");
 	is_str(r.path, "doc.txt", "at the target's path");
 	ok(journal_pending_ino(&t, 21) == 1, "indexed under the replaced inode");
 	journal_set_aside(&t, &r, EACCES);
@@ -350,6 +404,7 @@ main(void)
 	test_order_and_cancel();
 	test_cancel_keeps_victim();
 	test_cancel_new_victim();
+	test_rebase_repath();
 	test_meta();
 	test_source();
 	test_orphans();

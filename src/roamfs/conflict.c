@@ -1,0 +1,485 @@
+/*
+ * conflict: changes that meet another workstation's change on the server.
+ *
+ * Every journal record, and every inode, carries the server version its
+ * change was based on (size, mtime and type: what SFTP v3 offers).  The
+ * replay checks it right before it replaces or removes anything, and when
+ * the server holds another version, no saved version is lost:
+ *
+ * - an upload (STORE) whose name holds another version: the server's
+ *   version keeps the name, ours goes next to it under its conflict name
+ *   (conflict_name), on the server and in the cache, so that every
+ *   workstation sees both.  Not when the server's file is ours (a record
+ *   replayed again after a crash) or has the same bytes.
+ * - a removal that meets a changed object keeps it; the directory is
+ *   listed again so that it shows here too.
+ * - a rename onto a name that holds an object the rename did not replace
+ *   here (created or changed elsewhere): ours takes the conflict name.
+ *
+ * The check is one round trip before the change (SFTP has no atomic
+ * compare-and-replace); a change made on the server in that window can
+ * still be overwritten.  Each decision is logged in one line, counted, and
+ * recorded in DB_CONFLICT for roamctl.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "roam/log.h"
+#include "conflict.h"
+#include "listing.h"
+#include "notify.h"
+#include "version.h"
+
+#define CONFLICT_VERSION	1
+#define NAME_MAX_BYTES		255
+#define EXT_MAX			32	/* a longer "extension" is part of the name */
+
+char *
+conflict_name(const char *name, const char *workstation, time_t when)
+{
+	const char *dot = strrchr(name, '.');
+	char stamp[32], *out;
+	size_t stem, ext, suffix;
+	struct tm tm;
+
+	if (localtime_r(&when, &tm) == NULL ||
+	    strftime(stamp, sizeof stamp, "%Y-%m-%d %H%M%S", &tm) == 0)
+		snprintf(stamp, sizeof stamp, "%lld", (long long)when);
+	if (dot == NULL || dot == name || dot[1] == '\0' || strlen(dot) > EXT_MAX)
+		dot = name + strlen(name);	/* no extension */
+	stem = (size_t)(dot - name);
+	ext = strlen(dot);
+	suffix = strlen(" (conflict  )") + strlen(workstation) + strlen(stamp);
+	if (stem + suffix + ext > NAME_MAX_BYTES) {
+		stem = NAME_MAX_BYTES > suffix + ext ? NAME_MAX_BYTES - suffix - ext : 0;
+		while (stem > 0 && ((unsigned char)name[stem] & 0xc0) == 0x80)
+			stem--;		/* not inside a UTF-8 character */
+	}
+	if (asprintf(&out, "%.*s (conflict %s %s)%s", (int)stem, name, workstation, stamp, dot) < 0)
+		return NULL;
+	return out;
+}
+
+char *
+conflict_path(const char *rel, const char *workstation, time_t when)
+{
+	const char *slash = strrchr(rel, '/');
+	char *name, *out;
+	int dl = slash ? (int)(slash - rel + 1) : 0;
+
+	if ((name = conflict_name(rel + dl, workstation, when)) == NULL)
+		return NULL;
+	if (asprintf(&out, "%.*s%s", dl, rel, name) < 0)
+		out = NULL;
+	free(name);
+	return out;
+}
+
+int
+conflict_encode(const struct conflict *c, struct buf *b)
+{
+	int e = 0;
+
+	e |= buf_put_u8(b, CONFLICT_VERSION);
+	e |= buf_put_u8(b, c->kind);
+	e |= buf_put_u64(b, (uint64_t)c->when);
+	e |= buf_put_cstr(b, c->path ? c->path : "");
+	e |= buf_put_cstr(b, c->copy ? c->copy : "");
+	e |= buf_put_cstr(b, c->workstation ? c->workstation : "");
+	e |= buf_put_cstr(b, c->why ? c->why : "");
+	return e ? -ENOMEM : 0;
+}
+
+void
+conflict_free(struct conflict *c)
+{
+	free(c->path);
+	free(c->copy);
+	free(c->workstation);
+	free(c->why);
+	memset(c, 0, sizeof *c);
+}
+
+int
+conflict_decode(const void *p, size_t n, struct conflict *c)
+{
+	struct buf b;
+	uint8_t ver;
+	uint64_t when;
+	int e = 0;
+
+	memset(c, 0, sizeof *c);
+	buf_wrap(&b, p, n);
+	if (buf_get_u8(&b, &ver) < 0 || ver != CONFLICT_VERSION)
+		return -EBADMSG;
+	e |= buf_get_u8(&b, &c->kind);
+	e |= buf_get_u64(&b, &when);
+	if (e == 0)
+		e |= buf_get_cstr(&b, &c->path);
+	if (e == 0)
+		e |= buf_get_cstr(&b, &c->copy);
+	if (e == 0)
+		e |= buf_get_cstr(&b, &c->workstation);
+	if (e == 0)
+		e |= buf_get_cstr(&b, &c->why);
+	if (e != 0 || c->kind < CONFLICT_COPY || c->kind > CONFLICT_ASIDE) {
+		conflict_free(c);
+		return -EBADMSG;
+	}
+	c->when = (int64_t)when;
+	if (*c->copy == '\0') {
+		free(c->copy);
+		c->copy = NULL;
+	}
+	return 0;
+}
+
+int
+conflict_put(struct db_txn *t, const struct conflict *c)
+{
+	unsigned long long id = 0, count = 0;
+	uint8_t k[8];
+	struct buf b;
+	int e;
+
+	if (db_meta_get_u64(t, "conflict_next", &id) < 0 && t->ret)
+		return t->ret;
+	if (db_meta_get_u64(t, "conflicts", &count) < 0 && t->ret)
+		return t->ret;
+	db_meta_put_u64(t, "conflict_next", id + 1);
+	db_meta_put_u64(t, "conflicts", count + 1);
+	be_put_u64(k, id);
+	buf_init(&b, 0);
+	if ((e = conflict_encode(c, &b)) < 0)
+		db_fail(t, e);
+	else
+		db_put(t, DB_CONFLICT, k, 8, b.data, b.len);
+	buf_free(&b);
+	return t->ret;
+}
+
+static void
+record(struct roamfs *fs, struct db_txn *t, uint8_t kind, const char *path, const char *copy,
+    const char *why)
+{
+	struct conflict c = { .kind = kind, .when = time(NULL), .path = (char *)path,
+	    .copy = (char *)copy, .workstation = fs->workstation, .why = (char *)why };
+
+	conflict_put(t, &c);
+}
+
+/* Whether the server's attributes are those of version b. */
+static int
+same_version(const struct sftp_attr *a, const struct base *b)
+{
+	struct base now;
+
+	if (!(a->flags & SFTP_ATTR_PERMISSIONS))
+		return 0;
+	base_from_attr(&now, a);
+	return b->valid && (now.mode & S_IFMT) == (b->mode & S_IFMT) && now.size == b->size &&
+	    now.mtime == b->mtime;
+}
+
+/*
+ * The version of ino the server should hold now: the inode's base when it
+ * is still in the cache (the replay of its own records keeps it up to
+ * date), else the one recorded with the change (*b).  0 when unknown.
+ */
+static int
+expected(struct roamfs *fs, uint64_t ino, struct base *b)
+{
+	struct inode in;
+
+	if (ino && meta_inode_read(fs->db, ino, &in) == 0) {
+		if ((in.flags & I_REMOTE) && in.base.valid)
+			*b = in.base;
+		inode_free(&in);
+	}
+	return b->valid;
+}
+
+/* Whether the server's file at path has the bytes of fd (size bytes both). */
+static int
+same_contents(struct roamfs *fs, struct sftp *s, uint64_t ino, const char *path, int fd,
+    uint64_t size)
+{
+	char tmp[64], a[65536], b[65536];
+	uint64_t off = 0;
+	ssize_t n, m;
+	int tfd, same = 0;
+
+	if ((tfd = cache_tmp_open(fs->cache, ino, tmp)) < 0)
+		return 0;
+	if (sftp_download(s, path, tfd, NULL, NULL, NULL) == 0) {
+		same = 1;
+		while (same && off < size) {
+			n = pread(fd, a, sizeof a, (off_t)off);
+			m = pread(tfd, b, sizeof b, (off_t)off);
+			same = n > 0 && n == m && memcmp(a, b, (size_t)n) == 0;
+			off += n > 0 ? (uint64_t)n : 0;
+		}
+		same = same && pread(tfd, b, 1, (off_t)size) == 0;
+	}
+	close(tfd);
+	cache_tmp_discard(fs->cache, tmp);
+	return same;
+}
+
+/* The last component of a relative path. */
+static const char *
+base_name(const char *rel)
+{
+	const char *slash = strrchr(rel, '/');
+
+	return slash ? slash + 1 : rel;
+}
+
+/*
+ * In the cache: our object r->ino leaves name (a path relative to the
+ * home) for copy, and the server's object found takes name.  The journal
+ * records of r->ino from r on act on copy; with unsent, ours is not on the
+ * server yet (it is going to copy).  Where the cache has already moved
+ * ours away from name, only the journal changes, and the directory is
+ * listed again.
+ */
+static int
+divert(struct roamfs *fs, const struct jrec *r, const char *name, const char *copy,
+    const struct sftp_attr *found, int unsent, const char *why)
+{
+	struct inode in, dir, srv;
+	struct db_txn t;
+	struct jrec now;
+	uint64_t parent = 0;
+	char *cur = NULL;
+	int e, here = 0, have_dir = 0;
+
+	if ((e = db_begin(fs->db, &t, 1)) < 0)
+		return e;
+	if (meta_inode_get(&t, r->ino, &in) == 0) {
+		here = meta_path(&t, r->ino, &cur) == 0 && strcmp(cur, name) == 0;
+		parent = in.parent;
+		if (here && meta_inode_get(&t, parent, &dir) == 0) {
+			have_dir = 1;
+			meta_dirent_del(&t, parent, in.name);
+			free(in.name);
+			in.name = strdup(base_name(copy));
+			meta_dirent_put(&t, parent, base_name(copy), in.ino);
+			memset(&srv, 0, sizeof srv);
+			if (meta_alloc_ino(&t, &srv.ino) == 0) {
+				srv.mode = attr_mode(found);
+				srv.nlink = S_ISDIR(srv.mode) ? 2 : 1;
+				srv.size = found->size;
+				srv.mtime_s = srv.ctime_s = srv.atime_s = found->mtime;
+				srv.flags = I_REMOTE;
+				srv.parent = parent;
+				srv.name = strdup(base_name(name));
+				base_from_attr(&srv.base, found);
+				if (S_ISDIR(srv.mode))
+					dir.nlink++;
+				meta_dirent_put(&t, parent, base_name(name), srv.ino);
+				meta_inode_put(&t, &srv);
+				inode_free(&srv);
+			}
+			meta_inode_put(&t, &dir);
+			inode_free(&dir);
+		}
+		if (unsent) {
+			in.flags &= ~I_REMOTE;
+			in.base.valid = 0;
+		}
+		meta_inode_put(&t, &in);
+		inode_free(&in);
+	}
+	free(cur);
+	/* A replay of r after a crash goes to copy as well. */
+	if (journal_get(&t, r->seq, &now) == 0) {
+		char **p = r->type == J_RENAME ? &now.path2 : &now.path;
+
+		free(*p);
+		*p = strdup(copy);
+		journal_replace(&t, &now);
+		jrec_free(&now);
+	}
+	journal_repath_ino(&t, r->ino, r->seq, name, copy);
+	record(fs, &t, CONFLICT_COPY, name, copy, why);
+	if ((e = db_commit(&t)) < 0)
+		return e;
+	if (have_dir) {
+		notify_entry(fs, parent, base_name(name));
+		notify_entry(fs, parent, base_name(copy));
+	} else if (db_begin(fs->db, &t, 0) == 0) {
+		uint64_t d;
+		char *dn = strdup(name), *sl;
+
+		if (dn && (sl = strrchr(dn, '/')) != NULL)
+			*sl = '\0';
+		else if (dn)
+			*dn = '\0';
+		if (dn && meta_lookup(&t, dn, &d) == 0)
+			listing_expire(fs, d);
+		free(dn);
+		db_abort(&t);
+	}
+	log_warn("%s was changed on the server and on this workstation: the server's version "
+	    "keeps the name, this workstation's is kept as \"%s\"", name, base_name(copy));
+	return 0;
+}
+
+int
+conflict_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, struct sftp_put *p)
+{
+	const struct sftp_attr *f = &p->found;
+	char *copy = NULL, *path = NULL;
+	int e;
+
+	/* The same bytes: ours sent before a crash, or the same save made
+	 * elsewhere.  Compared in full, as size and mtime can be equal by
+	 * chance: this is the rare case. */
+	if ((f->flags & SFTP_ATTR_PERMISSIONS) && S_ISREG(f->mode) && f->size == p->sent &&
+	    same_contents(fs, s, r->ino, p->path, p->fd, p->sent)) {
+		e = sftp_rename(s, p->tmp, p->path);
+	} else if ((copy = conflict_path(r->path, fs->workstation, time(NULL))) == NULL ||
+	    (path = remote_path(fs->bg, copy)) == NULL) {
+		e = -ENOMEM;
+	} else if ((e = divert(fs, r, r->path, copy, f, 1, (f->flags & SFTP_ATTR_PERMISSIONS) &&
+	    !S_ISREG(f->mode) ? "a file here, another type on the server" :
+	    "changed here and on the server")) == 0) {
+		e = sftp_rename(s, p->tmp, path);
+	}
+	if (e < 0 && !remote_is_transport_error(e) && e != -ENOTCONN)
+		sftp_remove(s, p->tmp);
+	free(copy);
+	free(path);
+	return e;
+}
+
+/* Keep the server's object at r->path: record it and list its directory again. */
+static void
+keep(struct roamfs *fs, const struct jrec *r, const char *why)
+{
+	struct db_txn t;
+	uint64_t d;
+	char *dn = strdup(r->path), *sl;
+
+	if (dn && (sl = strrchr(dn, '/')) != NULL)
+		*sl = '\0';
+	else if (dn)
+		*dn = '\0';
+	if (db_begin(fs->db, &t, 1) == 0) {
+		record(fs, &t, CONFLICT_KEPT, r->path, NULL, why);
+		if (dn && meta_lookup(&t, dn, &d) == 0) {
+			listing_expire(fs, d);
+			notify_entry(fs, d, base_name(r->path));
+		}
+		db_commit(&t);
+	}
+	free(dn);
+	log_warn("%s was changed on the server after this workstation removed it: it is kept",
+	    r->path);
+}
+
+int
+conflict_remove(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char *path)
+{
+	struct sftp_attr a;
+	struct base b = r->base;
+	int e;
+
+	if (!expected(fs, r->ino, &b))
+		return 0;	/* nothing to compare with: as before */
+	if ((e = sftp_lstat(s, path, &a)) == -ENOENT)
+		return 2;
+	if (e < 0)
+		return e;
+	if (same_version(&a, &b))
+		return 0;
+	keep(fs, r, "removed here, changed on the server");
+	return 1;
+}
+
+void
+conflict_rmdir_kept(struct roamfs *fs, const struct jrec *r)
+{
+	keep(fs, r, "removed here, not empty on the server");
+}
+
+int
+conflict_rename(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char *path,
+    const char *path2)
+{
+	struct sftp_attr a, src;
+	struct base vb = r->victim_base, ours = r->base;
+	char *copy, *cpath;
+	int e;
+
+	if ((e = sftp_lstat(s, path2, &a)) == -ENOENT)
+		return 0;
+	if (e < 0)
+		return e;
+	/* What the rename replaced here (unknown but on the server: as before). */
+	if (r->victim && (expected(fs, r->victim, &vb) ? same_version(&a, &vb) : r->victim_remote))
+		return 0;
+	/* Ours there already: the rename was made before a crash. */
+	if (expected(fs, r->ino, &ours) && same_version(&a, &ours) &&
+	    sftp_lstat(s, path, &src) == -ENOENT)
+		return 0;
+	if ((copy = conflict_path(r->path2, fs->workstation, time(NULL))) == NULL)
+		return -ENOMEM;
+	if ((cpath = remote_path(fs->bg, copy)) == NULL) {
+		free(copy);
+		return -ENOMEM;
+	}
+	e = divert(fs, r, r->path2, copy, &a, 0, r->victim ?
+	    "renamed over here, changed on the server" : "renamed here onto a name made on the server");
+	if (e == 0)
+		e = sftp_rename(s, path, cpath);
+	free(copy);
+	free(cpath);
+	return e < 0 ? e : 1;
+}
+
+int
+conflict_parents(struct roamfs *fs, struct sftp *s, const char *rel)
+{
+	struct db_txn t;
+	struct inode in;
+	uint64_t ino;
+	uint32_t mode;
+	char *dir = strdup(rel), *sl, *path;
+	int e = 0, made = 0;
+
+	if (dir == NULL)
+		return -ENOMEM;
+	for (sl = strchr(dir, '/'); sl && e == 0; sl = strchr(sl + 1, '/')) {
+		*sl = '\0';
+		mode = 0755;
+		if (db_begin(fs->db, &t, 0) == 0) {
+			if (meta_lookup(&t, dir, &ino) == 0 && meta_inode_get(&t, ino, &in) == 0) {
+				mode = in.mode & 07777;
+				inode_free(&in);
+			}
+			db_abort(&t);
+		}
+		if ((path = remote_path(fs->bg, dir)) == NULL)
+			e = -ENOMEM;
+		else if ((e = sftp_mkdir(s, path, mode)) == 0)
+			made++;
+		else if (e == -EEXIST)
+			e = 0;
+		free(path);
+		*sl = '/';
+	}
+	if (e == 0 && made)
+		log_warn("the folder of %s was gone from the server (renamed or removed on another "
+		    "workstation): it is made again for what was saved in it here", rel);
+	free(dir);
+	return e < 0 ? e : made;
+}

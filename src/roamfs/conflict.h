@@ -1,0 +1,86 @@
+/*
+ * conflict: what the replay does when the server no longer holds the
+ * version a change was based on, and the table that remembers it.
+ */
+#ifndef ROAMFS_CONFLICT_H
+#define ROAMFS_CONFLICT_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "journal.h"
+#include "roamfs.h"
+
+/* What happened, in the DB_CONFLICT table. */
+enum conflict_kind {
+	CONFLICT_COPY = 1,	/* both changed: ours is kept under copy */
+	CONFLICT_KEPT,		/* our removal met a change: the server's object is kept */
+	CONFLICT_ASIDE,		/* the server refused the change for good */
+};
+
+/* One entry of the table, for roamctl. */
+struct conflict {
+	uint8_t kind;		/* enum conflict_kind */
+	int64_t when;		/* wall clock time it was decided */
+	char *path;		/* the name both sides changed, relative to the home */
+	char *copy;		/* CONFLICT_COPY: where our version is now; else NULL */
+	char *workstation;	/* this workstation's name */
+	char *why;		/* one line */
+};
+
+/*
+ * The name our version of name gets next to the server's:
+ * "NAME (conflict WORKSTATION YYYY-MM-DD HHMMSS).EXT" in local time; the
+ * extension stays last so that the file still opens in its application,
+ * and the name is cut (at a character boundary) to fit in 255 bytes.
+ * malloc'd, or NULL when out of memory.
+ */
+char *conflict_name(const char *name, const char *workstation, time_t when);
+/* The same for the last component of a relative path. */
+char *conflict_path(const char *rel, const char *workstation, time_t when);
+
+/* Add an entry to the table and count it (DB_META "conflicts"). */
+int conflict_put(struct db_txn *t, const struct conflict *c);
+/* Encode and decode an entry (decode is safe on any input). */
+int conflict_encode(const struct conflict *c, struct buf *b);
+int conflict_decode(const void *p, size_t n, struct conflict *c);
+void conflict_free(struct conflict *c);
+
+/*
+ * An upload of r's file found another object at its server path than the
+ * one the change was based on (p->kept): decide.  Our own upload (a record
+ * replayed again) or the same contents: ours replaces it.  Otherwise the
+ * server's version keeps the name and ours is renamed on the server to its
+ * conflict name, where the cache moves it too.  0 when our version is on
+ * the server (p->tmp renamed), or -errno.
+ */
+struct sftp_put;
+int conflict_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, struct sftp_put *p);
+
+/*
+ * Before r removes path (J_UNLINK, J_RMDIR): 1 when the server's object is
+ * not the version r was based on (changed by another workstation): then it
+ * is kept, the cache lists the directory again, and the decision is logged
+ * and recorded; 2 when nothing is there any more; 0 to go ahead; -errno.
+ */
+int conflict_remove(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char *path);
+/* After J_RMDIR failed because the server's directory is not empty: keep it likewise. */
+void conflict_rmdir_kept(struct roamfs *fs, const struct jrec *r);
+
+/*
+ * Before r renames path over path2 (J_RENAME): 0 to go ahead, or 1 when
+ * path2 holds an object that the rename did not replace here (created or
+ * changed by another workstation): then ours went to path2's conflict name
+ * instead, on the server and in the cache.  -errno on failure.
+ */
+int conflict_rename(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char *path,
+    const char *path2);
+
+/*
+ * An upload to rel failed with ENOENT: its folder is gone from the server
+ * (renamed or removed elsewhere).  Make the missing folders again, with
+ * their modes in the cache: how many were made (then try again), or -errno.
+ */
+int conflict_parents(struct roamfs *fs, struct sftp *s, const char *rel);
+
+#endif

@@ -1,0 +1,28 @@
+/*
+ * pending: the marker a workstation leaves in the server home while it
+ * holds changes that have not reached the server.
+ */
+#ifndef ROAMFS_PENDING_H
+#define ROAMFS_PENDING_H
+
+#include <stddef.h>
+
+#include "roamfs.h"
+
+/* Names at the home's root that start so are markers: never listed, never replayed. */
+#define PENDING_PREFIX ".roamfs-pending."
+
+/*
+ * Called by the replayer: write our marker when the journal holds records
+ * and it is not there yet; remove it once the journal has been empty for a
+ * few seconds, or at once when draining.  Uses the replayer's connection
+ * when it is up; never waits for one.
+ */
+void pending_update(struct roamfs *fs, int draining);
+/*
+ * A listing of the root met the marker name (its attributes a): remember
+ * the other workstations that hold unsent changes, logged once each.
+ */
+void pending_seen(struct roamfs *fs, const char *name, const struct sftp_attr *a);
+
+#endif
