@@ -386,6 +386,86 @@ keep(struct roamfs *fs, const struct jrec *r, const char *why)
 	    r->path);
 }
 
+/* A maildir message of a removal, looked for under its other names. */
+struct moved {
+	const char *unique;	/* the name up to its ':' (the flags) */
+	const struct base *b;
+	char *name;		/* out: a name with our version */
+};
+
+static int
+moved_one(void *arg, const char *name, const struct sftp_attr *a)
+{
+	struct moved *m = arg;
+	size_t n = strlen(m->unique);
+
+	if (m->name == NULL && strncmp(name, m->unique, n) == 0 &&
+	    (name[n] == '\0' || name[n] == ':') && same_version(a, m->b))
+		m->name = strdup(name);
+	return 0;
+}
+
+/*
+ * The removal of a maildir message (DIR/cur/UNIQUE:2,FLAGS or
+ * DIR/new/UNIQUE) whose name is gone: another workstation only renamed it
+ * for a flag (or moved it from new to cur).  Find it by its unique part,
+ * with our version, and remove it there: the expunge wins over a flag.
+ * 1 when removed, 0 when there is no such message, -errno.
+ */
+static int
+maildir_moved(struct roamfs *fs, struct sftp *s, const char *rel, const struct base *b)
+{
+	static const char *const subs[] = { "cur", "new" };
+	const char *name = base_name(rel);
+	char *md = strdup(rel), *sl, *path = NULL, *unique = NULL, *dir;
+	struct moved m = { NULL, b, NULL };
+	size_t i;
+	int e = 0;
+
+	if (md == NULL)
+		return -ENOMEM;
+	if ((sl = strrchr(md, '/')) == NULL || sl[1] == '\0')
+		goto out;
+	*sl = '\0';	/* md: DIR/cur or DIR/new */
+	dir = strrchr(md, '/') ? strrchr(md, '/') + 1 : md;
+	if (strcmp(dir, "cur") != 0 && strcmp(dir, "new") != 0)
+		goto out;
+	dir[0] = '\0';	/* md: "DIR/" or "" */
+	if ((unique = strndup(name, strcspn(name, ":"))) == NULL || *unique == '\0')
+		goto out;
+	m.unique = unique;
+	for (i = 0; i < 2 && m.name == NULL && e == 0; i++) {
+		free(path);
+		path = NULL;
+		if (asprintf(&sl, "%s%s", md, subs[i]) < 0)
+			break;
+		path = remote_path(fs->bg, sl);
+		free(sl);
+		if (path)
+			e = sftp_readdir(s, path, moved_one, &m);
+		if (e == -ENOENT)
+			e = 0;
+		if (m.name) {
+			char *full;
+
+			if (asprintf(&full, "%s/%s", path, m.name) < 0)
+				break;
+			if ((e = sftp_remove(s, full)) == 0) {
+				log_info("%s was renamed on another workstation (%s): removed there",
+				    rel, m.name);
+				e = 1;
+			}
+			free(full);
+		}
+	}
+out:
+	free(m.name);
+	free(unique);
+	free(path);
+	free(md);
+	return e;
+}
+
 int
 conflict_remove(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char *path)
 {
@@ -396,7 +476,7 @@ conflict_remove(struct roamfs *fs, struct sftp *s, const struct jrec *r, const c
 	if (!expected(fs, r->ino, &b))
 		return 0;	/* nothing to compare with: as before */
 	if ((e = sftp_lstat(s, path, &a)) == -ENOENT)
-		return 2;
+		return S_ISREG(b.mode) && (e = maildir_moved(fs, s, r->path, &b)) < 0 ? e : 2;
 	if (e < 0)
 		return e;
 	if (same_version(&a, &b))

@@ -26,6 +26,7 @@
 
 #include "roam/log.h"
 #include "fetch.h"
+#include "listing.h"
 #include "notify.h"
 #include "roamfs.h"
 #include "version.h"
@@ -241,6 +242,12 @@ download_run(struct fetching *f)
 		else
 			r = sftp_download(s, path, f->fd, &a, download_progress, f);
 		remote_release(fs->fg, r);
+		/* A connection that died while idle: once more on a new one. */
+		if (path && remote_is_transport_error(r) && f->have == 0 &&
+		    (r = remote_acquire(fs->fg, &s)) == 0) {
+			r = sftp_download(s, path, f->fd, &a, download_progress, f);
+			remote_release(fs->fg, r);
+		}
 		free(path);
 	}
 	if (r == -EOFFLINE)
@@ -503,4 +510,126 @@ fetch_link(struct roamfs *fs, uint64_t ino, char **target)
 		link_store(fs, ino, *target);
 	free(rel);
 	return r;
+}
+
+/* Give ino a new generation for the open that fs_open makes the kernel retry. */
+static int
+renew_for_open(struct roamfs *fs, uint64_t ino)
+{
+	struct node *n;
+	int renewed = 0;
+
+	nodes_lock(fs->nodes);
+	if ((n = nodes_find(fs->nodes, ino)) != NULL && n->nlookup > 0 && n->nopen == 0) {
+		n->gen++;
+		n->renew_at = time(NULL);
+		renewed = 1;
+	}
+	nodes_unlock(fs->nodes);
+	return renewed;
+}
+
+static void
+set_confirmed(struct roamfs *fs, uint64_t ino, time_t when)
+{
+	struct node *n;
+
+	nodes_lock(fs->nodes);
+	if ((n = nodes_find(fs->nodes, ino)) != NULL)
+		n->confirmed = when;
+	nodes_unlock(fs->nodes);
+}
+
+/* Whether the open of ino should ask the server: *rel and *parent then. */
+static int
+check_needed(struct roamfs *fs, uint64_t ino, char **rel, uint64_t *parent)
+{
+	struct db_txn t;
+	struct inode in;
+	struct node *n;
+	time_t now = time(NULL), seen = 0;
+	int busy, need = 0;
+
+	nodes_lock(fs->nodes);
+	n = nodes_find(fs->nodes, ino);
+	busy = n == NULL || n->nopen || n->dirty;
+	if (n)
+		seen = n->confirmed;
+	nodes_unlock(fs->nodes);
+	if (busy || now - seen < (time_t)fs->attr_ttl || db_begin(fs->db, &t, 0) < 0)
+		return 0;
+	if (meta_inode_get(&t, ino, &in) == 0) {
+		need = S_ISREG(in.mode) && (in.flags & I_REMOTE) && in.base.valid &&
+		    !version_local_changes(fs, &t, &in) && meta_path(&t, ino, rel) == 0;
+		*parent = in.parent;
+		inode_free(&in);
+	}
+	db_abort(&t);
+	if (!need)
+		return 0;
+	/* A listing of its directory confirmed it as well. */
+	nodes_lock(fs->nodes);
+	if ((n = nodes_find(fs->nodes, *parent)) != NULL && n->listed > seen)
+		seen = n->listed;
+	nodes_unlock(fs->nodes);
+	if (now - seen < (time_t)fs->attr_ttl) {
+		set_confirmed(fs, ino, seen);
+		free(*rel);
+		*rel = NULL;
+		return 0;
+	}
+	return 1;
+}
+
+int
+fetch_check(struct roamfs *fs, uint64_t ino)
+{
+	struct sftp_attr a;
+	struct db_txn t;
+	struct inode in;
+	struct sftp *s;
+	uint64_t parent = 0;
+	char *rel = NULL, *path;
+	int r, took = 0;
+
+	if (!check_needed(fs, ino, &rel, &parent))
+		return 0;
+	/* Offline, or the connection busy: the cache serves it now. */
+	if (remote_try_acquire(fs->fg, &s) < 0) {
+		free(rel);
+		return 0;
+	}
+	path = remote_path(fs->fg, rel);
+	r = path ? sftp_lstat(s, path, &a) : -ENOMEM;
+	remote_release(fs->fg, r == -ENOENT ? 0 : r);
+	free(path);
+	free(rel);
+	if (r == -ENOENT) {
+		/* Removed on the server: its directory's listing removes it here. */
+		listing_expire(fs, parent);
+		listing_update(fs, parent, 1);
+		r = meta_inode_read(fs->db, ino, &in);
+		if (r == 0) {
+			r = in.nlink == 0 ? -ENOENT : 0;
+			inode_free(&in);
+		}
+		return r == -ENOENT ? -ENOENT : 0;
+	}
+	if (r < 0)
+		return 0;
+	set_confirmed(fs, ino, time(NULL));
+	if (db_begin(fs->db, &t, 1) < 0)
+		return 0;
+	if (meta_inode_get(&t, ino, &in) == 0) {
+		if (!version_local_changes(fs, &t, &in) && (in.mode & S_IFMT) == (attr_mode(&a) & S_IFMT) &&
+		    (took = version_take(fs, &in, &a)) > 0)
+			meta_inode_put(&t, &in);
+		inode_free(&in);
+	}
+	if (db_commit(&t) < 0)
+		return 0;
+	if (took == 1)
+		notify_inode(fs, ino);
+	/* A new size: the kernel must drop its inode, which the open holds. */
+	return took == 2 && renew_for_open(fs, ino) ? 1 : 0;
 }

@@ -35,6 +35,16 @@ void fetch_release(struct roamfs *fs, struct fetching *f);
  * by a crash of the machine) is marked uncached; returns 1 then, else 0.
  */
 int fetch_verify(struct roamfs *fs, uint64_t ino);
+/*
+ * Close-to-open, before an open of ino: when the server has not confirmed
+ * its version for attr_ttl seconds (nor a listing of its directory), ask
+ * it (one LSTAT; never when offline or busy: the cache serves).  A new
+ * version of a clean file is taken (the cached copy dropped); 1 when the
+ * kernel must then retry the open on a new inode (fs_open answers ESTALE,
+ * fs_lookup makes the kernel drop the old one), -ENOENT when the server
+ * removed it, else 0.
+ */
+int fetch_check(struct roamfs *fs, uint64_t ino);
 /* The target of a symbolic link, fetched when not known yet. */
 int fetch_link(struct roamfs *fs, uint64_t ino, char **target);
 

@@ -260,6 +260,22 @@ lookup_cached(struct roamfs *fs, fuse_ino_t parent, const char *name, struct ino
 	return r;
 }
 
+/* Whether ino was just renewed by fs_open (once; for a moment only). */
+static int
+renew_pending(struct roamfs *fs, uint64_t ino)
+{
+	struct node *n;
+	int pending = 0;
+
+	nodes_lock(fs->nodes);
+	if ((n = nodes_find(fs->nodes, ino)) != NULL && n->renew_at) {
+		pending = time(NULL) - n->renew_at <= 2;
+		n->renew_at = 0;
+	}
+	nodes_unlock(fs->nodes);
+	return pending;
+}
+
 static void
 fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
@@ -288,6 +304,16 @@ fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	}
 	if (r < 0) {
 		fuse_reply_err(req, -r);
+		return;
+	}
+	if (renew_pending(fs, in.ino)) {
+		/* fs_open found a new server version and failed with ESTALE:
+		 * the kernel retries, checking each name with a lookup.  A
+		 * negative answer makes it drop the old inode and look the
+		 * name up again, which gives the new generation. */
+		inode_free(&in);
+		memset(&e, 0, sizeof e);
+		fuse_reply_entry(req, &e);
 		return;
 	}
 	reply_entry(fs, req, &in);
@@ -1345,6 +1371,11 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct inode in;
 	int fd;
 
+	/* Close-to-open: a file not confirmed lately asks the server. */
+	if ((fd = fetch_check(fs, ino)) != 0) {
+		fuse_reply_err(req, fd == 1 ? ESTALE : -fd);
+		return;
+	}
 	if ((fd = open_contents(fs, ino, fi->flags, &f)) < 0) {
 		fuse_reply_err(req, -fd);
 		return;
@@ -1560,23 +1591,10 @@ fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t o
 	fuse_reply_write(req, (size_t)n);
 }
 
-static int
-forget_name(void *arg, const char *name, size_t len, uint64_t parent)
-{
-	char *nm = strndup(name, len);
-
-	if (nm)
-		notify_entry(arg, parent, nm);
-	free(nm);
-	return 0;
-}
-
 /*
  * After a failed write, once the file is closed: the kernel holds a size
  * and pages the cache file does not have, and with the writeback cache it
- * trusts its own size over ours.  Give the inode a new generation and drop
- * its names from the kernel: the next lookup makes the kernel take a new
- * inode with the cache file's size (the old one is retired).
+ * trusts its own size over ours: the inode is renewed (notify_renew).
  */
 static void
 kernel_renew(struct roamfs *fs, fuse_ino_t ino, int64_t size)
@@ -1586,18 +1604,19 @@ kernel_renew(struct roamfs *fs, fuse_ino_t ino, int64_t size)
 
 	nodes_lock(fs->nodes);
 	if ((n = nodes_find(fs->nodes, ino)) != NULL) {
-		n->gen++;
 		n->werr = 0;
 		if (n->dirty && size >= 0 && n->size > (uint64_t)size)
 			n->size = (uint64_t)size;
-		nodes_drop_if_unused(fs->nodes, n);
 	}
 	nodes_unlock(fs->nodes);
 	if (db_begin(fs->db, &t, 0) == 0) {
-		meta_names(&t, ino, forget_name, fs);
+		notify_renew(fs, &t, ino);
 		db_abort(&t);
 	}
-	notify_inode(fs, ino);
+	nodes_lock(fs->nodes);
+	if ((n = nodes_find(fs->nodes, ino)) != NULL)
+		nodes_drop_if_unused(fs->nodes, n);
+	nodes_unlock(fs->nodes);
 }
 
 static void
@@ -1620,7 +1639,8 @@ fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		if (n->nopen)
 			n->nopen--;
 		reap = n->nopen == 0 && n->nlookup == 0;
-		renew = n->nopen == 0 && n->werr != 0;
+		/* A failed write, or a new server version while it was open. */
+		renew = n->nopen == 0 && (n->werr != 0 || n->renew_later);
 		nodes_drop_if_unused(fs->nodes, n);
 	}
 	nodes_unlock(fs->nodes);

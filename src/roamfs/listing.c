@@ -85,23 +85,34 @@ listing_find(struct listing *l, const char *name)
 	return bsearch(&key, l->e, l->n, sizeof *l->e, lent_cmp);
 }
 
-/* Whether an object has local changes the server has not seen. */
-static int
-has_local_changes(struct roamfs *fs, struct db_txn *t, const struct inode *in)
-{
-	struct node *n;
-	int dirty;
+static int collect_local(void *arg, const char *name, size_t len, uint64_t ino);
+static void merge_gone(struct roamfs *fs, struct db_txn *t, struct inode *dir, const char *name,
+    uint64_t ino);
 
-	if (in->flags & (I_LOCALNEW | I_EXCLUDED))
-		return 1;
-	nodes_lock(fs->nodes);
-	n = nodes_find(fs->nodes, in->ino);
-	dirty = n && (n->dirty || (n->nopen && S_ISREG(in->mode) && in->pending_store));
-	nodes_unlock(fs->nodes);
-	return dirty || journal_pending_ino(t, in->ino) != 0;
+/* A directory the server no longer has: drop what it holds, but what has
+ * local changes (which the replay then sends, making it again). */
+static void
+merge_gone_below(struct roamfs *fs, struct db_txn *t, struct inode *dir)
+{
+	struct buf names, rd;
+	uint64_t cino;
+	char *name;
+
+	buf_init(&names, 0);
+	meta_dir_scan(t, dir->ino, collect_local, &names);
+	buf_wrap(&rd, names.data, names.len);
+	while (t->ret == 0 && buf_avail(&rd) > 0) {
+		if (buf_get_u64(&rd, &cino) < 0 || buf_get_cstr(&rd, &name) < 0)
+			break;
+		merge_gone(fs, t, dir, name, cino);
+		free(name);
+	}
+	buf_free(&names);
+	meta_inode_put(t, dir);
 }
 
-/* A name the server no longer has: drop it locally unless it has local changes. */
+/* A name the server no longer has: drop it locally unless it has local
+ * changes; a directory with all it holds that has none. */
 static void
 merge_gone(struct roamfs *fs, struct db_txn *t, struct inode *dir, const char *name, uint64_t ino)
 {
@@ -109,8 +120,13 @@ merge_gone(struct roamfs *fs, struct db_txn *t, struct inode *dir, const char *n
 
 	if (meta_inode_get(t, ino, &in) < 0)
 		return;
-	if (!(in.flags & I_REMOTE) || has_local_changes(fs, t, &in) ||
-	    (S_ISDIR(in.mode) && meta_dir_empty(t, ino) != 1)) {
+	if (!(in.flags & I_REMOTE) || version_local_changes(fs, t, &in)) {
+		inode_free(&in);
+		return;
+	}
+	if (S_ISDIR(in.mode))
+		merge_gone_below(fs, t, &in);
+	if (S_ISDIR(in.mode) && meta_dir_empty(t, ino) != 1) {
 		inode_free(&in);
 		return;
 	}
@@ -130,35 +146,18 @@ static void
 merge_known(struct roamfs *fs, struct db_txn *t, uint64_t ino, const struct sftp_attr *a)
 {
 	struct inode in;
-	struct base nb;
+	int r = 0;
 
 	if (meta_inode_get(t, ino, &in) < 0)
 		return;
-	base_from_attr(&nb, a);
-	if (has_local_changes(fs, t, &in) || (in.base.valid && in.base.size == nb.size &&
-	    in.base.mtime == nb.mtime && in.base.mode == nb.mode) ||
-	    (in.mode & S_IFMT) != (nb.mode & S_IFMT)) {
-		inode_free(&in);
-		return;
-	}
-	in.mode = nb.mode;
-	in.size = nb.size;
-	in.mtime_s = nb.mtime;
-	in.mtime_ns = 0;
-	in.flags |= I_REMOTE;
-	if (S_ISREG(in.mode) && (in.flags & I_CACHED) && in.base.valid &&
-	    (in.base.size != nb.size || in.base.mtime != nb.mtime)) {
-		in.flags &= ~I_CACHED;
-		cache_file_unlink(fs->cache, ino);
-		notify_inode(fs, ino);
-	}
-	if (S_ISLNK(in.mode) && in.base.valid && in.base.mtime != nb.mtime) {
-		free(in.target);
-		in.target = NULL;
-	}
-	in.base = nb;
-	meta_inode_put(t, &in);
+	if (!version_local_changes(fs, t, &in) && (in.mode & S_IFMT) == (attr_mode(a) & S_IFMT) &&
+	    (r = version_take(fs, &in, a)) > 0)
+		meta_inode_put(t, &in);
 	inode_free(&in);
+	if (r == 2)
+		notify_renew(fs, t, ino);	/* its size and pages in the kernel */
+	else if (r == 1)
+		notify_inode(fs, ino);
 }
 
 /* A name only the server has: a new inode, unless we removed it ourselves. */
@@ -352,19 +351,35 @@ listing_update(struct roamfs *fs, uint64_t ino, int wait)
 
 	if ((need = dir_needs_listing(fs, ino, &rel)) <= 0)
 		return need;
+	if ((path = remote_path(fs->fg, rel)) == NULL) {
+		free(rel);
+		return -ENOMEM;
+	}
 	/* A cached listing is served at once when the server is not at hand. */
 	r = need == 2 && !wait ? remote_try_acquire(fs->fg, &s) : remote_acquire(fs->fg, &s);
-	if (r < 0) {
+	if (r == 0) {
+		r = sftp_readdir(s, path, listing_add, &l);
+		remote_release(fs->fg, r);
+		/* A connection that died while idle (the network came back since):
+		 * once more on a new one, unless the cache can serve. */
+		if (remote_is_transport_error(r) && !(need == 2 && !wait) &&
+		    (r = remote_acquire(fs->fg, &s)) == 0) {
+			listing_free(&l);
+			memset(&l, 0, sizeof l);
+			l.fs = fs;
+			l.root = ino == INO_ROOT;
+			r = sftp_readdir(s, path, listing_add, &l);
+			remote_release(fs->fg, r);
+		}
+	}
+	if (r < 0 && (remote_is_transport_error(r) || r == -EAGAIN || r == -EOFFLINE)) {
 		free(rel);
+		free(path);
+		listing_free(&l);
 		if (need == 2)
 			mark_stale(fs, ino);
 		return need == 2 ? 0 : r;
 	}
-	if ((path = remote_path(fs->fg, rel)) == NULL)
-		r = -ENOMEM;
-	else
-		r = sftp_readdir(s, path, listing_add, &l);
-	remote_release(fs->fg, r);
 	if (r == 0)
 		r = merge_listing(fs, ino, rel, &l);
 	else if (r == -ENOENT)

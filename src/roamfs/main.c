@@ -550,7 +550,9 @@ main(int argc, char **argv)
 	fs.dir_ttl = o.dir_ttl;
 	fs.sync_interval = o.sync_interval;
 	fs.flush_timeout = o.flush_timeout;
-	fs.timeout = 86400.0;
+	fs.attr_ttl = o.attr_ttl;
+	/* The kernel asks again as often: lookups then see what listings found. */
+	fs.timeout = o.attr_ttl;
 	fs.debug = o.debug;
 	set_workstation(&fs, o.workstation);
 	if (o.user == NULL && (o.user = local_user()) == NULL)

@@ -24,6 +24,9 @@ struct node {
 	uint64_t wbase;		/* file: size of its cache file when first opened */
 	uint64_t wcut;		/* a write failed: the cache file ends at most here */
 	int werr;		/* that write's errno, 0: none failed */
+	time_t confirmed;	/* file: when the server last confirmed its version */
+	time_t renew_at;	/* file: new generation for the open that retries (fs_open) */
+	int renew_later;	/* file: new generation once the last handle closes */
 	struct node *hnext;	/* hash chain */
 };
 

@@ -82,6 +82,41 @@ notify_inode(struct roamfs *fs, uint64_t ino)
 	notify_push(fs, ino, NULL);
 }
 
+static int
+renew_name(void *arg, const char *name, size_t len, uint64_t parent)
+{
+	char *nm = strndup(name, len);
+
+	if (nm)
+		notify_entry(arg, parent, nm);
+	free(nm);
+	return 0;
+}
+
+void
+notify_renew(struct roamfs *fs, struct db_txn *t, uint64_t ino)
+{
+	struct node *n;
+	int now = 0;
+
+	nodes_lock(fs->nodes);
+	/* Without a kernel reference, its next lookup makes a new inode anyway. */
+	if ((n = nodes_find(fs->nodes, ino)) != NULL && n->nlookup > 0) {
+		if (n->nopen > 0) {
+			n->renew_later = 1;
+		} else {
+			n->gen++;
+			n->renew_later = 0;
+			now = 1;
+		}
+	}
+	nodes_unlock(fs->nodes);
+	if (now) {
+		meta_names(t, ino, renew_name, fs);
+		notify_inode(fs, ino);
+	}
+}
+
 static void *
 notify_thread(void *arg)
 {

@@ -128,6 +128,8 @@ parse_one(struct opts *o, char *opt, char **cause)
 		return set_workstation(o, val, cause);
 	else if (val && strcmp(opt, "dir_ttl") == 0)
 		return parse_uint("dir_ttl", val, 0, 86400 * 365, &o->dir_ttl, cause);
+	else if (val && strcmp(opt, "attr_ttl") == 0)
+		return parse_uint("attr_ttl", val, 0, 86400, &o->attr_ttl, cause);
 	else if (val && strcmp(opt, "sync_interval") == 0)
 		return parse_uint("sync_interval", val, 1, 60, &o->sync_interval, cause);
 	else if (val && strcmp(opt, "flush_timeout") == 0)
@@ -218,7 +220,8 @@ opts_parse(int argc, char **argv, struct opts *o, char **cause)
 
 	memset(o, 0, sizeof *o);
 	*cause = NULL;
-	o->dir_ttl = 60;
+	o->dir_ttl = 5;
+	o->attr_ttl = 3;
 	o->sync_interval = 2;
 	o->flush_timeout = 30;
 	o->connect_timeout = 10;
@@ -290,7 +293,8 @@ opts_usage(const char *prog)
 	    "  -o exclude=FILE        local-only paths, rsync syntax (default\n"
 	    "                         %s/roamfs/exclude.local or %s/roamfs/exclude)\n"
 	    "  -o workstation=NAME    this workstation's name in conflict copies (host name)\n"
-	    "  -o dir_ttl=SECONDS     list a directory from the server again after (60)\n"
+	    "  -o dir_ttl=SECONDS     list a directory from the server again after (5)\n"
+	    "  -o attr_ttl=SECONDS    an open asks the server for the file's version after (3)\n"
 	    "  -o sync_interval=SECONDS  durable commit at least this often (2)\n"
 	    "  -o flush_timeout=SECONDS  at unmount, give up after the server has been\n"
 	    "                         unreachable this long (30)\n"

@@ -14,7 +14,7 @@ struct opts {
 	char *identity_file, *known_hosts, *global_known_hosts, *cache, *exclude, *workstation;
 	int password_stdin;
 	int foreground, debug, help, version;
-	unsigned dir_ttl, sync_interval, flush_timeout, connect_timeout;
+	unsigned dir_ttl, attr_ttl, sync_interval, flush_timeout, connect_timeout;
 	char *fuse_opts;	/* options passed on to the kernel mount, comma-separated */
 };
 

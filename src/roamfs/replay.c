@@ -27,6 +27,7 @@
 #include "roam/log.h"
 #include "conflict.h"
 #include "listing.h"
+#include "notify.h"
 #include "pending.h"
 #include "replay_int.h"
 #include "version.h"
@@ -198,11 +199,13 @@ replay_setattr(struct roamfs *fs, struct sftp *s, const struct jrec *r, const ch
 	static int told_no_lsetstat;
 	struct sftp_attr a, st;
 	struct inode in;
+	struct base base;
 	int e, link;
 
 	if ((e = meta_inode_read(fs->db, r->ino, &in)) < 0)
 		return e == -ENOENT ? 0 : e;	/* gone: its removal follows */
 	link = S_ISLNK(in.mode);
+	base = in.base;
 	memset(&a, 0, sizeof a);
 	if ((r->attrs & JA_MODE) && !link) {
 		a.flags |= SFTP_ATTR_PERMISSIONS;
@@ -234,6 +237,8 @@ replay_setattr(struct roamfs *fs, struct sftp *s, const struct jrec *r, const ch
 	}
 	if (e == 0)
 		o->set_base = base_from_reply(&st, &o->base);
+	/* The mode or times merged into another workstation's contents. */
+	o->foreign = o->set_base && S_ISREG(o->base.mode) && base.valid && o->base.size != base.size;
 	return e;
 }
 
@@ -333,8 +338,49 @@ replay_begin(struct roamfs *fs, const struct jrec *r)
 	return db_commit(&t);
 }
 
+/*
+ * After a rename reached the server: what it moved there may have been
+ * changed by another workstation meanwhile (the rename took that along),
+ * while the cache still holds ours.  The next open or lookup asks again.
+ */
+static void
+renamed(struct roamfs *fs, struct db_txn *t, const struct jrec *r)
+{
+	char *dir = strdup(r->path2), *sl;
+	uint64_t d;
+	struct node *n;
+
+	if (dir == NULL)
+		return;
+	if ((sl = strrchr(dir, '/')) != NULL)
+		*sl = '\0';
+	else
+		*dir = '\0';
+	if (meta_lookup(t, dir, &d) == 0)
+		listing_expire(fs, d);
+	free(dir);
+	nodes_lock(fs->nodes);
+	if ((n = nodes_find(fs->nodes, r->ino)) != NULL)
+		n->confirmed = 0;
+	nodes_unlock(fs->nodes);
+}
+
+/* Whether a file is open or has writes not journaled yet. */
+static int
+busy(struct roamfs *fs, uint64_t ino)
+{
+	struct node *n;
+	int b;
+
+	nodes_lock(fs->nodes);
+	b = (n = nodes_find(fs->nodes, ino)) != NULL && (n->dirty || n->nopen);
+	nodes_unlock(fs->nodes);
+	return b;
+}
+
 void
-replay_end_txn(struct db_txn *t, struct jrec *r, int err, const struct outcome *o)
+replay_end_txn(struct roamfs *fs, struct db_txn *t, struct jrec *r, int err,
+    const struct outcome *o)
 {
 	struct inode in;
 
@@ -342,7 +388,23 @@ replay_end_txn(struct db_txn *t, struct jrec *r, int err, const struct outcome *
 		journal_set_aside(t, r, -err);
 	else
 		journal_remove(t, r);
-	if (err == 0 && o->set_base && meta_inode_get(t, r->ino, &in) == 0) {
+	if (err == 0 && r->type == J_RENAME)
+		renamed(fs, t, r);
+	if (err == 0 && o->set_base && o->foreign && journal_later_ino(t, r->ino, r->seq) == 0 &&
+	    !busy(fs, r->ino) && meta_inode_get(t, r->ino, &in) == 0) {
+		/* The server's contents are another workstation's: take them
+		 * (ours had no change left to send), fetched at the next open. */
+		in.base = o->base;
+		in.size = o->base.size;
+		in.flags |= I_REMOTE;
+		if (in.flags & I_CACHED) {
+			in.flags &= ~I_CACHED;
+			cache_file_unlink(fs->cache, in.ino);
+		}
+		meta_inode_put(t, &in);
+		inode_free(&in);
+		notify_renew(fs, t, r->ino);
+	} else if (err == 0 && o->set_base && !o->foreign && meta_inode_get(t, r->ino, &in) == 0) {
 		in.base = o->base;
 		in.flags |= I_REMOTE;
 		meta_inode_put(t, &in);
@@ -360,7 +422,7 @@ replay_end(struct roamfs *fs, struct jrec *r, int err, const struct outcome *o)
 
 	if ((e = db_begin(fs->db, &t, 1)) < 0)
 		return e;
-	replay_end_txn(&t, r, err, o);
+	replay_end_txn(fs, &t, r, err, o);
 	e = db_commit(&t);
 	if (cache_reserve_release(fs->cache, e))
 		return replay_end(fs, r, err, o);	/* dropping records makes room */

@@ -169,7 +169,7 @@ batch_end_txn(struct batch *b)
 		return e;
 	for (i = 0; i < b->n; i++)
 		if (!b->gone[i])
-			replay_end_txn(&t, &b->rec[i], b->send[i] ? b->put[i].err : 0, &b->out[i]);
+			replay_end_txn(b->fs, &t, &b->rec[i], b->send[i] ? b->put[i].err : 0, &b->out[i]);
 	return db_commit(&t);
 }
 

@@ -18,6 +18,7 @@
 struct outcome {
 	int set_base;
 	struct base base;
+	int foreign;	/* base has another size than ours: someone else's contents */
 };
 
 /* Whether a record is still settling. */
@@ -36,7 +37,8 @@ int replay_being_written(struct roamfs *fs, const struct jrec *r);
  */
 int replay_begin_txn(struct db_txn *t, const struct jrec *r);
 /* After sending a record: drop it (or set it aside) and note the new base. */
-void replay_end_txn(struct db_txn *t, struct jrec *r, int err, const struct outcome *o);
+void replay_end_txn(struct roamfs *fs, struct db_txn *t, struct jrec *r, int err,
+    const struct outcome *o);
 /* The temporary server name an upload of r uses, next to path (malloc'd);
  * its name has at most REMOTE_TMP_NAME_MAX bytes, which fs.c counts on. */
 char *replay_tmp_name(const char *path, const struct jrec *r);

@@ -50,6 +50,7 @@ struct roamfs {
 	uid_t uid;
 	gid_t gid;
 	unsigned dir_ttl;		/* seconds before a directory is listed again */
+	unsigned attr_ttl;		/* seconds before an open asks the server again */
 	unsigned sync_interval;		/* seconds between durable commits */
 	unsigned flush_timeout;		/* seconds to keep trying the server at unmount */
 	double timeout;			/* FUSE entry and attribute timeout */

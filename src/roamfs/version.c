@@ -7,8 +7,11 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <sys/stat.h>
 
+#include "journal.h"
+#include "roamfs.h"
 #include "version.h"
 
 uint32_t
@@ -30,3 +33,47 @@ base_from_attr(struct base *b, const struct sftp_attr *a)
 	b->valid = 1;
 }
 
+
+int
+version_local_changes(struct roamfs *fs, struct db_txn *t, const struct inode *in)
+{
+	struct node *n;
+	int dirty;
+
+	if (in->flags & (I_LOCALNEW | I_EXCLUDED))
+		return 1;
+	nodes_lock(fs->nodes);
+	n = nodes_find(fs->nodes, in->ino);
+	dirty = n && (n->dirty || (n->nopen && S_ISREG(in->mode) && in->pending_store));
+	nodes_unlock(fs->nodes);
+	return dirty || journal_pending_ino(t, in->ino) != 0;
+}
+
+int
+version_take(struct roamfs *fs, struct inode *in, const struct sftp_attr *a)
+{
+	struct base nb;
+	int renew;
+
+	base_from_attr(&nb, a);
+	if (in->base.valid && in->base.size == nb.size && in->base.mtime == nb.mtime &&
+	    in->base.mode == nb.mode)
+		return 0;
+	renew = S_ISREG(in->mode) && (in->size != nb.size || in->mtime_s != nb.mtime);
+	in->mode = nb.mode;
+	in->size = nb.size;
+	in->mtime_s = nb.mtime;
+	in->mtime_ns = 0;
+	in->flags |= I_REMOTE;
+	if (S_ISREG(in->mode) && (in->flags & I_CACHED) && in->base.valid &&
+	    (in->base.size != nb.size || in->base.mtime != nb.mtime)) {
+		in->flags &= ~I_CACHED;
+		cache_file_unlink(fs->cache, in->ino);
+	}
+	if (S_ISLNK(in->mode) && in->base.valid && in->base.mtime != nb.mtime) {
+		free(in->target);
+		in->target = NULL;
+	}
+	in->base = nb;
+	return renew ? 2 : 1;
+}
