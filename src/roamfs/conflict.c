@@ -481,6 +481,9 @@ conflict_remove(struct roamfs *fs, struct sftp *s, const struct jrec *r, const c
 		return e;
 	if (same_version(&a, &b))
 		return 0;
+	log_debug("%s: the server has %llu bytes, mtime %u, mode %o; the removal expected "
+	    "%llu bytes, mtime %lld, mode %o", r->path, (unsigned long long)a.size, a.mtime,
+	    a.mode, (unsigned long long)b.size, (long long)b.mtime, b.mode);
 	keep(fs, r, "removed here, changed on the server");
 	return 1;
 }

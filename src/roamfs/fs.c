@@ -1153,18 +1153,19 @@ rename_apply(struct db_txn *t, struct rename_ctx *c, uint64_t p1, const char *n1
 	int same = p1 == p2;
 	struct inode *p2i = same ? &c->p1 : &c->p2;
 
+	meta_dirent_del(t, p1, n1);
+	meta_dirent_put(t, p2, n2, c->src.ino);
 	if (c->have_dst) {
 		c->dst.nlink = S_ISDIR(c->dst.mode) ? 0 : c->dst.nlink - 1;
 		if (S_ISDIR(c->dst.mode))
 			p2i->nlink--;
 		touch_ctime(&c->dst);
+		/* After the entry changed hands: the victim's other names only. */
 		rename_away(t, &c->dst, p2, n2);
 		if (c->dst.nlink == 0 && (c->dst.flags & I_LOCALNEW) && S_ISREG(c->dst.mode))
 			journal_cancel_ino(t, c->dst.ino, NULL, NULL);
 		meta_inode_put(t, &c->dst);
 	}
-	meta_dirent_del(t, p1, n1);
-	meta_dirent_put(t, p2, n2, c->src.ino);
 	if (S_ISDIR(c->src.mode) && !same) {
 		c->p1.nlink--;
 		c->p2.nlink++;

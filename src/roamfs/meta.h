@@ -27,6 +27,7 @@ enum inode_flag {
 	I_LOCALNEW	= 1 << 3,	/* created here, nothing of it has reached the server */
 	I_EXCLUDED	= 1 << 4,	/* matched by the exclusion list: local only */
 	I_PINNED	= 1 << 5,	/* keep contents cached (roamctl pin) */
+	I_ASIDE		= 1 << 6,	/* an upload was set aside: never replaced by the server's */
 };
 
 /* The server version an object was last seen at. */

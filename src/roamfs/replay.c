@@ -365,6 +365,27 @@ renamed(struct roamfs *fs, struct db_txn *t, const struct jrec *r)
 	nodes_unlock(fs->nodes);
 }
 
+/*
+ * The server refused r for good: keep the record (DB_ASIDE) and an entry
+ * in the conflict table for roamctl, and for an upload keep our contents
+ * in the cache under their name, where no listing replaces them.
+ */
+static void
+set_aside(struct roamfs *fs, struct db_txn *t, struct jrec *r, int err)
+{
+	struct conflict c = { .kind = CONFLICT_ASIDE, .when = time(NULL), .path = r->path,
+	    .workstation = fs->workstation, .why = (char *)strerror(err) };
+	struct inode in;
+
+	journal_set_aside(t, r, err);
+	conflict_put(t, &c);
+	if (r->type == J_STORE && meta_inode_get(t, r->ino, &in) == 0) {
+		in.flags |= I_ASIDE;
+		meta_inode_put(t, &in);
+		inode_free(&in);
+	}
+}
+
 /* Whether a file is open or has writes not journaled yet. */
 static int
 busy(struct roamfs *fs, uint64_t ino)
@@ -384,10 +405,11 @@ replay_end_txn(struct roamfs *fs, struct db_txn *t, struct jrec *r, int err,
 {
 	struct inode in;
 
-	if (err < 0)
-		journal_set_aside(t, r, -err);
-	else
+	if (err < 0) {
+		set_aside(fs, t, r, -err);
+	} else {
 		journal_remove(t, r);
+	}
 	if (err == 0 && r->type == J_RENAME)
 		renamed(fs, t, r);
 	if (err == 0 && o->set_base && o->foreign && journal_later_ino(t, r->ino, r->seq) == 0 &&
@@ -404,12 +426,17 @@ replay_end_txn(struct roamfs *fs, struct db_txn *t, struct jrec *r, int err,
 		meta_inode_put(t, &in);
 		inode_free(&in);
 		notify_renew(fs, t, r->ino);
-	} else if (err == 0 && o->set_base && !o->foreign && meta_inode_get(t, r->ino, &in) == 0) {
-		in.base = o->base;
-		in.flags |= I_REMOTE;
-		meta_inode_put(t, &in);
-		inode_free(&in);
-		/* Our later changes of it start from what we sent. */
+	} else if (err == 0 && o->set_base && !o->foreign) {
+		if (meta_inode_get(t, r->ino, &in) == 0) {
+			in.base = o->base;
+			in.flags |= I_REMOTE;
+			if (r->type == J_STORE)
+				in.flags &= ~I_ASIDE;	/* sent at last */
+			meta_inode_put(t, &in);
+			inode_free(&in);
+		}
+		/* Our later changes of it (its removal too, once it is gone
+		 * from the cache) start from what we sent. */
 		journal_rebase_ino(t, r->ino, r->seq, &o->base);
 	}
 }
@@ -530,7 +557,7 @@ replay_next(struct roamfs *fs)
 		    "(the local copy is kept) and listed by roamctl", jtype_name(r.type),
 		    r.path, strerror(-e));
 	else
-		log_debug("replayed %s %s", jtype_name(r.type), r.path);
+		log_debug("replayed %s %s (inode %llu)", jtype_name(r.type), r.path, (unsigned long long)r.ino);
 	e = replay_end(fs, &r, e, &o);
 	jrec_free(&r);
 	return e < 0 ? e : 1;
@@ -692,6 +719,7 @@ replay_stop(struct roamfs *fs)
 	pthread_mutex_unlock(&rp->lock);
 	if (rp->started)
 		pthread_join(rp->thread, NULL);
+	pending_update(fs, 1);	/* the marker goes with the last change sent */
 	pthread_mutex_destroy(&rp->lock);
 	pthread_cond_destroy(&rp->cond);
 	pthread_cond_destroy(&rp->progress);

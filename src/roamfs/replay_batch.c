@@ -207,9 +207,14 @@ batch_settle(struct batch *b, struct sftp *s, size_t i)
 	struct sftp_put *p = &b->put[i];
 	int e;
 
-	if (p->err == -ENOENT && conflict_parents(b->fs, s, b->rec[i].path) > 0 &&
-	    (e = sftp_put_many(s, p, 1, 1)) < 0)
-		return e;
+	if (p->err == -ENOENT) {
+		/* Why the folder cannot be made is the reason to give. */
+		if ((e = conflict_parents(b->fs, s, b->rec[i].path)) > 0 &&
+		    (e = sftp_put_many(s, p, 1, 1)) < 0)
+			return e;
+		if (e < 0)
+			p->err = e;
+	}
 	if (p->kept) {
 		p->kept = 0;
 		p->err = conflict_store(b->fs, s, &b->rec[i], p);

@@ -40,7 +40,7 @@ version_local_changes(struct roamfs *fs, struct db_txn *t, const struct inode *i
 	struct node *n;
 	int dirty;
 
-	if (in->flags & (I_LOCALNEW | I_EXCLUDED))
+	if (in->flags & (I_LOCALNEW | I_EXCLUDED | I_ASIDE))
 		return 1;
 	nodes_lock(fs->nodes);
 	n = nodes_find(fs->nodes, in->ino);

@@ -292,7 +292,8 @@ struct sftp_put {
  * shrinks while it is sent is uploaded as far as it goes (sent tells).
  * A rename refused with FAILURE (e.g. path is a directory) gives -EIO.
  * Without posix-rename@openssh.com, or do_fsync without fsync@openssh.com,
- * every file gets -ENOTSUP and nothing is sent.  A temporary file that
+ * every file whose OPEN the server grants gets -ENOTSUP, with no data sent
+ * (a refused OPEN gives its own error, as on a read-only server).  A temporary file that
  * cannot be removed is logged.  The fds stay open.
  */
 int sftp_put_many(struct sftp *s, struct sftp_put *puts, size_t n, int do_fsync);

@@ -68,6 +68,7 @@ struct batch {
 	struct sftp_put *puts;
 	size_t n, next;			/* files, next file to start */
 	int do_fsync;
+	int unsupported;		/* the server lacks posix-rename (or fsync) */
 	struct sftp_queue q;
 	struct put_slot slot[BATCH_SLOTS];
 	unsigned free[BATCH_SLOTS], nfree;	/* free slot indexes */
@@ -190,6 +191,10 @@ slot_advance(struct batch *b, struct put_slot *sl)
 
 	switch (sl->stage) {
 	case PS_OPEN:
+		/* Refused OPENs give their own error first (a read-only
+		 * server); a file that cannot be renamed into place stops. */
+		if (!failed && b->unsupported)
+			put_fail(sl, -ENOTSUP);
 		sl->stage = failed ? PS_DONE : PS_DATA;
 		if (!failed)
 			slot_seek(sl);
@@ -543,13 +548,10 @@ sftp_put_many(struct sftp *s, struct sftp_put *puts, size_t n, int do_fsync)
 	}
 	if (s->dead)
 		return -ENOTCONN;
-	if (!(s->ext & SFTP_EXT_POSIX_RENAME) || (do_fsync && !(s->ext & SFTP_EXT_FSYNC))) {
-		for (k = 0; k < n; k++)
-			puts[k].err = -ENOTSUP;
-		return 0;
-	}
 	if ((b = calloc(1, sizeof *b)) == NULL)
 		return -ENOMEM;
+	b->unsupported = !(s->ext & SFTP_EXT_POSIX_RENAME) ||
+	    (do_fsync && !(s->ext & SFTP_EXT_FSYNC));
 	b->s = s;
 	b->puts = puts;
 	b->n = n;
