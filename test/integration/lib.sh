@@ -533,3 +533,24 @@ no_conflicts() {
 	_nc=$(find "$@" -name '* (conflict *' 2>/dev/null)
 	[ -z "$_nc" ] || { printf 'unexpected conflict copies:\n%s\n' "$_nc"; return 1; }
 }
+
+# kept_as DIR NAME TEXT WS CTEXT: DIR/NAME holds TEXT and DIR holds exactly
+# one conflict copy of NAME, made by workstation WS, holding CTEXT.
+kept_as() {
+	content_is "$1/$2" "$3" &&
+	[ "$(conflicts "$1" "$2" | wc -l)" -eq 1 ] &&
+	one_conflict "$1" "$2" "$4" &&
+	content_is "$CONFLICT" "$5"
+}
+
+# kept_both DIR NAME WSA TEXTA WSB TEXTB: WSA and WSB both changed NAME and
+# DIR keeps both versions, whichever reached the server first: NAME holds
+# one, the only conflict copy of NAME (named after the other) the other.
+kept_both() {
+	kept_as "$1" "$2" "$4" "$5" "$6" || kept_as "$1" "$2" "$6" "$3" "$4"
+}
+
+# has_text ROOT TEXT: some file under ROOT has a line that is exactly TEXT.
+has_text() {
+	grep -rqxF -e "$2" "$1"
+}
