@@ -554,3 +554,21 @@ kept_both() {
 has_text() {
 	grep -rqxF -e "$2" "$1"
 }
+
+# show_files DIR...: print what the directories hold, each file with its
+# size and first bytes (newline shown as |, NUL as @), for the output of a
+# failing case ("check || show_files ..."); returns 1.
+show_files() {
+	for _sf in "$@"; do
+		echo "--- $_sf"
+		find "$_sf" -mindepth 1 2>&1 | sort | while IFS= read -r _sf_f; do
+			if [ -f "$_sf_f" ] && [ ! -L "$_sf_f" ]; then
+				printf '%s (%s bytes): %s\n' "${_sf_f#"$_sf"/}" "$(stat -c %s "$_sf_f")" \
+				    "$(head -c 120 "$_sf_f" | tr '\n\0' '|@')"
+			else
+				printf '%s\n' "${_sf_f#"$_sf"/}"
+			fi
+		done
+	done
+	return 1
+}
