@@ -534,13 +534,21 @@ no_conflicts() {
 	[ -z "$_nc" ] || { printf 'unexpected conflict copies:\n%s\n' "$_nc"; return 1; }
 }
 
+# bytes_are FILE TEXT: the file holds exactly TEXT and a newline, compared
+# byte for byte (content_is cannot see NUL bytes: the shell drops them).
+bytes_are() {
+	printf '%s\n' "$2" >"$TEST_DIR/bytes_are.want" &&
+	cmp -s "$1" "$TEST_DIR/bytes_are.want"
+}
+
 # kept_as DIR NAME TEXT WS CTEXT: DIR/NAME holds TEXT and DIR holds exactly
-# one conflict copy of NAME, made by workstation WS, holding CTEXT.
+# one conflict copy of NAME, made by workstation WS, holding CTEXT (each
+# followed by a newline, byte for byte).
 kept_as() {
-	content_is "$1/$2" "$3" &&
+	bytes_are "$1/$2" "$3" &&
 	[ "$(conflicts "$1" "$2" | wc -l)" -eq 1 ] &&
 	one_conflict "$1" "$2" "$4" &&
-	content_is "$CONFLICT" "$5"
+	bytes_are "$CONFLICT" "$5"
 }
 
 # kept_both DIR NAME WSA TEXTA WSB TEXTB: WSA and WSB both changed NAME and
