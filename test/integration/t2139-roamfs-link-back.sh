@@ -31,6 +31,7 @@ test_expect_success 'after a cut and its repair, the first download is served' '
 '
 
 test_expect_success 'after a cut and its repair, the first listing is served' '
+	wait_server bytes_are "$W1/d.txt" "file d" &&	# a connection in use
 	ws_offline ws1 && ws_online ws1 &&
 	ls "$W1/sub1" 2>&1 &&
 	ls -d "$W1/sub1"
