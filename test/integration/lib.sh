@@ -371,3 +371,212 @@ stat_is() {
 link_is() {
 	[ "$(readlink "$1" 2>/dev/null)" = "$2" ]
 }
+
+# Workstations: several roamfs mounts of one server home, as when a pupil
+# moves from one PC to another.  Each workstation NAME has its own cache
+# ($TEST_DIR/NAME.cache), mount point ($TEST_DIR/NAME) and TCP proxy to the
+# private sshd (test/tools/proxy-tool, files in $TEST_DIR/NAME.proxy), so
+# that ws_offline can cut that workstation's link alone while the server
+# and the other workstations stay up.  A workstation keeps its proxy, hence
+# its port and its cache, across ws_unmount and ws_mount.  The mounts use
+# roamfs's default options (dir_ttl and the others), since what a user
+# sees on the second workstation is what the tests check; WS_OPTIONS
+# (say WS_OPTIONS=dir_ttl=1) adds options to every workstation's mount.
+PROXY_TOOL="$top_builddir/test/tools/proxy-tool"
+
+# require_workstations: the proxy the workstations go through is built.
+require_workstations() {
+	[ -x "$PROXY_TOOL" ] ||
+	    bail_out "$PROXY_TOOL is missing: run make check, or make test/tools/proxy-tool"
+}
+
+# ws_dir NAME: the workstation's mount point.
+ws_dir() {
+	printf '%s\n' "$TEST_DIR/$1"
+}
+
+# ws_cache NAME: the workstation's cache directory (its log is roamfs.log there).
+ws_cache() {
+	printf '%s\n' "$TEST_DIR/$1.cache"
+}
+
+# ws_pid NAME: the pid of the workstation's roamfs (empty when none runs).
+ws_pid() {
+	roamfs_pid "$TEST_DIR/$1.cache"
+}
+
+# ws_label NAME: the workstation's name as roamfs writes it into conflict
+# names: NAME once roamfs takes -o workstation=NAME (ROAMFS_HAS_WORKSTATION=1
+# makes ws_mount pass it), the host name until then.
+ws_label() {
+	if [ "${ROAMFS_HAS_WORKSTATION:-}" = 1 ]; then
+		printf '%s\n' "$1"
+	else
+		uname -n
+	fi
+}
+
+# _ws_proxy NAME: start the workstation's proxy to the private sshd unless
+# it runs, and write a known_hosts file for the proxy's port.
+_ws_proxy() {
+	_ws_p=$TEST_DIR/$1.proxy
+	if [ -s "$_ws_p/pid" ] && running "$(cat "$_ws_p/pid")"; then
+		return 0
+	fi
+	[ -x "$PROXY_TOOL" ] || { echo "$PROXY_TOOL is missing: run make check"; return 1; }
+	mkdir -p "$_ws_p" && : >"$_ws_p/port" || return 1
+	"$PROXY_TOOL" -t "$SSHD_PORT" -s "$_ws_p/state" -T "${WS_PROXY_SECONDS:-1800}" \
+	    >"$_ws_p/port" 2>"$_ws_p/log" </dev/null &
+	echo $! >"$_ws_p/pid"
+	at_exit "kill $! 2>/dev/null"
+	wait_for test -s "$_ws_p/port" ||
+	    { echo "the proxy of workstation $1 did not start: $(cat "$_ws_p/log")"; return 1; }
+	echo "[127.0.0.1]:$(cat "$_ws_p/port") $(cut -d' ' -f1-2 "$SSHD_DIR/host_key.pub")" \
+	    >"$_ws_p/known_hosts"
+}
+
+# ws_mount NAME [OPTIONS]: mount $SERVER_HOME (default $SERVER/home) on
+# workstation NAME, through its proxy, with mount_roamfs; OPTIONS as there.
+ws_mount() {
+	_ws_p=$TEST_DIR/$1.proxy
+	_ws_o=${WS_OPTIONS:-}
+	[ "${ROAMFS_HAS_WORKSTATION:-}" != 1 ] || _ws_o="workstation=$1${_ws_o:+,$_ws_o}"
+	[ -z "${2:-}" ] || _ws_o="${_ws_o:+$_ws_o,}$2"
+	_ws_proxy "$1" &&
+	ROAM_CACHE=$TEST_DIR/$1.cache SSHD_PORT=$(cat "$_ws_p/port") \
+	    KNOWN_HOSTS=$_ws_p/known_hosts mount_roamfs "$TEST_DIR/$1" "$_ws_o" || return
+	# Registered after mount_roamfs's, so it runs first: a roamfs still
+	# flushing (say to a workstation left offline) is not left behind.
+	at_exit "_ws_stop '$1' '$(ws_pid "$1")'"
+}
+
+# _ws_stop NAME PID: at exit, unmount and end that roamfs, flushed or not.
+_ws_stop() {
+	unmount_quiet "$TEST_DIR/$1"
+	[ -z "$2" ] || wait_gone "$2" 10 || kill -9 "$2" 2>/dev/null
+}
+
+# ws_unmount NAME: unmount as pam_mount does at logout and wait until
+# roamfs has sent its journal and exited (flush_timeout when offline).
+ws_unmount() {
+	ROAM_CACHE=$TEST_DIR/$1.cache unmount_roamfs "$TEST_DIR/$1"
+}
+
+# _ws_signal NAME SIGNAL STATE: signal the proxy, wait for its new state.
+_ws_signal() {
+	_ws_p=$TEST_DIR/$1.proxy
+	[ -s "$_ws_p/pid" ] || { echo "workstation $1 has no proxy: ws_mount it first"; return 1; }
+	kill -"$2" "$(cat "$_ws_p/pid")" &&
+	wait_for grep -q "^$3 " "$_ws_p/state" ||
+	    { echo "the proxy of workstation $1 did not go $3: $(cat "$_ws_p/state" "$_ws_p/log")"; return 1; }
+}
+
+# ws_offline NAME: cut the workstation's link: its connections are reset at
+# once and new ones fail, as when its network cable is pulled.
+ws_offline() {
+	_ws_signal "$1" USR1 offline
+}
+
+# ws_online NAME: restore the link; roamfs reconnects on its own (after
+# its backoff, 1 s doubling up to 30 s while it stayed offline).
+ws_online() {
+	_ws_signal "$1" USR2 online
+}
+
+# ws_connected NAME: the workstation's roamfs holds a connection through
+# its proxy (a predicate for wait_server after ws_online).
+ws_connected() {
+	grep -q '^online live=[1-9]' "$TEST_DIR/$1.proxy/state"
+}
+
+# conflict_glob NAME [WS]: the shell pattern of the conflict copies of a
+# file NAME (a base name) that issue 12 specifies:
+# "NAME (conflict WORKSTATION YYYY-MM-DD HHMMSS).EXT", the extension last;
+# WORKSTATION is ws_label WS, or anything without WS.
+conflict_glob() {
+	_cg_b=$1
+	_cg_e=
+	case $_cg_b in
+	?*.*) _cg_e=.${_cg_b##*.}; _cg_b=${_cg_b%.*} ;;
+	esac
+	if [ -n "${2:-}" ]; then
+		_cg_w=$(ws_label "$2")
+	else
+		_cg_w='*'
+	fi
+	_cg_d='[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9] [0-2][0-9][0-5][0-9][0-6][0-9]'
+	printf '%s (conflict %s %s)%s\n' "$_cg_b" "$_cg_w" "$_cg_d" "$_cg_e"
+}
+
+# conflicts DIR NAME [WS]: print the names in DIR that are conflict copies
+# of NAME (made by WS, or by any workstation), one a line.
+conflicts() {
+	_cf_pat=$(conflict_glob "$2" "${3:-}")
+	ls -A "$1" 2>/dev/null | while IFS= read -r _cf_n; do
+		case $_cf_n in
+		$_cf_pat) printf '%s\n' "$_cf_n" ;;
+		esac
+	done
+}
+
+# one_conflict DIR NAME [WS]: DIR holds exactly one conflict copy of NAME
+# (by WS); sets CONFLICT to its path.
+one_conflict() {
+	CONFLICT=
+	[ "$(conflicts "$1" "$2" "${3:-}" | wc -l)" -eq 1 ] || return 1
+	CONFLICT=$1/$(conflicts "$1" "$2" "${3:-}")
+}
+
+# no_conflicts DIR...: nothing under the directories is named like a
+# conflict copy (prints what is, for the failure's output).
+no_conflicts() {
+	_nc=$(find "$@" -name '* (conflict *' 2>/dev/null)
+	[ -z "$_nc" ] || { printf 'unexpected conflict copies:\n%s\n' "$_nc"; return 1; }
+}
+
+# bytes_are FILE TEXT: the file holds exactly TEXT and a newline, compared
+# byte for byte (content_is cannot see NUL bytes: the shell drops them).
+bytes_are() {
+	printf '%s\n' "$2" >"$TEST_DIR/bytes_are.want" &&
+	cmp -s "$1" "$TEST_DIR/bytes_are.want"
+}
+
+# kept_as DIR NAME TEXT WS CTEXT: DIR/NAME holds TEXT and DIR holds exactly
+# one conflict copy of NAME, made by workstation WS, holding CTEXT (each
+# followed by a newline, byte for byte).
+kept_as() {
+	bytes_are "$1/$2" "$3" &&
+	[ "$(conflicts "$1" "$2" | wc -l)" -eq 1 ] &&
+	one_conflict "$1" "$2" "$4" &&
+	bytes_are "$CONFLICT" "$5"
+}
+
+# kept_both DIR NAME WSA TEXTA WSB TEXTB: WSA and WSB both changed NAME and
+# DIR keeps both versions, whichever reached the server first: NAME holds
+# one, the only conflict copy of NAME (named after the other) the other.
+kept_both() {
+	kept_as "$1" "$2" "$4" "$5" "$6" || kept_as "$1" "$2" "$6" "$3" "$4"
+}
+
+# has_text ROOT TEXT: some file under ROOT has a line that is exactly TEXT.
+has_text() {
+	grep -rqxF -e "$2" "$1"
+}
+
+# show_files DIR...: print what the directories hold, each file with its
+# size and first bytes (newline shown as |, NUL as @), for the output of a
+# failing case ("check || show_files ..."); returns 1.
+show_files() {
+	for _sf in "$@"; do
+		echo "--- $_sf"
+		find "$_sf" -mindepth 1 2>&1 | sort | while IFS= read -r _sf_f; do
+			if [ -f "$_sf_f" ] && [ ! -L "$_sf_f" ]; then
+				printf '%s (%s bytes): %s\n' "${_sf_f#"$_sf"/}" "$(stat -c %s "$_sf_f")" \
+				    "$(head -c 120 "$_sf_f" | tr '\n\0' '|@')"
+			else
+				printf '%s\n' "${_sf_f#"$_sf"/}"
+			fi
+		done
+	done
+	return 1
+}
