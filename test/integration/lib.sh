@@ -406,14 +406,9 @@ ws_pid() {
 }
 
 # ws_label NAME: the workstation's name as roamfs writes it into conflict
-# names: NAME once roamfs takes -o workstation=NAME (ROAMFS_HAS_WORKSTATION=1
-# makes ws_mount pass it), the host name until then.
+# names: NAME, which ws_mount gives it with -o workstation=NAME.
 ws_label() {
-	if [ "${ROAMFS_HAS_WORKSTATION:-}" = 1 ]; then
-		printf '%s\n' "$1"
-	else
-		uname -n
-	fi
+	printf '%s\n' "$1"
 }
 
 # _ws_proxy NAME: start the workstation's proxy to the private sshd unless
@@ -440,7 +435,7 @@ _ws_proxy() {
 ws_mount() {
 	_ws_p=$TEST_DIR/$1.proxy
 	_ws_o=${WS_OPTIONS:-}
-	[ "${ROAMFS_HAS_WORKSTATION:-}" != 1 ] || _ws_o="workstation=$1${_ws_o:+,$_ws_o}"
+	_ws_o="workstation=$1${_ws_o:+,$_ws_o}"
 	[ -z "${2:-}" ] || _ws_o="${_ws_o:+$_ws_o,}$2"
 	_ws_proxy "$1" &&
 	ROAM_CACHE=$TEST_DIR/$1.cache SSHD_PORT=$(cat "$_ws_p/port") \

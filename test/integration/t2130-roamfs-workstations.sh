@@ -4,7 +4,7 @@
 # cache, mount point and proxy; ws_offline cuts one workstation's link
 # alone, and what it saved meanwhile reaches the server after ws_online.
 # What issue 12 asks beyond this (conflicts, coherence with the default
-# options) is in the pending tests t2131-t2138.
+# options) is in t2131-t2139.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_fuse
@@ -105,9 +105,9 @@ test_expect_success 'a workstation mounts again from its cache through the same 
 '
 
 # other.txt is cached on ws2 and its name known to the kernel, so the edit
-# needs nothing from the server.  (Today the first listing or download
-# after a cut fails once with ENOTCONN, even after ws_online: the idle
-# connection's reset is only noticed then.  t2139 checks that.)
+# needs nothing from the server.  (The first listing or download after a
+# cut finds the idle connection dead and tries once more on a new one:
+# t2139 checks that.)
 test_expect_success 'ws_unmount of an offline workstation returns once roamfs gave up' '
 	ws_offline ws2 &&
 	printf "saved offline, sent later\n" >"$W2/other.txt" &&

@@ -1,5 +1,5 @@
 #!/bin/sh
-# t2132 (issue 12, pending): an edit made offline, replayed when the
+# t2132 (issue 12): an edit made offline, replayed when the
 # workstation is back (at reconnection, or at a later login from the same
 # cache), meets a newer edit that another workstation made meanwhile: the
 # server's version keeps the name, the offline one becomes the conflict copy

@@ -1,5 +1,5 @@
 #!/bin/sh
-# t2133 (issue 12, pending): a delete against an edit, both ways, and a
+# t2133 (issue 12): a delete against an edit, both ways, and a
 # rename against a change made meanwhile.  A delete (or a rename away)
 # replayed after another workstation edited the file keeps the edited file;
 # an edit replayed after another workstation deleted the file keeps the

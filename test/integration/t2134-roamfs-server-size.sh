@@ -1,5 +1,5 @@
 #!/bin/sh
-# t2134 (issue 12, pending): files that grew or shrank on the server while
+# t2134 (issue 12): files that grew or shrank on the server while
 # cached on a workstation.  Once the workstation lists their directory
 # (within a few seconds of the change), it reads the server's bytes, all of
 # them and no more (no file cut to the old length, none padded with NUL

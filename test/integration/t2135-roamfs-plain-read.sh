@@ -1,5 +1,5 @@
 #!/bin/sh
-# t2135 (issue 12, pending): close-to-open coherence without listings.  A
+# t2135 (issue 12): close-to-open coherence without listings.  A
 # workstation that only opens and stats files it has cached (cat, stat: no
 # ls) sees, within a few seconds of their reaching the server, the
 # contents, modes, deletions, renames and new names that another

@@ -1,5 +1,5 @@
 #!/bin/sh
-# t2136 (issue 12, pending): directories renamed or deleted on the server
+# t2136 (issue 12): directories renamed or deleted on the server
 # (by another workstation) while cached here.  The other workstation shows
 # the rename and the removal within a few seconds (no ghost directory),
 # and what it saved into such a directory while it could not know is kept

@@ -1,5 +1,5 @@
 #!/bin/sh
-# t2137 (issue 12, pending): mail on two workstations.  A maildir flag
+# t2137 (issue 12): mail on two workstations.  A maildir flag
 # rename (cur/ID:2,S to cur/ID:2,FS) replayed after another workstation
 # expunged the message is not dropped silently: the message is kept, or
 # the workstation logs that the flag change met an expunge (a conflict, not

@@ -1,5 +1,5 @@
 #!/bin/sh
-# t2139 (pending, found while writing t2130 for issue 12): a workstation
+# t2139 (found while writing t2130 for issue 12): a workstation
 # whose link was cut and came back while its roamfs sat idle.  The first
 # download or listing after that is served (roamfs reconnects), not failed
 # with ENOTCONN ("Transport endpoint is not connected", which looks like a
