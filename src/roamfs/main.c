@@ -385,6 +385,7 @@ open_cache(struct roamfs *fs, struct opts *o)
 		fatal("cannot write to the cache database in %s: %s%s", cache_dir(fs->cache),
 		    strerror(-r), cache_disk_hint(fs->cache, r));
 	free(src);
+	fs->tmp_salt = meta_cache_salt(fs->db);
 	cache_reserve_keep(fs->cache);	/* without room it is made later */
 }
 

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/random.h>
 
 #include "roam/buf.h"
 #include "roam/db.h"
@@ -85,6 +87,25 @@ meta_init(struct db *db, const char *source, uint32_t root_mode, char **cause)
 	}
 	meta_source_check(&t, source, cause);
 	return db_commit(&t);
+}
+
+uint64_t
+meta_cache_salt(struct db *db)
+{
+	unsigned long long salt = 0;
+	struct db_txn t;
+
+	if (db_begin(db, &t, 1) < 0)
+		return 0;
+	if (db_meta_get_u64(&t, "cache_salt", &salt) < 0 || salt == 0) {
+		t.ret = 0;
+		if (getrandom(&salt, sizeof salt, 0) != (ssize_t)sizeof salt)
+			salt = (unsigned long long)time(NULL) * 2654435761ULL ^ (unsigned long long)getpid();
+		db_meta_put_u64(&t, "cache_salt", salt);
+	}
+	if (db_commit(&t) < 0)
+		return 0;
+	return salt;
 }
 
 int

@@ -55,6 +55,9 @@ struct inode {
 
 /* Check or write the schema version and the source; *cause on mismatch. */
 int meta_init(struct db *db, const char *source, uint32_t root_mode, char **cause);
+/* A random number made once per cache (for names that must differ from
+ * those of other caches on the same server home); 0 when it cannot be had. */
+uint64_t meta_cache_salt(struct db *db);
 /* Whether the root was ever listed (an empty cache has not). */
 int meta_root_listed(struct db *db);
 

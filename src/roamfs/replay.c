@@ -66,14 +66,29 @@ base_from_server(struct sftp *s, const char *path, struct base *b)
 }
 
 char *
-replay_tmp_name(const char *path, const struct jrec *r)
+replay_lock_name(const char *path)
+{
+	const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+	uint64_t h = 14695981039346656037ULL;	/* FNV-1a of the name */
+	char *p;
+	int dl = slash ? (int)(slash - path + 1) : 0;
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 1099511628211ULL;
+	if (asprintf(&p, "%.*s" REMOTE_TMP_PREFIX "lock.%016" PRIx64, dl, path, h) < 0)
+		return NULL;
+	return p;
+}
+
+char *
+replay_tmp_name(struct roamfs *fs, const char *path, const struct jrec *r)
 {
 	const char *slash = strrchr(path, '/');
 	char *p;
 	int dl = slash ? (int)(slash - path + 1) : 0;
 
 	if (asprintf(&p, "%.*s" REMOTE_TMP_PREFIX "%" PRIx64 ".%" PRIu64, dl, path,
-	    r->ino, r->seq) < 0)
+	    r->ino ^ fs->tmp_salt, r->seq) < 0)
 		return NULL;
 	return p;
 }
@@ -109,7 +124,7 @@ replay_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char
 	 * more (removed on the server): uploaded as a new file. */
 	e = in.nlink > 1 && (in.flags & I_REMOTE) ? sftp_rewrite(s, fd, path, &a, &sent) : -ENOENT;
 	if (e == -ENOENT) {
-		if ((tmp = replay_tmp_name(path, r)) == NULL)
+		if ((tmp = replay_tmp_name(fs, path, r)) == NULL)
 			e = -ENOMEM;
 		else
 			e = sftp_upload(s, fd, tmp, in.mode & 07777, 1, NULL, NULL, &sent);

@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "roam/log.h"
@@ -39,6 +40,7 @@ struct batch {
 	struct sftp_put put[BATCH_MAX];
 	int send[BATCH_MAX];		/* put[i] is to be sent */
 	int gone[BATCH_MAX];		/* rec[i] was cancelled before it started */
+	int busy[BATCH_MAX];		/* rec[i] waits: another workstation replaces its file */
 	struct outcome out[BATCH_MAX];
 };
 
@@ -117,11 +119,12 @@ batch_prepare(struct batch *b, size_t i)
 	p->expect_size = in.base.size;
 	p->expect_mtime = (uint32_t)in.base.mtime;
 	p->path = remote_path(fs->bg, b->rec[i].path);
-	p->tmp = p->path ? replay_tmp_name(p->path, &b->rec[i]) : NULL;
+	p->tmp = p->path ? replay_tmp_name(fs, p->path, &b->rec[i]) : NULL;
+	p->lock = p->path ? replay_lock_name(p->path) : NULL;
 	b->out[i].base.mtime = in.mtime_s;
 	b->out[i].base.mode = in.mode;
 	inode_free(&in);
-	if (p->tmp == NULL)
+	if (p->tmp == NULL || p->lock == NULL)
 		return -ENOMEM;
 	b->send[i] = 1;
 	return 0;
@@ -137,6 +140,7 @@ batch_free(struct batch *b)
 			close(b->put[i].fd);
 		free((char *)b->put[i].tmp);
 		free((char *)b->put[i].path);
+		free((char *)b->put[i].lock);
 		jrec_free(&b->rec[i]);
 	}
 }
@@ -168,7 +172,7 @@ batch_end_txn(struct batch *b)
 	if ((e = db_begin(b->fs->db, &t, 1)) < 0)
 		return e;
 	for (i = 0; i < b->n; i++)
-		if (!b->gone[i])
+		if (!b->gone[i] && !b->busy[i])
 			replay_end_txn(b->fs, &t, &b->rec[i], b->send[i] ? b->put[i].err : 0, &b->out[i]);
 	return db_commit(&t);
 }
@@ -181,7 +185,7 @@ batch_end(struct batch *b)
 
 	for (i = 0; i < b->n; i++) {
 		err = b->send[i] ? b->put[i].err : 0;
-		if (err < 0)
+		if (err < 0 && !b->busy[i])
 			log_err("could not upload %s to the server: %s; the change is set aside "
 			    "(the local copy is kept) and listed by roamctl", b->rec[i].path,
 			    strerror(-err));
@@ -194,6 +198,23 @@ batch_end(struct batch *b)
 	if (cache_reserve_release(b->fs->cache, e))
 		e = batch_end_txn(b);
 	return e;
+}
+
+/* Locks older than this were left by a client that died (a replacement
+ * holds its lock for a round trip or two). */
+#define LOCK_STALE	60
+
+/* Whether the lock at path is stale; then it is removed. */
+static int
+lock_stale(struct sftp *s, const char *lock)
+{
+	struct sftp_attr a;
+
+	if (sftp_lstat(s, lock, &a) < 0 || (time_t)a.mtime + LOCK_STALE > time(NULL))
+		return 0;
+	log_warn("removing the lock %s, left on the server by a workstation that stopped", lock);
+	sftp_rmdir(s, lock);	/* or another client did */
+	return 1;
 }
 
 /*
@@ -214,6 +235,14 @@ batch_settle(struct batch *b, struct sftp *s, size_t i)
 			return e;
 		if (e < 0)
 			p->err = e;
+	}
+	if (p->busy && lock_stale(s, p->lock) && (e = sftp_put_many(s, p, 1, 1)) < 0)
+		return e;	/* a lock left by a client that died: broken, once more */
+	if (p->busy) {
+		log_debug("%s: another workstation is replacing it now; sent again soon",
+		    b->rec[i].path);
+		b->busy[i] = 1;
+		return 0;
 	}
 	if (p->kept) {
 		p->kept = 0;
@@ -280,6 +309,9 @@ replay_batch(struct roamfs *fs)
 		remote_release(fs->bg, e);
 		if (e == 0)
 			e = batch_end(b);
+		for (i = 0; i < b->n && e == 0; i++)
+			if (b->busy[i])
+				e = -EAGAIN;	/* once the other workstation is done */
 		if (e == 0) {
 			if (b->n > 1)
 				log_debug("replayed %zu uploads together", b->n);

@@ -41,7 +41,10 @@ void replay_end_txn(struct roamfs *fs, struct db_txn *t, struct jrec *r, int err
     const struct outcome *o);
 /* The temporary server name an upload of r uses, next to path (malloc'd);
  * its name has at most REMOTE_TMP_NAME_MAX bytes, which fs.c counts on. */
-char *replay_tmp_name(const char *path, const struct jrec *r);
+char *replay_tmp_name(struct roamfs *fs, const char *path, const struct jrec *r);
+/* The lock an upload to path takes on the server while it checks and
+ * replaces path (sftp_put lock): shorter than REMOTE_TMP_NAME_MAX too. */
+char *replay_lock_name(const char *path);
 /*
  * Send the uploads at the head of the journal together, many files in
  * flight: 1 when a batch of two or more went, 0 when the head is not such

@@ -24,8 +24,10 @@
 #define EOFFLINE	EHOSTUNREACH
 /* Prefix of the temporary names uploads use on the server. */
 #define REMOTE_TMP_PREFIX ".roamfs-tmp."
-/* The longest such name (replay_tmp_name): the prefix, the inode number in
- * hex (16 digits at most), ".", the journal seq in decimal (20 at most). */
+/* The longest such name (replay_tmp_name): the prefix, the inode number
+ * mixed with the cache's salt, in hex (16 digits at most: two caches on one
+ * home never upload to one name), ".", the journal seq in decimal (20 at
+ * most). */
 #define REMOTE_TMP_NAME_MAX (sizeof REMOTE_TMP_PREFIX - 1 + 16 + 1 + 20)
 /* The longest path the server takes: PATH_MAX - 1 for OpenSSH's
  * sftp-server on Linux, which hands the paths to the system calls as sent. */
@@ -55,6 +57,7 @@ struct roamfs {
 	unsigned flush_timeout;		/* seconds to keep trying the server at unmount */
 	double timeout;			/* FUSE entry and attribute timeout */
 	char workstation[65];		/* its name in conflict copies and its marker */
+	uint64_t tmp_salt;		/* meta_cache_salt, for temporary names */
 	int pending_mark;		/* pending.c, replayer only: our marker's state */
 	time_t pending_empty_since;	/* pending.c, replayer only */
 	pthread_mutex_t pending_lock;	/* for pending_elsewhere */

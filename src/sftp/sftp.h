@@ -256,6 +256,11 @@ struct sftp_put {
 	uint32_t expect_mtime;
 	struct sftp_attr found;	/* out, with check: LSTAT of path (flags 0: nothing there) */
 	int kept;		/* out: path held something else; tmp is left, not renamed */
+	/* With check, may be set: a directory made (MKDIR) before the LSTAT
+	 * and removed after the rename, so that of the clients that check
+	 * and replace path at the same time, one goes at a time. */
+	const char *lock;
+	int busy;		/* out: lock was held by another: tmp removed, nothing replaced */
 };
 /*
  * Upload n files, each in three stages: (1) OPEN tmp (create, truncate,
@@ -268,7 +273,10 @@ struct sftp_put {
  * stage 3 renames only when path holds what the caller expects; otherwise
  * the file ends with kept set and err 0, its tmp complete on the server,
  * for the caller to decide (no request more, and the check comes one round
- * trip before the rename).  The
+ * trip before the rename).  With puts[i].lock, a MKDIR of lock goes before
+ * that LSTAT and an RMDIR after the rename (or the decision not to): a
+ * MKDIR refused means another client is replacing path now, and the file
+ * ends with busy set and its tmp removed, to be sent again later.  The
  * files proceed concurrently, with many requests in flight.  A file whose
  * request fails gets puts[i].err (the first error of the file) and, where
  * its tmp was created, a REMOVE of tmp; it is never renamed; the others go

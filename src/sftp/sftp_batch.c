@@ -38,6 +38,7 @@ enum put_stage {
 	PS_DATA,	/* WRITEs, FSETSTAT, [fsync], [LSTAT of path], CLOSE on the handle */
 	PS_RENAME,	/* posix-rename tmp over path */
 	PS_REMOVE,	/* REMOVE tmp after a failure */
+	PS_UNLOCK,	/* RMDIR the lock */
 	PS_DONE,
 };
 
@@ -45,7 +46,7 @@ enum put_stage {
  * the current stage that is sent. */
 enum put_req {
 	RQ_NONE, RQ_OPEN, RQ_WRITE, RQ_FSYNC, RQ_FSETSTAT, RQ_CLOSE, RQ_RENAME,
-	RQ_REMOVE, RQ_LSTAT,
+	RQ_REMOVE, RQ_LSTAT, RQ_LOCK, RQ_UNLOCK,
 };
 #define SENT(rq) (1u << (rq))
 
@@ -61,6 +62,7 @@ struct put_slot {
 	unsigned sent;		/* SENT() of the requests of this stage */
 	enum put_stage stage;
 	int queued;		/* in the ring */
+	int locked;		/* its lock is ours: RMDIR it at the end */
 };
 
 struct batch {
@@ -135,7 +137,10 @@ slot_next(const struct batch *b, const struct put_slot *sl)
 			return RQ_FSETSTAT;
 		if (b->do_fsync && !(sl->sent & SENT(RQ_FSYNC)))
 			return RQ_FSYNC;
-		/* As late as can be: one round trip before the rename. */
+		/* As late as can be: one round trip before the rename, and
+		 * after the lock, which the server makes first. */
+		if (sl->p->check && sl->p->lock && !(sl->sent & SENT(RQ_LOCK)))
+			return RQ_LOCK;
 		if (sl->p->check && !(sl->sent & SENT(RQ_LSTAT)))
 			return RQ_LSTAT;
 		return RQ_CLOSE;
@@ -143,6 +148,8 @@ slot_next(const struct batch *b, const struct put_slot *sl)
 		return sl->sent ? RQ_NONE : RQ_RENAME;
 	case PS_REMOVE:
 		return sl->sent ? RQ_NONE : RQ_REMOVE;
+	case PS_UNLOCK:
+		return sl->sent ? RQ_NONE : RQ_UNLOCK;
 	default:
 		return RQ_NONE;
 	}
@@ -200,14 +207,20 @@ slot_advance(struct batch *b, struct put_slot *sl)
 			slot_seek(sl);
 		break;
 	case PS_DATA:
-		sl->stage = failed ? PS_REMOVE : PS_RENAME;
-		if (!failed && !put_may_replace(sl->p)) {
+		if (failed || sl->p->busy) {
+			sl->stage = PS_REMOVE;
+		} else if (!put_may_replace(sl->p)) {
 			sl->p->kept = 1;	/* the caller decides */
-			sl->stage = PS_DONE;
+			sl->stage = sl->locked ? PS_UNLOCK : PS_DONE;
+		} else {
+			sl->stage = PS_RENAME;
 		}
 		break;
 	case PS_RENAME:
-		sl->stage = failed ? PS_REMOVE : PS_DONE;
+		sl->stage = failed ? PS_REMOVE : sl->locked ? PS_UNLOCK : PS_DONE;
+		break;
+	case PS_REMOVE:
+		sl->stage = sl->locked ? PS_UNLOCK : PS_DONE;
 		break;
 	default:
 		sl->stage = PS_DONE;
@@ -327,6 +340,15 @@ slot_build(struct sftp *s, struct put_slot *sl, enum put_req rq, uint32_t id)
 	case RQ_LSTAT:
 		bad = sftp_proto_begin(tx, SSH_FXP_LSTAT, id) < 0 ||
 		    buf_put_cstr(tx, sl->p->path) < 0;
+		break;
+	case RQ_LOCK:
+		a.mode = 0700;
+		bad = sftp_proto_begin(tx, SSH_FXP_MKDIR, id) < 0 ||
+		    buf_put_cstr(tx, sl->p->lock) < 0 || sftp_proto_put_attr(tx, &a) < 0;
+		break;
+	case RQ_UNLOCK:
+		bad = sftp_proto_begin(tx, SSH_FXP_RMDIR, id) < 0 ||
+		    buf_put_cstr(tx, sl->p->lock) < 0;
 		break;
 	default:
 		fatal("sftp batch: no request %d to build (broken invariant)", (int)rq);
@@ -455,7 +477,23 @@ reply_status(struct batch *b, struct put_slot *sl, const struct sftp_req *rq,
 
 	if (m->type != SSH_FXP_STATUS)
 		return sftp_io_fail(b->s, "the server answered with the wrong packet type");
-	if ((err = -sftp_status_errno(m->status)) != 0) {
+	err = -sftp_status_errno(m->status);
+	if (rq->type == SSH_FXP_MKDIR) {
+		if (err == 0)
+			sl->locked = 1;
+		else if (err == -EIO || err == -EEXIST)
+			sl->p->busy = 1;	/* another client replaces path now */
+		else
+			put_fail(sl, err);
+		return 0;
+	}
+	if (rq->type == SSH_FXP_RMDIR) {
+		if (err != 0)
+			log_warn("cannot remove the lock %s on the server (%s); remove it by hand",
+			    sl->p->lock, strerror(-err));
+		return 0;
+	}
+	if (err != 0) {
 		log_debug("%s %s: server status %u: %.*s", sftp_proto_type_name(rq->type),
 		    sl->p->tmp, m->status, (int)m->len, (const char *)m->str);
 		put_fail(sl, err);
@@ -544,6 +582,7 @@ sftp_put_many(struct sftp *s, struct sftp_put *puts, size_t n, int do_fsync)
 		puts[k].err = 0;
 		puts[k].sent = 0;
 		puts[k].kept = 0;
+		puts[k].busy = 0;
 		memset(&puts[k].found, 0, sizeof puts[k].found);
 	}
 	if (s->dead)

@@ -1,6 +1,5 @@
 #!/bin/sh
-# t2131 (issue 12; pending, see WS_PENDING_TESTS in test/Makemodule.am):
-# two workstations edit the same cached file.
+# t2131 (issue 12): two workstations edit the same cached file.
 # A change made on a version the server no longer holds is a conflict: the
 # server's version keeps the name, the other is stored next to it as
 # "NAME (conflict WORKSTATION YYYY-MM-DD HHMMSS).EXT" on the server and in
