@@ -69,7 +69,15 @@ test_expect_success 'malformed options are named' '
 	refused "$TEST_DIR/out" "ann@[]:" "$M" &&
 	grep -q "host name is empty" "$TEST_DIR/out" &&
 	refused "$TEST_DIR/out" -o StrictHostKeyChecking=no "root@127.0.0.1:$H" "$M" &&
-	grep -q "host key" "$TEST_DIR/out"
+	grep -q "host key" "$TEST_DIR/out" &&
+	refused "$TEST_DIR/out" -o "$OPTS,workstation=pc/07" "root@127.0.0.1:$H" "$M" &&
+	grep -q "workstation=pc/07: the name may not contain" "$TEST_DIR/out" &&
+	refused "$TEST_DIR/out" -o "$OPTS,workstation=a:b" "root@127.0.0.1:$H" "$M" &&
+	grep -q "workstation=a:b: the name may not contain" "$TEST_DIR/out" &&
+	refused "$TEST_DIR/out" -o "$OPTS,workstation=" "root@127.0.0.1:$H" "$M" &&
+	grep -q "workstation= needs a value" "$TEST_DIR/out" &&
+	refused "$TEST_DIR/out" -o "$OPTS,attr_ttl=-1" "root@127.0.0.1:$H" "$M" &&
+	grep -q "attr_ttl=-1: expected a whole number from 0 to 86400" "$TEST_DIR/out"
 '
 
 test_expect_success 'a private key open to others is refused, as ssh refuses it' '

@@ -18,7 +18,7 @@ W1=$(ws_dir ws1)
 W2=$(ws_dir ws2)
 W3=$(ws_dir ws3)
 # The file created on ws1 is looked for on ws2 after ws2 listed the home:
-# with the default dir_ttl (60 s) the listing would come from the cache.
+# within dir_ttl (5 s by default) the listing would come from the cache.
 # Seeing changes with the defaults is what t2135 checks, not this test.
 OPTS=dir_ttl=1
 
