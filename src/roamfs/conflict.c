@@ -165,9 +165,9 @@ conflict_put(struct db_txn *t, const struct conflict *c)
 	return t->ret;
 }
 
-static void
-record(struct roamfs *fs, struct db_txn *t, uint8_t kind, const char *path, const char *copy,
-    const char *why)
+void
+conflict_note(struct roamfs *fs, struct db_txn *t, uint8_t kind, const char *path,
+    const char *copy, const char *why)
 {
 	struct conflict c = { .kind = kind, .when = time(NULL), .path = (char *)path,
 	    .copy = (char *)copy, .workstation = fs->workstation, .why = (char *)why };
@@ -309,23 +309,14 @@ divert(struct roamfs *fs, const struct jrec *r, const char *name, const char *co
 		jrec_free(&now);
 	}
 	journal_repath_ino(&t, r->ino, r->seq, name, copy);
-	record(fs, &t, CONFLICT_COPY, name, copy, why);
+	conflict_note(fs, &t, CONFLICT_COPY, name, copy, why);
 	if ((e = db_commit(&t)) < 0)
 		return e;
 	if (have_dir) {
 		notify_entry(fs, parent, base_name(name));
 		notify_entry(fs, parent, base_name(copy));
 	} else if (db_begin(fs->db, &t, 0) == 0) {
-		uint64_t d;
-		char *dn = strdup(name), *sl;
-
-		if (dn && (sl = strrchr(dn, '/')) != NULL)
-			*sl = '\0';
-		else if (dn)
-			*dn = '\0';
-		if (dn && meta_lookup(&t, dn, &d) == 0)
-			listing_expire(fs, d);
-		free(dn);
+		listing_expire_parent(fs, &t, name, NULL);
 		db_abort(&t);
 	}
 	log_warn("%s was changed on the server and on this workstation: the server's version "
@@ -367,21 +358,13 @@ keep(struct roamfs *fs, const struct jrec *r, const char *why)
 {
 	struct db_txn t;
 	uint64_t d;
-	char *dn = strdup(r->path), *sl;
 
-	if (dn && (sl = strrchr(dn, '/')) != NULL)
-		*sl = '\0';
-	else if (dn)
-		*dn = '\0';
 	if (db_begin(fs->db, &t, 1) == 0) {
-		record(fs, &t, CONFLICT_KEPT, r->path, NULL, why);
-		if (dn && meta_lookup(&t, dn, &d) == 0) {
-			listing_expire(fs, d);
+		conflict_note(fs, &t, CONFLICT_KEPT, r->path, NULL, why);
+		if (listing_expire_parent(fs, &t, r->path, &d) == 0)
 			notify_entry(fs, d, base_name(r->path));
-		}
 		db_commit(&t);
 	}
-	free(dn);
 	log_warn("%s was changed on the server after this workstation removed it: it is kept",
 	    r->path);
 }

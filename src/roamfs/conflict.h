@@ -41,6 +41,9 @@ char *conflict_path(const char *rel, const char *workstation, time_t when);
 
 /* Add an entry to the table and count it (DB_META "conflicts"). */
 int conflict_put(struct db_txn *t, const struct conflict *c);
+/* conflict_put of an entry made now by this workstation. */
+void conflict_note(struct roamfs *fs, struct db_txn *t, uint8_t kind, const char *path,
+    const char *copy, const char *why);
 /* Encode and decode an entry (decode is safe on any input). */
 int conflict_encode(const struct conflict *c, struct buf *b);
 int conflict_decode(const void *p, size_t n, struct conflict *c);

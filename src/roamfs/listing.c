@@ -312,6 +312,25 @@ listing_expire(struct roamfs *fs, uint64_t dir)
 	nodes_unlock(fs->nodes);
 }
 
+int
+listing_expire_parent(struct roamfs *fs, struct db_txn *t, const char *rel, uint64_t *dir)
+{
+	const char *slash = strrchr(rel, '/');
+	char *dn = strndup(rel, slash ? (size_t)(slash - rel) : 0);
+	uint64_t d;
+	int r;
+
+	if (dn == NULL)
+		return -ENOMEM;
+	if ((r = meta_lookup(t, dn, &d)) == 0) {
+		listing_expire(fs, d);
+		if (dir)
+			*dir = d;
+	}
+	free(dn);
+	return r;
+}
+
 /* The cached listing of ino was served without the server: refresh it later. */
 static void
 mark_stale(struct roamfs *fs, uint64_t ino)

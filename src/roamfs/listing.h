@@ -23,5 +23,9 @@ int listing_update(struct roamfs *fs, uint64_t ino, int wait);
 void listing_refresh_stale(struct roamfs *fs);
 /* The next lookup or listing of directory dir asks the server again. */
 void listing_expire(struct roamfs *fs, uint64_t dir);
+/* listing_expire for the directory holding rel (relative to the home), if
+ * the cache has it: 0 and *dir (may be NULL) then, else -errno. */
+struct db_txn;
+int listing_expire_parent(struct roamfs *fs, struct db_txn *t, const char *rel, uint64_t *dir);
 
 #endif

@@ -361,19 +361,9 @@ replay_begin(struct roamfs *fs, const struct jrec *r)
 static void
 renamed(struct roamfs *fs, struct db_txn *t, const struct jrec *r)
 {
-	char *dir = strdup(r->path2), *sl;
-	uint64_t d;
 	struct node *n;
 
-	if (dir == NULL)
-		return;
-	if ((sl = strrchr(dir, '/')) != NULL)
-		*sl = '\0';
-	else
-		*dir = '\0';
-	if (meta_lookup(t, dir, &d) == 0)
-		listing_expire(fs, d);
-	free(dir);
+	listing_expire_parent(fs, t, r->path2, NULL);
 	nodes_lock(fs->nodes);
 	if ((n = nodes_find(fs->nodes, r->ino)) != NULL)
 		n->confirmed = 0;
@@ -388,12 +378,10 @@ renamed(struct roamfs *fs, struct db_txn *t, const struct jrec *r)
 static void
 set_aside(struct roamfs *fs, struct db_txn *t, struct jrec *r, int err)
 {
-	struct conflict c = { .kind = CONFLICT_ASIDE, .when = time(NULL), .path = r->path,
-	    .workstation = fs->workstation, .why = (char *)strerror(err) };
 	struct inode in;
 
 	journal_set_aside(t, r, err);
-	conflict_put(t, &c);
+	conflict_note(fs, t, CONFLICT_ASIDE, r->path, NULL, strerror(err));
 	if (r->type == J_STORE && meta_inode_get(t, r->ino, &in) == 0) {
 		in.flags |= I_ASIDE;
 		meta_inode_put(t, &in);
