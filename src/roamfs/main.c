@@ -515,7 +515,7 @@ set_workstation(struct roamfs *fs, const char *name)
 	}
 	snprintf(fs->workstation, sizeof fs->workstation, "%s", name);
 	for (i = 0; fs->workstation[i]; i++)
-		if ((unsigned char)fs->workstation[i] < 0x20 || strchr("/\\:()", fs->workstation[i]))
+		if (!opts_workstation_char((unsigned char)fs->workstation[i]))
 			fs->workstation[i] = '-';
 }
 

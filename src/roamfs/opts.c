@@ -72,6 +72,12 @@ set_str(char **dst, const char *opt, const char *val, char **cause)
 	return *dst ? 0 : -ENOMEM;
 }
 
+int
+opts_workstation_char(int c)
+{
+	return c >= 0x20 && c != 0x7f && strchr("/\\:()", c) == NULL;
+}
+
 /* A workstation's name goes into the names of conflict copies. */
 static int
 set_workstation(struct opts *o, const char *val, char **cause)
@@ -81,7 +87,7 @@ set_workstation(struct opts *o, const char *val, char **cause)
 	if (strlen(val) > 64)
 		return fail(cause, "workstation=%.64s...: the name is too long (64 bytes at most)", val);
 	for (c = (const unsigned char *)val; *c; c++)
-		if (*c < 0x20 || *c == 0x7f || strchr("/\\:()", *c))
+		if (!opts_workstation_char(*c))
 			return fail(cause, "workstation=%s: the name may not contain '/', '\\', "
 			    "':', parentheses or control characters", val);
 	return set_str(&o->workstation, "workstation", val, cause);

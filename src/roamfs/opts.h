@@ -24,4 +24,7 @@ void opts_free(struct opts *o);
 /* Print the usage text to stdout. */
 void opts_usage(const char *prog);
 
+/* Whether c may stand in a workstation's name (conflict copies, markers). */
+int opts_workstation_char(int c);
+
 #endif
