@@ -153,13 +153,14 @@ notify_start(struct roamfs *fs)
 		return -ENOMEM;
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->cond, NULL);
+	fs->notify = q;		/* before the thread starts: it reads it */
 	if ((r = pthread_create(&q->thread, NULL, notify_thread, fs)) != 0) {
+		fs->notify = NULL;
 		pthread_mutex_destroy(&q->lock);
 		pthread_cond_destroy(&q->cond);
 		free(q);
 		return -r;
 	}
-	fs->notify = q;
 	return 0;
 }
 
