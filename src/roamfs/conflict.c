@@ -233,6 +233,25 @@ same_contents(struct roamfs *fs, struct sftp *s, uint64_t ino, const char *path,
 	return same;
 }
 
+/* The version_hash of the server's file at path, of size bytes; 0 when it
+ * cannot be read or has another size. */
+static uint64_t
+server_hash(struct roamfs *fs, struct sftp *s, uint64_t ino, const char *path, uint64_t size)
+{
+	struct sftp_attr a;
+	char tmp[64];
+	uint64_t h = 0;
+	int tfd;
+
+	if ((tfd = cache_tmp_open(fs->cache, ino, tmp)) < 0)
+		return 0;
+	if (sftp_download(s, path, tfd, &a, NULL, NULL) == 0 && a.size == size)
+		h = version_hash(tfd, size);
+	close(tfd);
+	cache_tmp_discard(fs->cache, tmp);
+	return h;
+}
+
 /* The last component of a relative path. */
 static const char *
 base_name(const char *rel)
@@ -325,16 +344,21 @@ divert(struct roamfs *fs, const struct jrec *r, const char *name, const char *co
 }
 
 int
-conflict_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, struct sftp_put *p)
+conflict_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, struct sftp_put *p,
+    uint64_t racy)
 {
 	const struct sftp_attr *f = &p->found;
 	char *copy = NULL, *path = NULL;
-	int e;
+	int e, held;
 
+	/* The size and second of the version ours replaces: still that
+	 * version, unless its contents say otherwise. */
+	if (p->matched && racy && server_hash(fs, s, r->ino, p->path, f->size) == racy) {
+		e = sftp_rename(s, p->tmp, p->path);
 	/* The same bytes: ours sent before a crash, or the same save made
 	 * elsewhere.  Compared in full, as size and mtime can be equal by
 	 * chance: this is the rare case. */
-	if ((f->flags & SFTP_ATTR_PERMISSIONS) && S_ISREG(f->mode) && f->size == p->sent &&
+	} else if ((f->flags & SFTP_ATTR_PERMISSIONS) && S_ISREG(f->mode) && f->size == p->sent &&
 	    same_contents(fs, s, r->ino, p->path, p->fd, p->sent)) {
 		e = sftp_rename(s, p->tmp, p->path);
 	} else if ((copy = conflict_path(r->path, fs->workstation, time(NULL))) == NULL ||
@@ -347,6 +371,11 @@ conflict_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, struct s
 	}
 	if (e < 0 && !remote_is_transport_error(e) && e != -ENOTCONN)
 		sftp_remove(s, p->tmp);
+	if (p->held && (held = sftp_rmdir(s, p->lock)) < 0 && held != -ENOTCONN &&
+	    !remote_is_transport_error(held))
+		log_warn("cannot remove the lock %s on the server (%s); remove it by hand",
+		    p->lock, strerror(-held));
+	p->held = 0;
 	free(copy);
 	free(path);
 	return e;

@@ -54,11 +54,15 @@ void conflict_free(struct conflict *c);
  * one the change was based on (p->kept): decide.  Our own upload (a record
  * replayed again) or the same contents: ours replaces it.  Otherwise the
  * server's version keeps the name and ours is renamed on the server to its
- * conflict name, where the cache moves it too.  0 when our version is on
- * the server (p->tmp renamed), or -errno.
+ * conflict name, where the cache moves it too.  With racy (the hash of a
+ * base seen within its mtime's second) and p->matched, the server's file
+ * is that base only if its contents hash the same.  A lock the upload
+ * left held (p->held) is removed.  0 when our version is on the server
+ * (p->tmp renamed), or -errno.
  */
 struct sftp_put;
-int conflict_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, struct sftp_put *p);
+int conflict_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, struct sftp_put *p,
+    uint64_t racy);
 
 /*
  * Before r removes path (J_UNLINK, J_RMDIR): 1 when the server's object is

@@ -56,11 +56,12 @@ struct fetches {
 };
 
 /*
- * Record a finished download in the inode, unless it was cached meanwhile
- * (an open with O_TRUNC): 1 when recorded, 0 when not, or -errno.
+ * Record a finished download (fd, of version a) in the inode, unless it was
+ * cached meanwhile (an open with O_TRUNC): 1 when recorded, 0 when not, or
+ * -errno.
  */
 static int
-fetch_commit(struct roamfs *fs, uint64_t ino, const char *tmp, const struct sftp_attr *a)
+fetch_commit(struct roamfs *fs, uint64_t ino, const char *tmp, int fd, const struct sftp_attr *a)
 {
 	struct db_txn t;
 	struct inode in;
@@ -81,6 +82,10 @@ fetch_commit(struct roamfs *fs, uint64_t ino, const char *tmp, const struct sftp
 		in.mtime_s = a->mtime;
 		in.mtime_ns = 0;
 		base_from_attr(&in.base, a);
+		if (version_is_racy(a->mtime)) {
+			in.base.racy = version_hash(fd, a->size);
+			in.base.refetch = 1;
+		}
 		meta_inode_put(&t, &in);
 		done = 1;
 	}
@@ -259,7 +264,7 @@ download_run(struct fetching *f)
 	 * its descriptor.  No fsync: a copy cut short by a crash is caught at
 	 * its next open (fetch_verify) and fetched again. */
 	if (r == 0)
-		r = fetch_commit(fs, f->ino, f->tmp, &a);
+		r = fetch_commit(fs, f->ino, f->tmp, f->fd, &a);
 	if (r <= 0)
 		cache_tmp_discard(fs->cache, f->tmp);	/* failed, or cached meanwhile */
 	close(f->fd);
@@ -540,9 +545,11 @@ set_confirmed(struct roamfs *fs, uint64_t ino, time_t when)
 	nodes_unlock(fs->nodes);
 }
 
-/* Whether the open of ino should ask the server: *rel and *parent then. */
+/* Whether the open of ino should ask the server: *rel and *parent then,
+ * and *racy when its cached copy was fetched or sent within the second of
+ * its mtime, which has ended since: it is fetched again. */
 static int
-check_needed(struct roamfs *fs, uint64_t ino, char **rel, uint64_t *parent)
+check_needed(struct roamfs *fs, uint64_t ino, char **rel, uint64_t *parent, int *racy)
 {
 	struct db_txn t;
 	struct inode in;
@@ -556,10 +563,13 @@ check_needed(struct roamfs *fs, uint64_t ino, char **rel, uint64_t *parent)
 	if (n)
 		seen = n->confirmed;
 	nodes_unlock(fs->nodes);
-	if (busy || now - seen < (time_t)fs->attr_ttl || db_begin(fs->db, &t, 0) < 0)
+	if (busy || db_begin(fs->db, &t, 0) < 0)
 		return 0;
 	if (meta_inode_get(&t, ino, &in) == 0) {
-		need = S_ISREG(in.mode) && (in.flags & I_REMOTE) && in.base.valid &&
+		*racy = in.base.racy && in.base.refetch && (in.flags & I_CACHED) &&
+		    !version_is_racy(in.base.mtime);
+		need = (*racy || now - seen >= (time_t)fs->attr_ttl) &&
+		    S_ISREG(in.mode) && (in.flags & I_REMOTE) && in.base.valid &&
 		    !version_local_changes(fs, &t, &in) && meta_path(&t, ino, rel) == 0;
 		*parent = in.parent;
 		inode_free(&in);
@@ -567,6 +577,8 @@ check_needed(struct roamfs *fs, uint64_t ino, char **rel, uint64_t *parent)
 	db_abort(&t);
 	if (!need)
 		return 0;
+	if (*racy)
+		return 1;	/* whatever was confirmed: the attributes cannot tell */
 	/* A listing of its directory confirmed it as well. */
 	nodes_lock(fs->nodes);
 	if ((n = nodes_find(fs->nodes, *parent)) != NULL && n->listed > seen)
@@ -590,9 +602,9 @@ fetch_check(struct roamfs *fs, uint64_t ino)
 	struct sftp *s;
 	uint64_t parent = 0;
 	char *rel = NULL, *path;
-	int r, took = 0;
+	int r, took = 0, racy = 0;
 
-	if (!check_needed(fs, ino, &rel, &parent))
+	if (!check_needed(fs, ino, &rel, &parent, &racy))
 		return 0;
 	/* Offline, or the connection busy: the cache serves it now. */
 	if (remote_try_acquire(fs->fg, &s) < 0) {
@@ -621,9 +633,21 @@ fetch_check(struct roamfs *fs, uint64_t ino)
 	if (db_begin(fs->db, &t, 1) < 0)
 		return 0;
 	if (meta_inode_get(&t, ino, &in) == 0) {
-		if (!version_local_changes(fs, &t, &in) && (in.mode & S_IFMT) == (attr_mode(&a) & S_IFMT) &&
-		    (took = version_take(fs, &in, &a)) > 0)
+		if (version_local_changes(fs, &t, &in) || (in.mode & S_IFMT) != (attr_mode(&a) & S_IFMT)) {
+			;	/* ours, or its directory's listing decides */
+		} else if ((took = version_take(fs, &in, &a)) > 0) {
 			meta_inode_put(&t, &in);
+		} else if (racy && in.base.racy && in.base.refetch && (in.flags & I_CACHED)) {
+			/* Another version of the same size and second may
+			 * have followed the one cached: fetch it again.  Until
+			 * then (an open that truncates it) its hash stays the
+			 * base that an upload compares. */
+			in.base.refetch = 0;
+			in.flags &= ~I_CACHED;
+			cache_file_unlink(fs->cache, in.ino);
+			meta_inode_put(&t, &in);
+			took = 2;
+		}
 		inode_free(&in);
 	}
 	if (db_commit(&t) < 0)

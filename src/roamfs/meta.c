@@ -164,6 +164,10 @@ inode_encode(const struct inode *in, struct buf *b)
 	r |= buf_put_u64(b, (uint64_t)in->base.mtime);
 	r |= buf_put_u32(b, in->base.mode);
 	r |= buf_put_u8(b, in->base.valid);
+	if (in->base.racy) {	/* optional, last: older records have none */
+		r |= buf_put_u64(b, in->base.racy);
+		r |= buf_put_u8(b, in->base.refetch);
+	}
 	return r ? -ENOMEM : 0;
 }
 
@@ -201,6 +205,10 @@ inode_decode(const void *p, size_t n, struct inode *in)
 	r |= buf_get_u64(&b, &bm);
 	r |= buf_get_u32(&b, &in->base.mode);
 	r |= buf_get_u8(&b, &in->base.valid);
+	if (r == 0 && b.off < b.len) {
+		r |= buf_get_u64(&b, &in->base.racy);
+		r |= buf_get_u8(&b, &in->base.refetch);
+	}
 	if (r != 0) {
 		free(target);
 		inode_free(in);

@@ -36,6 +36,11 @@ struct base {
 	int64_t mtime;		/* seconds: SFTP v3 has no finer times */
 	uint32_t mode;
 	uint8_t valid;
+	/* Nonzero: the version was seen within a second of its mtime, when
+	 * another of the same size could still follow with the same mtime;
+	 * then a hash of its contents (version_hash), to tell them apart. */
+	uint64_t racy;
+	uint8_t refetch;	/* with racy: fetched, not sent from here */
 };
 
 struct inode {

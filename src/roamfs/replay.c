@@ -135,15 +135,16 @@ replay_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char
 		if (e < 0 && tmp && !remote_is_transport_error(e) && e != -ENOTCONN)
 			sftp_remove(s, tmp);
 	}
-	close(fd);
-	free(tmp);
 	if (e == 0) {
 		o->set_base = 1;
 		o->base.size = sent;
 		o->base.mtime = in.mtime_s;
 		o->base.mode = in.mode;
 		o->base.valid = 1;
+		o->base.racy = version_is_racy(in.mtime_s) ? version_hash(fd, sent) : 0;
 	}
+	close(fd);
+	free(tmp);
 	inode_free(&in);
 	return e;
 }
@@ -431,7 +432,14 @@ replay_end_txn(struct roamfs *fs, struct db_txn *t, struct jrec *r, int err,
 		notify_renew(fs, t, r->ino);
 	} else if (err == 0 && o->set_base && !o->foreign) {
 		if (meta_inode_get(t, r->ino, &in) == 0) {
+			struct base was = in.base;
+
 			in.base = o->base;
+			/* A change of attributes keeps the contents, and what
+			 * is known of them. */
+			if (r->type != J_STORE && was.racy && was.size == in.base.size &&
+			    was.mtime == in.base.mtime)
+				in.base.racy = was.racy, in.base.refetch = was.refetch;
 			in.flags |= I_REMOTE;
 			if (r->type == J_STORE)
 				in.flags &= ~I_ASIDE;	/* sent at last */

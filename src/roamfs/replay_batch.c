@@ -28,6 +28,7 @@
 #include "roam/log.h"
 #include "conflict.h"
 #include "replay_int.h"
+#include "version.h"
 
 #define BATCH_MAX	1024
 #define PREFETCH_BYTES	(128 << 10)	/* read ahead of each file at prepare */
@@ -41,6 +42,7 @@ struct batch {
 	int send[BATCH_MAX];		/* put[i] is to be sent */
 	int gone[BATCH_MAX];		/* rec[i] was cancelled before it started */
 	int busy[BATCH_MAX];		/* rec[i] waits: another workstation replaces its file */
+	uint64_t racy[BATCH_MAX];	/* the racy hash of the version rec[i] replaces */
 	struct outcome out[BATCH_MAX];
 };
 
@@ -118,6 +120,10 @@ batch_prepare(struct batch *b, size_t i)
 	p->expect_mode = in.base.mode;
 	p->expect_size = in.base.size;
 	p->expect_mtime = (uint32_t)in.base.mtime;
+	/* A version of the same size and second may have replaced it: its
+	 * contents tell, compared under the lock. */
+	b->racy[i] = p->check && !p->expect_absent ? in.base.racy : 0;
+	p->verify = b->racy[i] != 0;
 	p->path = remote_path(fs->bg, b->rec[i].path);
 	p->tmp = p->path ? replay_tmp_name(fs, p->path, &b->rec[i]) : NULL;
 	p->lock = p->path ? replay_lock_name(p->path) : NULL;
@@ -246,8 +252,12 @@ batch_settle(struct batch *b, struct sftp *s, size_t i)
 	}
 	if (p->kept) {
 		p->kept = 0;
-		p->err = conflict_store(b->fs, s, &b->rec[i], p);
+		p->err = conflict_store(b->fs, s, &b->rec[i], p, b->racy[i]);
 	}
+	/* Sent within the second of its mtime: others may follow with the
+	 * same size and mtime, which the next upload tells by this hash. */
+	if (p->err == 0 && version_is_racy(p->mtime))
+		b->out[i].base.racy = version_hash(p->fd, p->sent);
 	return p->err == -ENOTCONN || remote_is_transport_error(p->err) ? -ENOTCONN : 0;
 }
 

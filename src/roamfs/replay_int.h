@@ -10,9 +10,11 @@
 /*
  * A record waits this long (seconds) before it is sent, so that a file
  * being written travels once, and a file created and removed at once never
- * travels.  Draining at unmount does not wait.
+ * travels.  Draining at unmount does not wait.  Two: an upload then comes
+ * after the second of its file's mtime and VERSION_RACY_SLACK, so that it
+ * is seldom racy (version.h) and the next upload need not read it back.
  */
-#define REPLAY_SETTLE	1
+#define REPLAY_SETTLE	2
 
 /* What replaying one record did to the object on the server. */
 struct outcome {

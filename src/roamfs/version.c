@@ -8,7 +8,10 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "journal.h"
 #include "roamfs.h"
@@ -31,6 +34,44 @@ base_from_attr(struct base *b, const struct sftp_attr *a)
 	b->mtime = a->mtime;
 	b->mode = attr_mode(a);
 	b->valid = 1;
+	b->racy = 0;
+	b->refetch = 0;
+}
+
+int
+version_is_racy(int64_t mtime)
+{
+	return (int64_t)time(NULL) <= mtime + VERSION_RACY_SLACK;
+}
+
+uint64_t
+version_hash(int fd, uint64_t size)
+{
+	/* FNV-1a over 8-byte words (the tail zero-padded), then mixed: no
+	 * defence against crafted input is needed, only against chance. */
+	uint64_t h = 0xcbf29ce484222325ULL ^ size, w;
+	unsigned char buf[65536];
+	uint64_t off = 0;
+	ssize_t n;
+	size_t i;
+
+	while (off < size) {
+		n = pread(fd, buf, size - off < sizeof buf ? (size_t)(size - off) : sizeof buf,
+		    (off_t)off);
+		if (n <= 0)
+			return 0;
+		for (i = 0; i < (size_t)n; i += 8) {
+			w = 0;
+			memcpy(&w, buf + i, (size_t)n - i < 8 ? (size_t)n - i : 8);
+			h = (h ^ w) * 0x100000001b3ULL;
+			h ^= h >> 29;
+		}
+		off += (uint64_t)n;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h ? h : 1;
 }
 
 

@@ -15,6 +15,19 @@ uint32_t attr_mode(const struct sftp_attr *a);
  * for listings and for replies to the replay. */
 void base_from_attr(struct base *b, const struct sftp_attr *a);
 
+/*
+ * SFTP version 3 gives whole seconds: a version seen before its mtime's
+ * second (and this many seconds more, for clocks a little apart) has ended
+ * can be followed by another of the same size and mtime.  Such a base is
+ * racy: its hash is kept, and the next upload over it compares contents,
+ * the next open fetches it again.
+ */
+#define VERSION_RACY_SLACK	1
+/* Whether a version of this mtime seen now is racy. */
+int version_is_racy(int64_t mtime);
+/* A hash of the first size bytes of fd, never 0; 0 when they cannot be read. */
+uint64_t version_hash(int fd, uint64_t size);
+
 struct roamfs;
 
 /* Whether an object has local changes the server has not seen. */

@@ -261,6 +261,14 @@ struct sftp_put {
 	 * and replace path at the same time, one goes at a time. */
 	const char *lock;
 	int busy;		/* out: lock was held by another: tmp removed, nothing replaced */
+	/* With check, may be set: path ends kept even when it holds what is
+	 * expected (then matched is set), so that the caller compares
+	 * contents first (nothing there: renamed as without verify); a file
+	 * that ends kept leaves the lock, when ours, held (held set) for the
+	 * caller to remove with sftp_rmdir once it has decided. */
+	int verify;
+	int matched;		/* out, with verify: path held what the caller expects */
+	int held;		/* out, with verify: the lock is still ours */
 };
 /*
  * Upload n files, each in three stages: (1) OPEN tmp (create, truncate,

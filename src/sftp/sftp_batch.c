@@ -194,7 +194,7 @@ put_may_replace(const struct sftp_put *p)
 static void
 slot_advance(struct batch *b, struct put_slot *sl)
 {
-	int failed = sl->p->err != 0;
+	int failed = sl->p->err != 0, may;
 
 	switch (sl->stage) {
 	case PS_OPEN:
@@ -209,9 +209,11 @@ slot_advance(struct batch *b, struct put_slot *sl)
 	case PS_DATA:
 		if (failed || sl->p->busy) {
 			sl->stage = PS_REMOVE;
-		} else if (!put_may_replace(sl->p)) {
+		} else if (!(may = put_may_replace(sl->p)) ||
+		    (sl->p->verify && (sl->p->matched = sl->p->check && sl->p->found.flags != 0))) {
 			sl->p->kept = 1;	/* the caller decides */
-			sl->stage = sl->locked ? PS_UNLOCK : PS_DONE;
+			sl->p->held = sl->locked && sl->p->verify;
+			sl->stage = sl->locked && !sl->p->held ? PS_UNLOCK : PS_DONE;
 		} else {
 			sl->stage = PS_RENAME;
 		}
@@ -583,6 +585,8 @@ sftp_put_many(struct sftp *s, struct sftp_put *puts, size_t n, int do_fsync)
 		puts[k].sent = 0;
 		puts[k].kept = 0;
 		puts[k].busy = 0;
+		puts[k].matched = 0;
+		puts[k].held = 0;
 		memset(&puts[k].found, 0, sizeof puts[k].found);
 	}
 	if (s->dead)

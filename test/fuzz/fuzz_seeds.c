@@ -321,7 +321,7 @@ seeds_journal(void)
 	static const char *const names[] = { "", "jrec-store", "jrec-mkdir",
 	    "jrec-symlink", "jrec-link", "jrec-unlink", "jrec-rmdir", "jrec-rename",
 	    "jrec-setattr" };
-	struct base base = { 4096, 1700000000, 0100644, 1 };
+	struct base base = { .size = 4096, .mtime = 1700000000, .mode = 0100644, .valid = 1 };
 	struct inode in;
 	struct jrec r;
 	uint8_t t;
@@ -353,7 +353,7 @@ seeds_journal(void)
 	in.mtime_ns = 123456789;
 	in.flags = I_LISTED | I_REMOTE;
 	in.name = "";
-	in.base = (struct base){ 4096, 1700000000, 040700, 1 };
+	in.base = (struct base){ .size = 4096, .mtime = 1700000000, .mode = 040700, .valid = 1 };
 	seed_inode("inode-root", &in);
 	in.mode = 0100644;
 	in.nlink = 1;
@@ -363,6 +363,11 @@ seeds_journal(void)
 	in.name = "notes.txt";
 	in.pending_store = 9;
 	seed_inode("inode-file", &in);
+	in.base.racy = 0x0123456789abcdefULL;	/* seen within its mtime's second */
+	in.base.refetch = 1;
+	seed_inode("inode-racy", &in);
+	in.base.racy = 0;
+	in.base.refetch = 0;
 	in.mode = 0120777;
 	in.size = 19;
 	in.flags = I_LOCALNEW | I_EXCLUDED;

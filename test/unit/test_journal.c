@@ -81,7 +81,7 @@ test_rebase_repath(void)
 {
 	struct db_txn t;
 	struct jrec r;
-	struct base b = { 99, 1700000123, S_IFREG | 0640, 1 };
+	struct base b = { .size = 99, .mtime = 1700000123, .mode = S_IFREG | 0640, .valid = 1 };
 	uint64_t first;
 	int n = 0;
 
