@@ -278,11 +278,12 @@ divert(struct roamfs *fs, const struct jrec *r, const char *name, const char *co
 	struct jrec now;
 	uint64_t parent = 0;
 	char *cur = NULL;
-	int e, here = 0, have_dir = 0;
+	int e, here = 0, have_dir = 0, isdir = 0;
 
 	if ((e = db_begin(fs->db, &t, 1)) < 0)
 		return e;
 	if (meta_inode_get(&t, r->ino, &in) == 0) {
+		isdir = S_ISDIR(in.mode);
 		here = meta_path(&t, r->ino, &cur) == 0 && strcmp(cur, name) == 0;
 		parent = in.parent;
 		if (here && meta_inode_get(&t, parent, &dir) == 0) {
@@ -328,6 +329,8 @@ divert(struct roamfs *fs, const struct jrec *r, const char *name, const char *co
 		jrec_free(&now);
 	}
 	journal_repath_ino(&t, r->ino, r->seq, name, copy);
+	if (isdir)	/* and what was made or changed in it here goes with it */
+		journal_repath_under(&t, r->seq, name, copy);
 	conflict_note(fs, &t, CONFLICT_COPY, name, copy, why);
 	if ((e = db_commit(&t)) < 0)
 		return e;
@@ -338,9 +341,25 @@ divert(struct roamfs *fs, const struct jrec *r, const char *name, const char *co
 		listing_expire_parent(fs, &t, name, NULL);
 		db_abort(&t);
 	}
-	log_warn("%s was changed on the server and on this workstation: the server's version "
-	    "keeps the name, this workstation's is kept as \"%s\"", name, base_name(copy));
+	log_warn("%s: %s; the server's keeps the name, this workstation's is kept as \"%s\"",
+	    name, why, base_name(copy));
 	return 0;
+}
+
+char *
+conflict_made(struct roamfs *fs, const struct jrec *r, const struct sftp_attr *found)
+{
+	char *copy, *path = NULL;
+	const char *why = r->type == J_MKDIR ? "a folder made here, a file on the server" :
+	    (found->flags & SFTP_ATTR_PERMISSIONS) && S_ISDIR(found->mode) ?
+	    "a link made here, a folder on the server" : "a link made here, another on the server";
+
+	if ((copy = conflict_path(r->path, fs->workstation, time(NULL))) == NULL)
+		return NULL;
+	if (divert(fs, r, r->path, copy, found, 1, why) == 0)
+		path = remote_path(fs->bg, copy);
+	free(copy);
+	return path;
 }
 
 int
@@ -501,9 +520,10 @@ conflict_remove(struct roamfs *fs, struct sftp *s, const struct jrec *r, const c
 }
 
 void
-conflict_rmdir_kept(struct roamfs *fs, const struct jrec *r)
+conflict_rmdir_kept(struct roamfs *fs, const struct jrec *r, int err)
 {
-	keep(fs, r, "removed here, not empty on the server");
+	keep(fs, r, err == -ENOTDIR ? "removed here, a file on the server" :
+	    "removed here, not empty on the server");
 }
 
 int

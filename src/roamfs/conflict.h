@@ -65,14 +65,24 @@ int conflict_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, stru
     uint64_t racy);
 
 /*
+ * A directory or symbolic link that r makes (J_MKDIR, J_SYMLINK) finds
+ * another object at its name on the server, made elsewhere: the server's
+ * keeps the name, ours and the later changes in it go to its conflict
+ * name, in the cache and in the journal.  The server path to make ours
+ * at (malloc'd), or NULL when out of memory.
+ */
+char *conflict_made(struct roamfs *fs, const struct jrec *r, const struct sftp_attr *found);
+
+/*
  * Before r removes path (J_UNLINK, J_RMDIR): 1 when the server's object is
  * not the version r was based on (changed by another workstation): then it
  * is kept, the cache lists the directory again, and the decision is logged
  * and recorded; 2 when nothing is there any more; 0 to go ahead; -errno.
  */
 int conflict_remove(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char *path);
-/* After J_RMDIR failed because the server's directory is not empty: keep it likewise. */
-void conflict_rmdir_kept(struct roamfs *fs, const struct jrec *r);
+/* After J_RMDIR failed because the server's directory is not empty
+ * (err -ENOTEMPTY) or is a file now (-ENOTDIR): keep it likewise. */
+void conflict_rmdir_kept(struct roamfs *fs, const struct jrec *r, int err);
 
 /*
  * Before r renames path over path2 (J_RENAME): 0 to go ahead, or 1 when

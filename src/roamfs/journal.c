@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -470,4 +471,73 @@ journal_repath_ino(struct db_txn *t, uint64_t ino, uint64_t seq, const char *pat
 	struct repath rp = { path, to };
 
 	return later_each(t, ino, seq, repath_one, &rp);
+}
+
+struct under {
+	uint64_t seq;
+	const char *dir;
+	size_t len;
+	struct buf seqs;
+};
+
+/* Whether p is dir or below it. */
+static int
+is_under(const char *p, const char *dir, size_t len)
+{
+	return p && strncmp(p, dir, len) == 0 && (p[len] == '\0' || p[len] == '/');
+}
+
+static int
+under_collect(void *arg, struct jrec *r)
+{
+	struct under *u = arg;
+	uint8_t k[8];
+
+	if (r->seq > u->seq && (is_under(r->path, u->dir, u->len) || is_under(r->path2, u->dir, u->len))) {
+		be_put_u64(k, r->seq);
+		if (buf_put(&u->seqs, k, 8) < 0) {
+			jrec_free(r);
+			return -ENOMEM;
+		}
+	}
+	jrec_free(r);
+	return 0;
+}
+
+/* p, which is dir or below it, moved to the same place below to (malloc'd in *p). */
+static int
+move_under(char **p, size_t len, const char *to)
+{
+	char *n;
+
+	if (*p == NULL || asprintf(&n, "%s%s", to, *p + len) < 0)
+		return *p == NULL ? 0 : -ENOMEM;
+	free(*p);
+	*p = n;
+	return 0;
+}
+
+int
+journal_repath_under(struct db_txn *t, uint64_t seq, const char *dir, const char *to)
+{
+	struct under u = { seq, dir, strlen(dir), { 0 } };
+	struct jrec r;
+	size_t i;
+	int e;
+
+	buf_init(&u.seqs, 0);
+	if ((e = journal_scan(t, under_collect, &u)) < 0)
+		db_fail(t, e);
+	for (i = 0; i + 8 <= u.seqs.len && t->ret == 0; i += 8) {
+		if (journal_get(t, be_get_u64(u.seqs.data + i), &r) < 0)
+			continue;
+		if ((is_under(r.path, dir, u.len) && move_under(&r.path, u.len, to) < 0) ||
+		    (is_under(r.path2, dir, u.len) && move_under(&r.path2, u.len, to) < 0))
+			db_fail(t, -ENOMEM);
+		else
+			journal_put(t, DB_JOURNAL, &r);
+		jrec_free(&r);
+	}
+	buf_free(&u.seqs);
+	return t->ret;
 }

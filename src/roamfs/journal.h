@@ -110,5 +110,11 @@ int journal_rebase_ino(struct db_txn *t, uint64_t ino, uint64_t seq, const struc
  */
 int journal_repath_ino(struct db_txn *t, uint64_t ino, uint64_t seq, const char *path,
     const char *to);
+/*
+ * Our directory at dir went to another name, to (a conflict copy): every
+ * record after seq whose path or new path is dir or below it acts on the
+ * same place below to instead.
+ */
+int journal_repath_under(struct db_txn *t, uint64_t seq, const char *dir, const char *to);
 
 #endif

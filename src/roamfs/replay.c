@@ -152,40 +152,59 @@ replay_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char
 /* One round trip (MKDIR and LSTAT together), two when the server's umask
  * took mode bits away. */
 static int
-replay_mkdir(struct sftp *s, const struct jrec *r, const char *path, struct outcome *o)
+replay_mkdir(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char *path,
+    struct outcome *o)
 {
 	struct sftp_attr a, set;
+	char *copy = NULL;
 	int e = sftp_mkdir_lstat(s, path, r->mode, &a);
 
-	/* Already there (a replay after a crash) if it is a directory. */
+	/* Already there (a replay after a crash, or made elsewhere too: the
+	 * folders merge) if it is a directory.  Another object made there
+	 * elsewhere keeps the name; ours takes its conflict name. */
 	if (e == -EEXIST && (a.flags & SFTP_ATTR_PERMISSIONS) && S_ISDIR(a.mode))
 		e = 0;
-	if (e < 0)
+	else if (e == -EEXIST && (a.flags & SFTP_ATTR_PERMISSIONS))
+		e = (path = copy = conflict_made(fs, r, &a)) == NULL ? -ENOMEM :
+		    sftp_mkdir_lstat(s, path, r->mode, &a);
+	if (e < 0) {
+		free(copy);
 		return e;
+	}
 	if (!(a.flags & SFTP_ATTR_PERMISSIONS) || (a.mode & 07777) != (r->mode & 07777)) {
 		memset(&set, 0, sizeof set);
 		set.flags = SFTP_ATTR_PERMISSIONS;
 		set.mode = r->mode;
-		if ((e = sftp_setstat_lstat(s, path, &set, &a)) < 0)
-			return e;
+		e = sftp_setstat_lstat(s, path, &set, &a);
 	}
-	o->set_base = base_from_reply(&a, &o->base);
-	return 0;
+	if (e == 0)
+		o->set_base = base_from_reply(&a, &o->base);
+	free(copy);
+	return e;
 }
 
 static int
-replay_symlink(struct sftp *s, const struct jrec *r, const char *path, struct outcome *o)
+replay_symlink(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char *path,
+    struct outcome *o)
 {
-	char *old = NULL;
+	struct sftp_attr a;
+	char *old = NULL, *copy = NULL;
 	int e = sftp_symlink(s, r->path2, path);
 
+	/* Already there (a replay after a crash) if it is our link.  Another
+	 * object made there elsewhere keeps the name; ours takes its
+	 * conflict name. */
 	if (e == -EEXIST || e == -EIO) {
 		if (sftp_readlink(s, path, &old) == 0 && strcmp(old, r->path2) == 0)
 			e = 0;
+		else if (sftp_lstat(s, path, &a) == 0 && (a.flags & SFTP_ATTR_PERMISSIONS))
+			e = (path = copy = conflict_made(fs, r, &a)) == NULL ? -ENOMEM :
+			    sftp_symlink(s, r->path2, path);
 		free(old);
 	}
 	if (e == 0)
 		o->set_base = base_from_server(s, path, &o->base) == 0;
+	free(copy);
 	return e;
 }
 
@@ -274,10 +293,10 @@ replay_one(struct roamfs *fs, struct sftp *s, const struct jrec *r, struct outco
 		e = replay_store(fs, s, r, path, o);
 		break;
 	case J_MKDIR:
-		e = replay_mkdir(s, r, path, o);
+		e = replay_mkdir(fs, s, r, path, o);
 		break;
 	case J_SYMLINK:
-		e = replay_symlink(s, r, path, o);
+		e = replay_symlink(fs, s, r, path, o);
 		break;
 	case J_LINK:
 		e = sftp_link(s, path, path2);
@@ -292,9 +311,11 @@ replay_one(struct roamfs *fs, struct sftp *s, const struct jrec *r, struct outco
 		break;
 	case J_RMDIR:
 		e = sftp_rmdir(s, path);
-		if (e == -ENOTEMPTY)	/* holds what another workstation put there */
-			conflict_rmdir_kept(fs, r);
-		e = e == -ENOENT || e == -ENOTEMPTY ? 0 : e;
+		/* Holds what another workstation put there, or is another
+		 * workstation's file now: kept. */
+		if (e == -ENOTEMPTY || e == -ENOTDIR)
+			conflict_rmdir_kept(fs, r, e);
+		e = e == -ENOENT || e == -ENOTEMPTY || e == -ENOTDIR ? 0 : e;
 		break;
 	case J_RENAME:
 		/* Not over a name another workstation made or changed. */

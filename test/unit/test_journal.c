@@ -119,6 +119,45 @@ test_rebase_repath(void)
 	ok(db_commit(&t) == 0, "committed");
 }
 
+/* A folder diverted to its conflict name takes the later records made in it. */
+static void
+test_repath_under(void)
+{
+	struct db_txn t;
+	struct jrec r;
+	uint64_t first;
+	int n = 0;
+
+	db_begin(db, &t, 1);
+	add(&t, J_MKDIR, 40, "Work", NULL);
+	journal_first(&t, &r);
+	first = r.seq;
+	jrec_free(&r);
+	add(&t, J_MKDIR, 41, "Work/src", NULL);
+	add(&t, J_STORE, 42, "Work/src/a.c", NULL);
+	add(&t, J_STORE, 43, "Workshop/b.txt", NULL);
+	add(&t, J_RENAME, 44, "notes.txt", "Work/notes.txt");
+	ok(journal_repath_under(&t, first, "Work", "Work (c)") == 0, "repath what is under Work");
+	while (journal_first(&t, &r) == 0) {
+		n++;
+		if (r.seq == first)
+			ok(strcmp(r.path, "Work") == 0, "the record itself is left");
+		else if (r.ino == 41)
+			ok(strcmp(r.path, "Work (c)/src") == 0, "a folder in it follows");
+		else if (r.ino == 42)
+			ok(strcmp(r.path, "Work (c)/src/a.c") == 0, "a file deeper follows");
+		else if (r.ino == 43)
+			ok(strcmp(r.path, "Workshop/b.txt") == 0, "a name that only starts alike is left");
+		else
+			ok(strcmp(r.path, "notes.txt") == 0 && strcmp(r.path2, "Work (c)/notes.txt") == 0,
+			    "a rename into it goes to the copy");
+		journal_remove(&t, &r);
+		jrec_free(&r);
+	}
+	is_int(n, 5, "five records were there");
+	ok(db_commit(&t) == 0, "committed");
+}
+
 static void
 test_order_and_cancel(void)
 {
@@ -405,6 +444,7 @@ main(void)
 	test_cancel_keeps_victim();
 	test_cancel_new_victim();
 	test_rebase_repath();
+	test_repath_under();
 	test_meta();
 	test_source();
 	test_orphans();
