@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -206,50 +207,62 @@ expected(struct roamfs *fs, uint64_t ino, struct base *b)
 	return b->valid;
 }
 
+/*
+ * The server's file at path, read into memory (a memfd: a verification
+ * must work on a full cache disk too), with its attributes in *a: an fd,
+ * or -errno (a transport error, or the file cannot be read).
+ */
+static int
+server_copy(struct sftp *s, const char *path, struct sftp_attr *a)
+{
+	int fd = memfd_create("roamfs-check", MFD_CLOEXEC), e;
+
+	if (fd < 0)
+		return -errno;
+	if ((e = sftp_download(s, path, fd, a, NULL, NULL)) < 0) {
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
 /* Whether the server's file at path has the bytes of fd (size bytes both). */
 static int
-same_contents(struct roamfs *fs, struct sftp *s, uint64_t ino, const char *path, int fd,
-    uint64_t size)
+same_contents(struct sftp *s, const char *path, int fd, uint64_t size)
 {
-	char tmp[64], a[65536], b[65536];
+	char a[65536], b[65536];
+	struct sftp_attr at;
 	uint64_t off = 0;
 	ssize_t n, m;
-	int tfd, same = 0;
+	int tfd, same = 1;
 
-	if ((tfd = cache_tmp_open(fs->cache, ino, tmp)) < 0)
+	if ((tfd = server_copy(s, path, &at)) < 0)
 		return 0;
-	if (sftp_download(s, path, tfd, NULL, NULL, NULL) == 0) {
-		same = 1;
-		while (same && off < size) {
-			n = pread(fd, a, sizeof a, (off_t)off);
-			m = pread(tfd, b, sizeof b, (off_t)off);
-			same = n > 0 && n == m && memcmp(a, b, (size_t)n) == 0;
-			off += n > 0 ? (uint64_t)n : 0;
-		}
-		same = same && pread(tfd, b, 1, (off_t)size) == 0;
+	while (same && off < size) {
+		n = pread(fd, a, sizeof a, (off_t)off);
+		m = pread(tfd, b, sizeof b, (off_t)off);
+		same = n > 0 && n == m && memcmp(a, b, (size_t)n) == 0;
+		off += n > 0 ? (uint64_t)n : 0;
 	}
+	same = same && pread(tfd, b, 1, (off_t)size) == 0;
 	close(tfd);
-	cache_tmp_discard(fs->cache, tmp);
 	return same;
 }
 
-/* The version_hash of the server's file at path, of size bytes; 0 when it
- * cannot be read or has another size. */
-static uint64_t
-server_hash(struct roamfs *fs, struct sftp *s, uint64_t ino, const char *path, uint64_t size)
+/* Whether the server's file at path is the version whose racy hash is
+ * racy: 1 yes, 0 no, -errno when it cannot be told. */
+static int
+server_is(struct sftp *s, const char *path, uint64_t size, uint64_t racy)
 {
 	struct sftp_attr a;
-	char tmp[64];
-	uint64_t h = 0;
-	int tfd;
+	uint64_t h;
+	int fd;
 
-	if ((tfd = cache_tmp_open(fs->cache, ino, tmp)) < 0)
-		return 0;
-	if (sftp_download(s, path, tfd, &a, NULL, NULL) == 0 && a.size == size)
-		h = version_hash(tfd, size);
-	close(tfd);
-	cache_tmp_discard(fs->cache, tmp);
-	return h;
+	if ((fd = server_copy(s, path, &a)) < 0)
+		return fd;
+	h = a.size == size ? version_hash(fd, size) : 0;
+	close(fd);
+	return h != 0 && h == racy;
 }
 
 /* The last component of a relative path. */
@@ -371,14 +384,18 @@ conflict_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, struct s
 	int e, held;
 
 	/* The size and second of the version ours replaces: still that
-	 * version, unless its contents say otherwise. */
-	if (p->matched && racy && server_hash(fs, s, r->ino, p->path, f->size) == racy) {
-		e = sftp_rename(s, p->tmp, p->path);
+	 * version, unless its contents say otherwise.  When they cannot be
+	 * read, size and mtime decide, as for other versions. */
+	if (p->matched && racy && (e = server_is(s, p->path, f->size, racy)) != 0) {
+		if (e < 0)
+			log_debug("%s: cannot read the server's version back (%s): its size and "
+			    "mtime decide", r->path, strerror(-e));
+		e = remote_is_transport_error(e) || e == -ENOTCONN ? e : sftp_rename(s, p->tmp, p->path);
 	/* The same bytes: ours sent before a crash, or the same save made
 	 * elsewhere.  Compared in full, as size and mtime can be equal by
 	 * chance: this is the rare case. */
 	} else if ((f->flags & SFTP_ATTR_PERMISSIONS) && S_ISREG(f->mode) && f->size == p->sent &&
-	    same_contents(fs, s, r->ino, p->path, p->fd, p->sent)) {
+	    same_contents(s, p->path, p->fd, p->sent)) {
 		e = sftp_rename(s, p->tmp, p->path);
 	} else if ((copy = conflict_path(r->path, fs->workstation, time(NULL))) == NULL ||
 	    (path = remote_path(fs->bg, copy)) == NULL) {
