@@ -207,6 +207,20 @@ expected(struct roamfs *fs, uint64_t ino, struct base *b)
 	return b->valid;
 }
 
+/* Whether ino still has a name in the cache. */
+static int
+present(struct roamfs *fs, uint64_t ino)
+{
+	struct inode in;
+	int here = 0;
+
+	if (meta_inode_read(fs->db, ino, &in) == 0) {
+		here = in.nlink > 0;
+		inode_free(&in);
+	}
+	return here;
+}
+
 /*
  * The server's file at path, read into memory (a memfd: a verification
  * must work on a full cache disk too), with its attributes in *a: an fd,
@@ -521,13 +535,16 @@ conflict_remove(struct roamfs *fs, struct sftp *s, const struct jrec *r, const c
 	struct base b = r->base;
 	int e;
 
-	if (!expected(fs, r->ino, &b))
-		return 0;	/* nothing to compare with: as before */
+	int known = expected(fs, r->ino, &b);
+
 	if ((e = sftp_lstat(s, path, &a)) == -ENOENT)
-		return S_ISREG(b.mode) && (e = maildir_moved(fs, s, r->path, &b)) < 0 ? e : 2;
+		return known && S_ISREG(b.mode) && (e = maildir_moved(fs, s, r->path, &b)) < 0 ? e : 2;
 	if (e < 0)
 		return e;
-	if (same_version(&a, &b))
+	/* A version not known (a file made here that never reached the
+	 * server, whose name another workstation used since) is not ours to
+	 * remove. */
+	if (known && same_version(&a, &b))
 		return 0;
 	log_debug("%s: the server has %llu bytes, mtime %u, mode %o; the removal expected "
 	    "%llu bytes, mtime %lld, mode %o", r->path, (unsigned long long)a.size, a.mtime,
@@ -543,6 +560,41 @@ conflict_rmdir_kept(struct roamfs *fs, const struct jrec *r, int err)
 	    "removed here, not empty on the server");
 }
 
+/*
+ * r renamed a file whose server copy at r->path another workstation
+ * changed meanwhile: leave that one there (the cache lists it again) and
+ * send ours as a new file from its name here, where an upload's own check
+ * keeps what it finds.  1 (the rename is done with), or -errno.
+ */
+static int
+moved_changed(struct roamfs *fs, const struct jrec *r)
+{
+	struct db_txn t;
+	struct inode in;
+	uint64_t d;
+	int e;
+
+	if ((e = db_begin(fs->db, &t, 1)) < 0)
+		return e;
+	if (meta_inode_get(&t, r->ino, &in) == 0) {
+		in.flags &= ~I_REMOTE;
+		in.base.valid = 0;
+		if (in.flags & I_CACHED)
+			journal_store(&t, &in);
+		meta_inode_put(&t, &in);
+		inode_free(&in);
+	}
+	conflict_note(fs, &t, CONFLICT_KEPT, r->path, r->path2,
+	    "renamed here, changed on the server");
+	if (listing_expire_parent(fs, &t, r->path, &d) == 0)
+		notify_entry(fs, d, base_name(r->path));
+	if ((e = db_commit(&t)) < 0)
+		return e;
+	log_warn("%s was changed on the server after this workstation renamed it to %s: the "
+	    "server's version stays, this workstation's is sent as %s", r->path, r->path2, r->path2);
+	return 1;
+}
+
 int
 conflict_rename(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char *path,
     const char *path2)
@@ -550,19 +602,33 @@ conflict_rename(struct roamfs *fs, struct sftp *s, const struct jrec *r, const c
 	struct sftp_attr a, src;
 	struct base vb = r->victim_base, ours = r->base;
 	char *copy, *cpath;
-	int e;
+	int e, have_src, known;
 
+	if ((e = sftp_lstat(s, path, &src)) < 0 && e != -ENOENT)
+		return e;
+	have_src = e == 0;
+	known = expected(fs, r->ino, &ours);
+	/* The file renamed here was changed on the server meanwhile: that
+	 * version stays where it is, and ours is sent to its new name. */
+	if (have_src && known && S_ISREG(ours.mode) && (src.flags & SFTP_ATTR_PERMISSIONS) &&
+	    S_ISREG(src.mode) && !same_version(&src, &ours))
+		return moved_changed(fs, r);
 	if ((e = sftp_lstat(s, path2, &a)) == -ENOENT)
 		return 0;
 	if (e < 0)
 		return e;
-	/* What the rename replaced here (unknown but on the server: as before). */
-	if (r->victim && (expected(fs, r->victim, &vb) ? same_version(&a, &vb) : r->victim_remote))
+	/* What the rename replaced here.  A version not known (an upload of
+	 * it had begun, say, but never ended) cannot be told from another
+	 * workstation's: it is not replaced. */
+	if (r->victim && expected(fs, r->victim, &vb) && same_version(&a, &vb))
 		return 0;
 	/* Ours there already: the rename was made before a crash. */
-	if (expected(fs, r->ino, &ours) && same_version(&a, &ours) &&
-	    sftp_lstat(s, path, &src) == -ENOENT)
+	if (!have_src && known && same_version(&a, &ours))
 		return 0;
+	/* Ours is not on the server and is gone here too (replaced, removed):
+	 * nothing is left to move. */
+	if (!have_src && !present(fs, r->ino))
+		return 1;
 	if ((copy = conflict_path(r->path2, fs->workstation, time(NULL))) == NULL)
 		return -ENOMEM;
 	if ((cpath = remote_path(fs->bg, copy)) == NULL) {
