@@ -88,12 +88,15 @@ fetch_commit(struct roamfs *fs, uint64_t ino, const char *tmp, int fd, const str
 		}
 		meta_inode_put(&t, &in);
 		done = 1;
+		/* The server's file changed since its listing: the kernel
+		 * keeps the size it was told (writeback cache), so it takes a
+		 * new inode (at the last close, as the file is open now). */
+		if (resized)
+			notify_renew(fs, &t, ino);
 	}
 	inode_free(&in);
 	if ((r = db_commit(&t)) < 0)
 		return r;
-	if (resized)
-		notify_inode(fs, ino);	/* the server's file changed since its listing */
 	return done;
 }
 
