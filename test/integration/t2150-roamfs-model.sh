@@ -13,8 +13,9 @@
 require_root
 require_fuse
 require_workstations
-# MODEL_DEBUG=1: the server logs every request too ($TEST_DIR/sftp.log).
-[ -z "${MODEL_DEBUG:-}" ] || log_sftp_requests VERBOSE
+# MODEL_DEBUG=1 or MODEL_SFTP_LOG=1: the server logs every request
+# ($TEST_DIR/sftp.log; with KEEP_TEST_DIR=1 to read it after the run).
+[ -z "${MODEL_DEBUG:-}${MODEL_SFTP_LOG:-}" ] || log_sftp_requests VERBOSE
 start_sshd || bail_out "cannot start sshd"
 SEEDS=${MODEL_SEEDS:-"1 2"}
 STEPS=${MODEL_STEPS:-70}
