@@ -373,19 +373,34 @@ divert(struct roamfs *fs, const struct jrec *r, const char *name, const char *co
 	return 0;
 }
 
+/* divert() of ours at name to its conflict name, whose server path goes
+ * to *cpath (malloc'd; NULL on failure).  0 or -errno. */
+static int
+divert_copy(struct roamfs *fs, const struct jrec *r, const char *name,
+    const struct sftp_attr *found, int unsent, const char *why, char **cpath)
+{
+	char *copy = conflict_path(name, fs->workstation, time(NULL));
+	int e;
+
+	*cpath = copy ? remote_path(fs->bg, copy) : NULL;
+	e = *cpath ? divert(fs, r, name, copy, found, unsent, why) : -ENOMEM;
+	if (e < 0) {
+		free(*cpath);
+		*cpath = NULL;
+	}
+	free(copy);
+	return e;
+}
+
 char *
 conflict_made(struct roamfs *fs, const struct jrec *r, const struct sftp_attr *found)
 {
-	char *copy, *path = NULL;
+	char *path;
 	const char *why = r->type == J_MKDIR ? "a folder made here, a file on the server" :
 	    (found->flags & SFTP_ATTR_PERMISSIONS) && S_ISDIR(found->mode) ?
 	    "a link made here, a folder on the server" : "a link made here, another on the server";
 
-	if ((copy = conflict_path(r->path, fs->workstation, time(NULL))) == NULL)
-		return NULL;
-	if (divert(fs, r, r->path, copy, found, 1, why) == 0)
-		path = remote_path(fs->bg, copy);
-	free(copy);
+	divert_copy(fs, r, r->path, found, 1, why, &path);
 	return path;
 }
 
@@ -394,7 +409,7 @@ conflict_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, struct s
     uint64_t racy)
 {
 	const struct sftp_attr *f = &p->found;
-	char *copy = NULL, *path = NULL;
+	char *path = NULL;
 	int e, held;
 
 	/* The size and second of the version ours replaces: still that
@@ -411,12 +426,9 @@ conflict_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, struct s
 	} else if ((f->flags & SFTP_ATTR_PERMISSIONS) && S_ISREG(f->mode) && f->size == p->sent &&
 	    same_contents(s, p->path, p->fd, p->sent)) {
 		e = sftp_rename(s, p->tmp, p->path);
-	} else if ((copy = conflict_path(r->path, fs->workstation, time(NULL))) == NULL ||
-	    (path = remote_path(fs->bg, copy)) == NULL) {
-		e = -ENOMEM;
-	} else if ((e = divert(fs, r, r->path, copy, f, 1, (f->flags & SFTP_ATTR_PERMISSIONS) &&
+	} else if ((e = divert_copy(fs, r, r->path, f, 1, (f->flags & SFTP_ATTR_PERMISSIONS) &&
 	    !S_ISREG(f->mode) ? "a file here, another type on the server" :
-	    "changed here and on the server")) == 0) {
+	    "changed here and on the server", &path)) == 0) {
 		e = sftp_rename(s, p->tmp, path);
 	}
 	if (e < 0 && !remote_is_transport_error(e) && e != -ENOTCONN)
@@ -426,9 +438,21 @@ conflict_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, struct s
 		log_warn("cannot remove the lock %s on the server (%s); remove it by hand",
 		    p->lock, strerror(-held));
 	p->held = 0;
-	free(copy);
 	free(path);
 	return e;
+}
+
+/* In t: the server's object at r->path is kept (copy: where ours goes,
+ * or NULL); record it and list its directory again. */
+static void
+keep_txn(struct roamfs *fs, struct db_txn *t, const struct jrec *r, const char *copy,
+    const char *why)
+{
+	uint64_t d;
+
+	conflict_note(fs, t, CONFLICT_KEPT, r->path, copy, why);
+	if (listing_expire_parent(fs, t, r->path, &d) == 0)
+		notify_entry(fs, d, base_name(r->path));
 }
 
 /* Keep the server's object at r->path: record it and list its directory again. */
@@ -436,12 +460,9 @@ static void
 keep(struct roamfs *fs, const struct jrec *r, const char *why)
 {
 	struct db_txn t;
-	uint64_t d;
 
 	if (db_begin(fs->db, &t, 1) == 0) {
-		conflict_note(fs, &t, CONFLICT_KEPT, r->path, NULL, why);
-		if (listing_expire_parent(fs, &t, r->path, &d) == 0)
-			notify_entry(fs, d, base_name(r->path));
+		keep_txn(fs, &t, r, NULL, why);
 		db_commit(&t);
 	}
 	log_warn("%s was changed on the server after this workstation removed it: it is kept",
@@ -533,9 +554,7 @@ conflict_remove(struct roamfs *fs, struct sftp *s, const struct jrec *r, const c
 {
 	struct sftp_attr a;
 	struct base b = r->base;
-	int e;
-
-	int known = expected(fs, r->ino, &b);
+	int e, known = expected(fs, r->ino, &b);
 
 	if ((e = sftp_lstat(s, path, &a)) == -ENOENT)
 		return known && S_ISREG(b.mode) && (e = maildir_moved(fs, s, r->path, &b)) < 0 ? e : 2;
@@ -571,7 +590,6 @@ moved_changed(struct roamfs *fs, const struct jrec *r)
 {
 	struct db_txn t;
 	struct inode in;
-	uint64_t d;
 	int e;
 
 	if ((e = db_begin(fs->db, &t, 1)) < 0)
@@ -584,10 +602,7 @@ moved_changed(struct roamfs *fs, const struct jrec *r)
 		meta_inode_put(&t, &in);
 		inode_free(&in);
 	}
-	conflict_note(fs, &t, CONFLICT_KEPT, r->path, r->path2,
-	    "renamed here, changed on the server");
-	if (listing_expire_parent(fs, &t, r->path, &d) == 0)
-		notify_entry(fs, d, base_name(r->path));
+	keep_txn(fs, &t, r, r->path2, "renamed here, changed on the server");
 	if ((e = db_commit(&t)) < 0)
 		return e;
 	log_warn("%s was changed on the server after this workstation renamed it to %s: the "
@@ -601,7 +616,7 @@ conflict_rename(struct roamfs *fs, struct sftp *s, const struct jrec *r, const c
 {
 	struct sftp_attr a, src;
 	struct base vb = r->victim_base, ours = r->base;
-	char *copy, *cpath;
+	char *cpath;
 	int e, have_src, known;
 
 	if ((e = sftp_lstat(s, path, &src)) < 0 && e != -ENOENT)
@@ -629,17 +644,10 @@ conflict_rename(struct roamfs *fs, struct sftp *s, const struct jrec *r, const c
 	 * nothing is left to move. */
 	if (!have_src && !present(fs, r->ino))
 		return 1;
-	if ((copy = conflict_path(r->path2, fs->workstation, time(NULL))) == NULL)
-		return -ENOMEM;
-	if ((cpath = remote_path(fs->bg, copy)) == NULL) {
-		free(copy);
-		return -ENOMEM;
-	}
-	e = divert(fs, r, r->path2, copy, &a, 0, r->victim ?
-	    "renamed over here, changed on the server" : "renamed here onto a name made on the server");
+	e = divert_copy(fs, r, r->path2, &a, 0, r->victim ? "renamed over here, changed on the "
+	    "server" : "renamed here onto a name made on the server", &cpath);
 	if (e == 0)
 		e = sftp_rename(s, path, cpath);
-	free(copy);
 	free(cpath);
 	return e < 0 ? e : 1;
 }
