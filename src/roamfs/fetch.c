@@ -65,6 +65,7 @@ fetch_commit(struct roamfs *fs, uint64_t ino, const char *tmp, int fd, const str
 {
 	struct db_txn t;
 	struct inode in;
+	struct node *n;
 	int r, done = 0, resized = 0;
 
 	if ((r = db_begin(fs->db, &t, 1)) < 0)
@@ -86,6 +87,10 @@ fetch_commit(struct roamfs *fs, uint64_t ino, const char *tmp, int fd, const str
 			in.base.racy = version_hash(fd, a->size);
 			in.base.refetch = 1;
 		}
+		nodes_lock(fs->nodes);
+		if ((n = nodes_find(fs->nodes, ino)) != NULL)
+			n->racy = in.base.refetch;
+		nodes_unlock(fs->nodes);
 		meta_inode_put(&t, &in);
 		done = 1;
 		/* The server's file changed since its listing: the kernel
@@ -548,6 +553,16 @@ set_confirmed(struct roamfs *fs, uint64_t ino, time_t when)
 	nodes_unlock(fs->nodes);
 }
 
+/* Whether the cached copy of in was fetched within the second of its
+ * mtime, which has ended since: another version of the same size and
+ * mtime may have followed, so it is fetched again. */
+static int
+refetch_due(const struct inode *in)
+{
+	return in->base.racy && in->base.refetch && (in->flags & I_CACHED) &&
+	    !version_is_racy(in->base.mtime);
+}
+
 /* Whether the open of ino should ask the server: *rel and *parent then,
  * and *racy when its cached copy was fetched or sent within the second of
  * its mtime, which has ended since: it is fetched again. */
@@ -558,19 +573,25 @@ check_needed(struct roamfs *fs, uint64_t ino, char **rel, uint64_t *parent, int 
 	struct inode in;
 	struct node *n;
 	time_t now = time(NULL), seen = 0;
-	int busy, need = 0;
+	int busy, hint = 0, need = 0;
 
 	nodes_lock(fs->nodes);
 	n = nodes_find(fs->nodes, ino);
 	busy = n == NULL || n->nopen || n->dirty;
-	if (n)
+	if (n) {
 		seen = n->confirmed;
+		hint = n->racy;
+	}
 	nodes_unlock(fs->nodes);
-	if (busy || db_begin(fs->db, &t, 0) < 0)
+	if (busy || (!hint && now - seen < (time_t)fs->attr_ttl) || db_begin(fs->db, &t, 0) < 0)
 		return 0;
 	if (meta_inode_get(&t, ino, &in) == 0) {
-		*racy = in.base.racy && in.base.refetch && (in.flags & I_CACHED) &&
-		    !version_is_racy(in.base.mtime);
+		*racy = refetch_due(&in);
+		hint = in.base.racy && in.base.refetch;
+		nodes_lock(fs->nodes);
+		if ((n = nodes_find(fs->nodes, ino)) != NULL)
+			n->racy = hint;	/* known since the last mount too */
+		nodes_unlock(fs->nodes);
 		need = (*racy || now - seen >= (time_t)fs->attr_ttl) &&
 		    S_ISREG(in.mode) && (in.flags & I_REMOTE) && in.base.valid &&
 		    !version_local_changes(fs, &t, &in) && meta_path(&t, ino, rel) == 0;
@@ -640,7 +661,7 @@ fetch_check(struct roamfs *fs, uint64_t ino)
 			;	/* ours, or its directory's listing decides */
 		} else if ((took = version_take(fs, &in, &a)) > 0) {
 			meta_inode_put(&t, &in);
-		} else if (racy && in.base.racy && in.base.refetch && (in.flags & I_CACHED)) {
+		} else if (racy && refetch_due(&in)) {
 			/* Another version of the same size and second may
 			 * have followed the one cached: fetch it again.  Until
 			 * then (an open that truncates it) its hash stays the

@@ -27,6 +27,7 @@ struct node {
 	time_t confirmed;	/* file: when the server last confirmed its version */
 	time_t renew_at;	/* file: new generation for the open that retries (fs_open) */
 	int renew_later;	/* file: new generation once the last handle closes */
+	int racy;		/* file: base.refetch was set (fetch_commit, check_needed): opens read the inode */
 	struct node *hnext;	/* hash chain */
 };
 
