@@ -130,6 +130,7 @@ class Model:
         r = self.root(actor)
         p = os.path.join(r, name)
         tmp = os.path.join(os.path.dirname(p), ".~save-%d" % self.n)
+        text = None
         try:
             os.makedirs(os.path.dirname(p), exist_ok=True)
             base = self.read(p)
@@ -138,7 +139,7 @@ class Model:
                 f.write(text + "\n")
             os.rename(tmp, p)
         except OSError as e:
-            self.versions.pop("seed %d op %d by %s at %s" % (self.seed, self.n, actor, name), None)
+            self.versions.pop(text, None)  # refused: that version does not exist
             self.note("%s save %s: %s" % (actor, name, e))
             try:
                 os.unlink(tmp)
