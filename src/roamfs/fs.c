@@ -1580,8 +1580,15 @@ fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t o
 		else if ((size_t)n < size) {
 			err = ENOSPC;	/* the rest did not fit */
 			at += (uint64_t)n;
-		} else if ((err = write_refused(fs, ino, end)) != 0)
+			/* What did fit is in the cache file: the size must show it,
+			 * or the kernel is given a shorter file than the cache holds
+			 * and the upload sends bytes the mount does not show. */
+			if (n > 0)
+				mark_written(fs, ino, at);
+		} else if ((err = write_refused(fs, ino, end)) != 0) {
 			at = UINT64_MAX;	/* another write failed meanwhile */
+			mark_written(fs, ino, end);	/* write_failed cuts it */
+		}
 	}
 	if (err) {
 		write_failed(fs, ino, fd, at, err);

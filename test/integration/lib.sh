@@ -166,12 +166,12 @@ s.close()
 PY
 }
 
-# wait_for CMD...: retry a command for up to 10 seconds.
+# wait_for CMD...: retry a command for up to 10 seconds (WAIT_TRIES tenths).
 wait_for() {
 	_i=0
 	while ! "$@" 2>/dev/null; do
 		_i=$((_i + 1))
-		[ $_i -lt 100 ] || return 1
+		[ $_i -lt "${WAIT_TRIES:-100}" ] || return 1
 		sleep 0.1
 	done
 }

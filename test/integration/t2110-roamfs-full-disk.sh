@@ -76,7 +76,7 @@ test_expect_success 'removing the big file frees its space; new files fit again'
 	want=$(( $(avail_kb) + $(stat -c %s "$M/big") / 2048 )) &&
 	rm "$M/big" &&
 	test ! -e "$M/big" &&
-	wait_for sh -c "test \"\$(df --output=avail \"$DISK\" | tail -n 1)\" -ge $want" &&
+	WAIT_TRIES=600 wait_for sh -c "test \"\$(df --output=avail \"$DISK\" | tail -n 1)\" -ge $want" &&
 	rm "$DISK/filler" &&
 	echo after >"$M/after" && content_is "$M/after" after
 '
@@ -129,7 +129,10 @@ except OSError as e:
     sys.exit(0 if e.errno == errno.ENOSPC else 1)
 sys.exit(1)
 " "$M/save" "$TEST_DIR/src" &&
-	wait_for mount_shows_cache &&
+	{ wait_for mount_shows_cache || {
+		echo "the mount shows $(stat -c %s "$M/save") bytes, the cache holds $(stat -c %s "$(cache_file "$M/save")")"
+		false
+	}; } &&
 	test "$(stat -c %s "$M/save")" -lt 30000000 &&
 	is_prefix "$M/save" "$TEST_DIR/src"
 '
