@@ -16,7 +16,18 @@ cd "$build"
 make -j"$(nproc)" >make.out 2>&1 || { grep -E 'error|warning' make.out | head -n 40; tail -n 20 make.out; exit 1; }
 # DISTCHECK=1: also check that the release tarball builds and passes.
 if [ -n "${DISTCHECK:-}" ]; then
-	make distcheck >distcheck.out 2>&1 || { grep -E '^(FAIL|ERROR)|rror' distcheck.out | head -n 30; tail -n 20 distcheck.out; echo "0 passed, 1 failed"; exit 1; }
+	if ! make distcheck >distcheck.out 2>&1; then
+		grep -E '^(FAIL|ERROR)|rror' distcheck.out | head -n 30
+		# What the failing cases printed, from the release tree's logs.
+		for log in $(find . -path './roamfs-*' -name '*.log' 2>/dev/null); do
+			grep -qE '^(not ok|Bail out)' "$log" || continue
+			echo "---- $log"
+			grep -E -A 30 '^(not ok|Bail out)' "$log" | head -n 80
+		done
+		tail -n 20 distcheck.out
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
 	echo "make distcheck: passed"
 fi
 # Sanitizer reports go to files: a daemonised roamfs has no stderr to print
