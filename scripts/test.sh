@@ -14,16 +14,19 @@ mkdir -p "$build"
 cd "$build"
 "$top/configure" --enable-debug "$@" >configure.out 2>&1 || { tail -n 20 configure.out; exit 1; }
 make -j"$(nproc)" >make.out 2>&1 || { grep -E 'error|warning' make.out | head -n 40; tail -n 20 make.out; exit 1; }
+# show_failures DIR...: what the failing cases printed, from the test logs under DIR.
+show_failures() {
+	for log in $(find "$@" -name '*.log' 2>/dev/null); do
+		grep -qE '^(not ok|Bail out)' "$log" || continue
+		echo "---- $log"
+		grep -E -A 30 '^(not ok|Bail out)' "$log" | head -n 80
+	done
+}
 # DISTCHECK=1: also check that the release tarball builds and passes.
 if [ -n "${DISTCHECK:-}" ]; then
 	if ! make distcheck >distcheck.out 2>&1; then
 		grep -E '^(FAIL|ERROR)|rror' distcheck.out | head -n 30
-		# What the failing cases printed, from the release tree's logs.
-		for log in $(find . -path './roamfs-*' -name '*.log' 2>/dev/null); do
-			grep -qE '^(not ok|Bail out)' "$log" || continue
-			echo "---- $log"
-			grep -E -A 30 '^(not ok|Bail out)' "$log" | head -n 80
-		done
+		show_failures roamfs-*	# the release tree distcheck left behind
 		tail -n 20 distcheck.out
 		echo "0 passed, 1 failed"
 		exit 1
@@ -41,12 +44,7 @@ make -j1 check ${TESTS:+TESTS="$TESTS"} >check.out 2>&1
 status=$?
 set -e
 grep -E '^(FAIL|ERROR|XPASS):' check.out || true
-for log in $(find test -name '*.log' 2>/dev/null); do
-	if grep -qE '^(not ok|Bail out)' "$log"; then
-		echo "---- $log"
-		grep -E -A 30 '^(not ok|Bail out)' "$log" | head -n 80
-	fi
-done
+show_failures test
 num() { sed -n "s/^# $1: *\([0-9]*\).*/\1/p" check.out | tail -n 1; }
 pass=$(num PASS); fail=$(num FAIL); err=$(num ERROR); xpass=$(num XPASS)
 pass=${pass:-0}; fail=$(( ${fail:-0} + ${err:-0} + ${xpass:-0} ))
