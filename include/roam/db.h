@@ -37,6 +37,9 @@ struct db_txn {
 
 /* Open (creating) the environment in directory dir; *cause explains a failure. */
 int db_open(const char *dir, size_t mapsize, struct db **out, char **cause);
+/* Open an existing environment for reading only (roamctl): no table is
+ * made, nothing is written but LMDB's reader slot in its lock file. */
+int db_open_readonly(const char *dir, struct db **out, char **cause);
 void db_close(struct db *db);
 /* Flush committed transactions to disk (the durable point). */
 int db_sync(struct db *db);

@@ -11,6 +11,7 @@
 #define ROAM_LOG_H
 
 #include <sys/types.h>
+#include <time.h>
 #include <syslog.h>
 
 /* Set the program name, the destination and whether debug lines show. */
@@ -33,6 +34,9 @@ void log_close_file(void);
 
 void log_msg(int prio, const char *func, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* A copy of the last warning or error (malloc'd) and its time, or NULL
+ * (and 0) when there was none or memory ran out. */
+char *log_last(time_t *when);
 /* Print a message and exit(1): for start-up failures and broken invariants. */
 void fatal(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));

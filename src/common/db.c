@@ -31,6 +31,7 @@
 struct db {
 	MDB_env *env;
 	MDB_dbi dbi[DB_NTABLES];
+	int readonly;
 };
 
 static const char *const db_names[DB_NTABLES] = {
@@ -158,12 +159,49 @@ fail:
 	return db_cause(cause, dir, rc);
 }
 
+int
+db_open_readonly(const char *dir, struct db **out, char **cause)
+{
+	struct db *db;
+	MDB_txn *txn;
+	int rc, i;
+
+	if ((db = calloc(1, sizeof *db)) == NULL)
+		return -ENOMEM;
+	db->readonly = 1;
+	if ((rc = mdb_env_create(&db->env)) != 0)
+		goto fail;
+	mdb_env_set_maxdbs(db->env, DB_NTABLES);
+	mdb_env_set_maxreaders(db->env, DB_MAXREADERS);
+	if ((rc = mdb_env_open(db->env, dir, MDB_RDONLY | MDB_NOTLS, 0600)) != 0)
+		goto fail;
+	if ((rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn)) != 0)
+		goto fail;
+	for (i = 0; i < DB_NTABLES; i++)
+		if ((rc = mdb_dbi_open(txn, db_names[i], 0, &db->dbi[i])) != 0)
+			break;
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		goto fail;
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		goto fail;
+	*out = db;
+	return 0;
+fail:
+	if (db->env)
+		mdb_env_close(db->env);
+	free(db);
+	return db_cause(cause, dir, rc);
+}
+
 void
 db_close(struct db *db)
 {
 	if (db == NULL)
 		return;
-	mdb_env_sync(db->env, 1);
+	if (!db->readonly)
+		mdb_env_sync(db->env, 1);
 	mdb_env_close(db->env);
 	free(db);
 }

@@ -25,6 +25,9 @@ static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static int log_fd = -1;
 static char *log_path;
 static off_t log_size, log_max;
+/* The last warning or error, for log_last(); under log_lock. */
+static char *log_last_msg;
+static time_t log_last_when;
 
 void
 log_init(const char *ident, int to_syslog, int debug)
@@ -102,6 +105,8 @@ log_close_file(void)
 	log_fd = -1;
 	free(log_path);
 	log_path = NULL;
+	free(log_last_msg);
+	log_last_msg = NULL;
 	pthread_mutex_unlock(&log_lock);
 }
 
@@ -218,6 +223,15 @@ log_vmsg(int prio, const char *func, const char *fmt, va_list ap)
 
 	pthread_mutex_lock(&log_lock);
 	to_file = log_fd >= 0 && prio != LOG_DEBUG;
+	if (prio <= LOG_WARNING) {
+		char *keep = strdup(line);
+
+		if (keep) {
+			free(log_last_msg);
+			log_last_msg = keep;
+			log_last_when = time(NULL);
+		}
+	}
 	pthread_mutex_unlock(&log_lock);
 	if (to_file)
 		log_file_write(prio, line);
@@ -247,6 +261,18 @@ log_msg(int prio, const char *func, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vmsg(prio, func, fmt, ap);
 	va_end(ap);
+}
+
+char *
+log_last(time_t *when)
+{
+	char *m;
+
+	pthread_mutex_lock(&log_lock);
+	m = log_last_msg ? strdup(log_last_msg) : NULL;
+	*when = log_last_msg ? log_last_when : 0;
+	pthread_mutex_unlock(&log_lock);
+	return m;
 }
 
 void

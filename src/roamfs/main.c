@@ -12,10 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "roam/log.h"
 #include "roam/path.h"
+#include "control.h"
 #include "fetch.h"
 #include "flush.h"
 #include "fs.h"
@@ -481,6 +483,34 @@ daemonize(struct roamfs *fs)
 	close(pipefd[1]);
 }
 
+/*
+ * CACHE/mountpoint: where this cache was mounted last, one line, so that
+ * roamctl finds the cache of a mount point (also after the unmount, while
+ * the last changes go, and after a crash).
+ */
+static void
+record_mountpoint(struct roamfs *fs)
+{
+	char *tmp = NULL, *path = NULL;
+	FILE *f;
+
+	if (asprintf(&tmp, "%s/mountpoint.tmp", cache_dir(fs->cache)) < 0 ||
+	    asprintf(&path, "%s/mountpoint", cache_dir(fs->cache)) < 0) {
+		free(tmp);
+		return;
+	}
+	if ((f = fopen(tmp, "we")) != NULL) {
+		fprintf(f, "%s\n", fs->mountpoint);
+		if (fclose(f) != 0 || rename(tmp, path) < 0) {
+			log_warn("cannot record the mount point in %s (%s): roamctl finds this "
+			    "home by its cache directory only", path, strerror(errno));
+			unlink(tmp);
+		}
+	}
+	free(tmp);
+	free(path);
+}
+
 static int
 run(struct roamfs *fs)
 {
@@ -490,6 +520,7 @@ run(struct roamfs *fs)
 	if (cfg == NULL)
 		fatal("out of memory");
 	fuse_loop_cfg_set_max_threads(cfg, 16);
+	control_start(fs);	/* roamfs works on without it */
 	if ((r = notify_start(fs)) < 0 || (r = flush_start(fs)) < 0 || (r = replay_start(fs)) < 0)
 		fatal("cannot start threads: %s", strerror(-r));
 	r = fuse_session_loop_mt(fs->se, cfg);
@@ -555,6 +586,7 @@ main(int argc, char **argv)
 	/* The kernel asks again as often: lookups then see what listings found. */
 	fs.timeout = o.attr_ttl;
 	fs.debug = o.debug;
+	fs.source = o.source;
 	set_workstation(&fs, o.workstation);
 	if (o.user == NULL && (o.user = local_user()) == NULL)
 		fatal("cannot find your user name; give it as user@host:");
@@ -595,6 +627,9 @@ main(int argc, char **argv)
 	flush_recover(&fs);
 
 	fs.se = mount_fs(&fs, &o, argv[0]);
+	fs.mountpoint = o.mountpoint;
+	fs.mounted_at = time(NULL);
+	record_mountpoint(&fs);
 	if (!o.foreground)
 		daemonize(&fs);
 	log_info("%s mounted on %s (cache %s)", o.source, o.mountpoint, cache_dir(fs.cache));
@@ -608,6 +643,7 @@ main(int argc, char **argv)
 	flush_stop(&fs);
 	r = replay_drain(&fs) < 0 && r == 0 ? 0 : r;
 	replay_stop(&fs);
+	control_stop(&fs);	/* roamctl followed the flush up to here */
 	notify_stop(&fs);	/* after every thread that queues notices */
 	fuse_session_destroy(fs.se);
 	remote_free(fs.fg);

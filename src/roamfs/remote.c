@@ -27,6 +27,13 @@ struct remote {
 	int backoff;
 	int offline_logged;
 	int up;				/* conn serves requests (under state) */
+	/* Under state, for remote_status(): */
+	int disabled;			/* roamctl offline: no network use */
+	time_t down_since;		/* not up since then; 0: up or never tried */
+	time_t last_attempt;		/* last connection attempt */
+	uint64_t attempts;		/* how many were made */
+	int last_err;			/* its result */
+	char *cause;			/* why it failed (malloc'd) or NULL */
 };
 
 int
@@ -53,6 +60,7 @@ remote_free(struct remote *r)
 	if (r->conn)
 		sftp_close(r->conn);
 	free(r->root);
+	free(r->cause);
 	pthread_mutex_destroy(&r->lock);
 	pthread_mutex_destroy(&r->state);
 	free(r);
@@ -85,9 +93,20 @@ remote_is_transport_error(int err)
 
 /* Count a connection attempt for the backoff; called with r->lock held. */
 static void
-remote_attempted(struct remote *r, int err, time_t now)
+remote_attempted(struct remote *r, int err, time_t now, const char *cause)
 {
 	pthread_mutex_lock(&r->state);
+	r->last_attempt = now;
+	r->last_err = err;
+	r->attempts++;
+	if (err < 0) {
+		free(r->cause);
+		r->cause = strdup(cause ? cause : strerror(-err));
+		if (r->down_since == 0)
+			r->down_since = now;
+	} else {
+		r->down_since = 0;
+	}
 	if (err == 0) {
 		r->backoff = BACKOFF_MIN;
 		r->retry_at = 0;
@@ -107,6 +126,8 @@ remote_set_up(struct remote *r, int up)
 {
 	pthread_mutex_lock(&r->state);
 	r->up = up;
+	if (!up && r->down_since == 0)
+		r->down_since = time(NULL);
 	pthread_mutex_unlock(&r->state);
 }
 
@@ -125,9 +146,31 @@ remote_connect_locked(struct remote *r, char **cause)
 		}
 	} else if ((err = sftp_connect(r->opts, &s, cause)) == 0)
 		r->conn = s;
-	remote_attempted(r, err, now);
+	remote_attempted(r, err, now, *cause);
 	remote_set_up(r, err == 0);
 	return err;
+}
+
+/*
+ * Whether roamctl offline asked for no network use; called with r->lock
+ * held, it closes the connection that was open.
+ */
+static int
+remote_disabled_locked(struct remote *r)
+{
+	int off;
+
+	pthread_mutex_lock(&r->state);
+	off = r->disabled;
+	pthread_mutex_unlock(&r->state);
+	if (off && r->conn) {
+		log_notice("%s: disconnected from %s on request (roamctl offline)", r->name,
+		    r->opts->host);
+		sftp_close(r->conn);
+		r->conn = NULL;
+		remote_set_up(r, 0);
+	}
+	return off;
 }
 
 /* Whether the connection is up and serves requests; called with r->lock held. */
@@ -161,7 +204,7 @@ remote_login(struct remote *r, char **cause)
 	if (r->conn == NULL) {
 		if ((err = sftp_login(r->opts, &s, cause)) == 0)
 			r->conn = s;
-		remote_attempted(r, err, time(NULL));
+		remote_attempted(r, err, time(NULL), *cause);
 	}
 	pthread_mutex_unlock(&r->lock);
 	return err;
@@ -174,6 +217,10 @@ remote_acquire(struct remote *r, struct sftp **s)
 	int err, offline;
 
 	pthread_mutex_lock(&r->lock);
+	if (remote_disabled_locked(r)) {
+		pthread_mutex_unlock(&r->lock);
+		return -EHOSTUNREACH;
+	}
 	if (remote_ready(r)) {
 		*s = r->conn;
 		return 0;
@@ -206,6 +253,10 @@ remote_keepalive(struct remote *r)
 
 	if (pthread_mutex_trylock(&r->lock) != 0)
 		return;
+	if (remote_disabled_locked(r)) {
+		pthread_mutex_unlock(&r->lock);
+		return;
+	}
 	pthread_mutex_lock(&r->state);
 	due = (r->conn && !sftp_started(r->conn)) ||
 	    (r->conn == NULL && (r->retry_at == 0 || time(NULL) >= r->retry_at));
@@ -224,7 +275,7 @@ remote_try_acquire(struct remote *r, struct sftp **s)
 {
 	if (pthread_mutex_trylock(&r->lock) != 0)
 		return -EAGAIN;
-	if (!remote_ready(r)) {
+	if (remote_disabled_locked(r) || !remote_ready(r)) {
 		pthread_mutex_unlock(&r->lock);
 		return -EAGAIN;
 	}
@@ -285,5 +336,37 @@ remote_kick(struct remote *r)
 {
 	pthread_mutex_lock(&r->state);
 	r->retry_at = 0;
+	pthread_mutex_unlock(&r->state);
+}
+
+void
+remote_disable(struct remote *r, int off)
+{
+	pthread_mutex_lock(&r->state);
+	r->disabled = off;
+	if (!off) {
+		r->retry_at = 0;
+		r->backoff = BACKOFF_MIN;
+	}
+	pthread_mutex_unlock(&r->state);
+	/* Close an idle connection now; a busy one closes at its next acquire. */
+	if (off && pthread_mutex_trylock(&r->lock) == 0) {
+		remote_disabled_locked(r);
+		pthread_mutex_unlock(&r->lock);
+	}
+}
+
+void
+remote_status(struct remote *r, struct remote_status *st)
+{
+	pthread_mutex_lock(&r->state);
+	st->up = r->up;
+	st->disabled = r->disabled;
+	st->down_since = r->down_since;
+	st->last_attempt = r->last_attempt;
+	st->attempts = r->attempts;
+	st->last_err = r->last_err;
+	st->retry_at = r->conn == NULL ? r->retry_at : 0;
+	st->cause = r->cause ? strdup(r->cause) : NULL;
 	pthread_mutex_unlock(&r->state);
 }

@@ -11,6 +11,9 @@
 #ifndef ROAMFS_REMOTE_H
 #define ROAMFS_REMOTE_H
 
+#include <stdint.h>
+#include <time.h>
+
 #include "sftp/sftp.h"
 
 struct remote;
@@ -60,5 +63,24 @@ size_t remote_path_len(const struct remote *r, size_t rel_len);
 int remote_up(struct remote *r);
 /* Forget the backoff so that the next acquire tries at once. */
 void remote_kick(struct remote *r);
+/*
+ * roamctl offline (off 1) and online (0): while off, no connection is
+ * made and the open one is closed (at once when idle, else when its user
+ * gives it back); every acquire fails with -EHOSTUNREACH as offline.
+ */
+void remote_disable(struct remote *r, int off);
+
+/* What roamctl status shows of a connection; never waits on the network. */
+struct remote_status {
+	int up;			/* open and serving requests */
+	int disabled;		/* remote_disable */
+	time_t down_since;	/* not up since; 0: up, or never tried */
+	time_t last_attempt;	/* last connection attempt, 0: none */
+	uint64_t attempts;	/* connection attempts made */
+	int last_err;		/* its result (0 or -errno) */
+	time_t retry_at;	/* closed: next attempt not before, 0: at once */
+	char *cause;		/* why the last attempt failed (malloc'd) or NULL */
+};
+void remote_status(struct remote *r, struct remote_status *st);
 
 #endif

@@ -39,6 +39,7 @@ struct replay {
 	pthread_cond_t progress;	/* wakes replay_drain() */
 	int wake, stop, started;	/* under lock */
 	int draining;			/* under lock: unmounted, send at once */
+	int hurry;			/* under lock: roamctl flush, send at once */
 	time_t offline_since;		/* under lock; 0 when reaching the server */
 	int idle;			/* under lock: journal found empty */
 };
@@ -122,6 +123,7 @@ replay_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char
 	/* Several names share the file: a rename over one of them would split
 	 * them, so the file they share is rewritten in place.  Not there any
 	 * more (removed on the server): uploaded as a new file. */
+	replay_step(fs, 1, in.size);
 	e = in.nlink > 1 && (in.flags & I_REMOTE) ? sftp_rewrite(s, fd, path, &a, &sent) : -ENOENT;
 	if (e == -ENOENT) {
 		if ((tmp = replay_tmp_name(fs, path, r)) == NULL)
@@ -135,6 +137,7 @@ replay_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char
 		if (e < 0 && tmp && !remote_is_transport_error(e) && e != -ENOTCONN)
 			sftp_remove(s, tmp);
 	}
+	replay_step(fs, 0, 0);
 	if (e == 0) {
 		o->set_base = 1;
 		o->base.size = sent;
@@ -435,6 +438,7 @@ replay_end_txn(struct roamfs *fs, struct db_txn *t, struct jrec *r, int err,
 	} else {
 		journal_remove(t, r);
 	}
+	__atomic_fetch_add(&fs->progress.sent_changes, 1, __ATOMIC_RELAXED);
 	if (err == 0 && r->type == J_RENAME)
 		renamed(fs, t, r);
 	if (err == 0 && o->set_base && o->foreign && journal_later_ino(t, r->ino, r->seq) == 0 &&
@@ -488,6 +492,18 @@ replay_end(struct roamfs *fs, struct jrec *r, int err, const struct outcome *o)
 	return e;
 }
 
+void
+replay_step(struct roamfs *fs, uint64_t files, uint64_t bytes)
+{
+	struct replay_progress *p = &fs->progress;
+
+	__atomic_store_n(&p->step_files, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->step_bytes, bytes, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->step_start, __atomic_load_n(&p->sent_bytes, __ATOMIC_RELAXED),
+	    __ATOMIC_RELAXED);
+	__atomic_store_n(&p->step_files, files, __ATOMIC_RELEASE);
+}
+
 static void
 replay_set_offline(struct roamfs *fs, int offline)
 {
@@ -527,7 +543,7 @@ replay_settling(struct roamfs *fs, const struct jrec *r)
 	int draining;
 
 	pthread_mutex_lock(&fs->replay->lock);
-	draining = fs->replay->draining;
+	draining = fs->replay->draining || fs->replay->hurry;
 	pthread_mutex_unlock(&fs->replay->lock);
 	return !draining && time(NULL) - r->when < REPLAY_SETTLE;
 }
@@ -570,6 +586,7 @@ replay_next(struct roamfs *fs)
 		return e;
 	}
 	replay_set_offline(fs, 0);
+	sftp_set_meter(s, &fs->progress.sent_bytes);
 	memset(&o, 0, sizeof o);
 	if ((e = replay_begin(fs, &r)) == 1) {
 		/* Cancelled since it was read: nothing to send. */
@@ -636,6 +653,8 @@ replay_thread(void *arg)
 			replay_set_offline(fs, 1);	/* no progress: counts for drain's timeout */
 		pthread_mutex_lock(&rp->lock);
 		rp->idle = r == 0;
+		if (r == 0)
+			rp->hurry = 0;
 		pthread_cond_broadcast(&rp->progress);
 		pthread_mutex_unlock(&rp->lock);
 	}
@@ -680,6 +699,38 @@ replay_wake(struct roamfs *fs)
 	rp->idle = 0;
 	if (was_idle)
 		pthread_cond_signal(&rp->cond);
+	pthread_mutex_unlock(&rp->lock);
+}
+
+void
+replay_flush(struct roamfs *fs)
+{
+	struct replay *rp = fs->replay;
+
+	if (rp == NULL)
+		return;
+	remote_kick(fs->bg);
+	remote_kick(fs->fg);
+	pthread_mutex_lock(&rp->lock);
+	rp->hurry = 1;
+	rp->wake = 1;
+	rp->idle = 0;
+	pthread_cond_signal(&rp->cond);
+	pthread_mutex_unlock(&rp->lock);
+}
+
+void
+replay_state(struct roamfs *fs, struct replay_state *st)
+{
+	struct replay *rp = fs->replay;
+
+	memset(st, 0, sizeof *st);
+	if (rp == NULL)
+		return;
+	pthread_mutex_lock(&rp->lock);
+	st->draining = rp->draining;
+	st->offline_since = rp->offline_since;
+	st->idle = rp->idle;
 	pthread_mutex_unlock(&rp->lock);
 }
 

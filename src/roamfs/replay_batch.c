@@ -43,6 +43,7 @@ struct batch {
 	int gone[BATCH_MAX];		/* rec[i] was cancelled before it started */
 	int busy[BATCH_MAX];		/* rec[i] waits: another workstation replaces its file */
 	uint64_t racy[BATCH_MAX];	/* the racy hash of the version rec[i] replaces */
+	uint64_t bytes;			/* the size of the files to send */
 	struct outcome out[BATCH_MAX];
 };
 
@@ -129,6 +130,7 @@ batch_prepare(struct batch *b, size_t i)
 	p->lock = p->path ? replay_lock_name(p->path) : NULL;
 	b->out[i].base.mtime = in.mtime_s;
 	b->out[i].base.mode = in.mode;
+	b->bytes += in.size;
 	inode_free(&in);
 	if (p->tmp == NULL || p->lock == NULL)
 		return -ENOMEM;
@@ -276,7 +278,10 @@ batch_send(struct batch *b, struct sftp *s)
 		}
 	if (k == 0)
 		return 0;
+	sftp_set_meter(s, &b->fs->progress.sent_bytes);
+	replay_step(b->fs, k, b->bytes);
 	e = sftp_put_many(s, puts, k, 1);
+	replay_step(b->fs, 0, 0);
 	for (i = 0; i < k; i++)
 		b->put[map[i]] = puts[i];
 	for (i = 0; i < b->n && e == 0; i++)

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "cache.h"
 #include "exclude.h"
@@ -33,9 +34,22 @@
  * sftp-server on Linux, which hands the paths to the system calls as sent. */
 #define REMOTE_PATH_MAX 4095
 
+struct control;
 struct flusher;
 struct notify;
 struct replay;
+
+/*
+ * What the replayer has sent since the mount, for roamctl: read and
+ * written with __atomic builtins, never under a lock.
+ */
+struct replay_progress {
+	uint64_t sent_bytes;	/* data bytes the server took (the SFTP meter) */
+	uint64_t sent_changes;	/* journal records done */
+	uint64_t step_files;	/* uploads under way now (0: none) */
+	uint64_t step_bytes;	/* their size */
+	uint64_t step_start;	/* sent_bytes when they began */
+};
 
 struct roamfs {
 	struct db *db;
@@ -48,6 +62,11 @@ struct roamfs {
 	struct flusher *flusher;	/* flush.c */
 	struct notify *notify;		/* notify.c */
 	struct replay *replay;		/* replay.c */
+	struct control *control;	/* control.c: roamctl's socket */
+	struct replay_progress progress;
+	const char *source;		/* user@host:path, as mounted */
+	const char *mountpoint;
+	time_t mounted_at;
 	struct fetches *fetches;	/* downloads in progress (fetch.c) */
 	uid_t uid;
 	gid_t gid;

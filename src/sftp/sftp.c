@@ -235,6 +235,12 @@ sftp_get_stats(const struct sftp *s, struct sftp_stats *st)
 	*st = s->stats;
 }
 
+void
+sftp_set_meter(struct sftp *s, uint64_t *meter)
+{
+	s->meter = meter;
+}
+
 /* Begin a request of type with one path argument. */
 static int
 req_path(struct sftp *s, uint8_t type, const char *path)

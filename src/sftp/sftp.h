@@ -330,5 +330,12 @@ struct sftp_stats {
 	uint64_t close, setstat, extended, remove;
 };
 void sftp_get_stats(const struct sftp *s, struct sftp_stats *st);
+/*
+ * From now on, add the data bytes of every WRITE the server acknowledges
+ * (uploads, rewrites, batches) to *meter, atomically, so that another
+ * thread can read it with __atomic_load_n while a transfer runs (roamctl's
+ * progress).  NULL stops it.
+ */
+void sftp_set_meter(struct sftp *s, uint64_t *meter);
 
 #endif

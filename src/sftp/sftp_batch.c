@@ -505,6 +505,7 @@ reply_status(struct batch *b, struct put_slot *sl, const struct sftp_req *rq,
 	} else if (rq->type == SSH_FXP_WRITE) {
 		sl->p->sent += rq->len;
 		b->s->stats.bytes_up += rq->len;
+		sftp_meter_add(b->s, rq->len);
 	}
 	return 0;
 }

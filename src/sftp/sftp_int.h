@@ -60,7 +60,16 @@ struct sftp {
 	unsigned nskip;
 	uint32_t limits_id;		/* limits@openssh.com sent, reply not read; 0: none */
 	struct sftp_stats stats;
+	uint64_t *meter;		/* sftp_set_meter, or NULL */
 };
+
+/* Count n data bytes the server took into the meter, if any. */
+static inline void
+sftp_meter_add(struct sftp *s, uint64_t n)
+{
+	if (s->meter)
+		__atomic_fetch_add(s->meter, n, __ATOMIC_RELAXED);
+}
 
 /* A file or directory handle, copied out of the reply. */
 #define SFTP_MAX_HANDLE 256

@@ -176,6 +176,7 @@ upload_reply(struct xfer *x)
 		return 0;
 	}
 	x->s->stats.bytes_up += rq.len;
+	sftp_meter_add(x->s, rq.len);
 	xfer_progress(x, rq.len);
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "roam/buf.h"
+#include "roam/ctl.h"
 #include "roam/log.h"
 #include "journal.h"
 #include "meta.h"
@@ -424,11 +425,69 @@ seeds_opts(void)
 	SEED_OPTS("version", "--version");
 }
 
+/* Control frames (their bodies, as ctl_*_decode reads them), checked to decode. */
+static void
+seed_ctl(const char *name, struct buf *frame, int reply)
+{
+	struct ctl_request q;
+	struct ctl_reply r;
+	struct buf b;
+
+	if (reply ? ctl_reply_decode(frame->data + 4, frame->len - 4, &r) :
+	    ctl_request_decode(frame->data + 4, frame->len - 4, &q))
+		fatal("seed generator made an invalid control frame %s", name);
+	if (reply)
+		ctl_reply_free(&r);
+	else
+		ctl_request_free(&q);
+	buf_init(&b, 0);
+	buf_put(&b, frame->data + 4, frame->len - 4);
+	buf_free(frame);
+	seed("ctl", name, &b);
+}
+
+static void
+seeds_ctl(void)
+{
+	char *args[] = { "--wait", "/home/ann" };
+	struct ctl_request q;
+	struct ctl_reply r;
+	struct ctl_record *c;
+	struct buf b;
+
+	buf_init(&b, 0);
+	if (ctl_request_make(&q, "status", NULL, 0) || ctl_request_encode(&q, &b))
+		fatal("out of memory");
+	ctl_request_free(&q);
+	seed_ctl("request-status", &b, 0);
+	buf_init(&b, 0);
+	if (ctl_request_make(&q, "flush", args, 2) || ctl_request_encode(&q, &b))
+		fatal("out of memory");
+	ctl_request_free(&q);
+	seed_ctl("request-args", &b, 0);
+
+	memset(&r, 0, sizeof r);
+	buf_init(&b, 0);
+	if ((c = ctl_reply_record(&r)) == NULL || ctl_put_str(c, "mountpoint", "/home/ann") ||
+	    ctl_put_u64(c, "changes", 3) || ctl_put_i64(c, "offline_since", -1) ||
+	    ctl_put_str(c, "connection", "offline") || (c = ctl_reply_record(&r)) == NULL ||
+	    ctl_put_u64(c, "id", 7) || ctl_reply_encode(&r, &b))
+		fatal("out of memory");
+	ctl_reply_free(&r);
+	seed_ctl("reply-records", &b, 1);
+	buf_init(&b, 0);
+	if (ctl_reply_fail(&r, EACCES, "only that user and root may control it") ||
+	    ctl_reply_encode(&r, &b))
+		fatal("out of memory");
+	ctl_reply_free(&r);
+	seed_ctl("reply-refused", &b, 1);
+}
+
 /* Make the corpus directories under -w DIR. */
 static void
 make_dirs(const char *top)
 {
-	static const char *const subs[] = { "", "/sftp", "/journal", "/opts" };
+	static const char *const subs[] = { "", "/sftp", "/journal", "/opts", "/ctl" };
 	char path[4096];
 	size_t i;
 
@@ -458,6 +517,7 @@ main(int argc, char **argv)
 	}
 	seeds_sftp();
 	seeds_journal();
+	seeds_ctl();
 	seeds_opts();
 	if (write_dir == NULL)
 		printf("1..%d\n", test_num);

@@ -1,0 +1,873 @@
+/*
+ * roamctl: ask the roamfs of a home what it is doing, and tell it what to
+ * do (roamctl(8)).  It talks to each roamfs over the control socket of its
+ * cache directory (roam/ctl.h); a cache with no roamfs running is read
+ * from its database.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "roam/ctl.h"
+#include "roam/db.h"
+#include "roam/log.h"
+#include "summary.h"
+
+/* Exit statuses, as roamctl(8) lists them. */
+enum {
+	EXIT_DONE = 0,		/* done; status: everything is on the server */
+	EXIT_PENDING = 1,	/* status: changes wait; other commands: failed */
+	EXIT_USAGE = 2,
+	EXIT_TIMEOUT = 3,	/* flush --wait: --timeout passed */
+	EXIT_OFFLINE = 4,	/* flush --wait: the server cannot be reached */
+	EXIT_NONE = 5,		/* no roamfs found, or it does not answer */
+};
+
+/* How long one request may take before roamfs counts as hung. */
+#define CALL_MS		5000
+#define POLL_MS		250
+
+static const char *cache_root = LOCALSTATEDIR "/cache/roamfs";
+static int json;
+
+/* ---- finding the roamfs ---- */
+
+struct target {
+	char *cache;		/* the cache directory */
+	char *mountpoint;	/* where it was mounted last, or NULL */
+};
+
+struct targets {
+	struct target *t;
+	size_t n, cap;
+};
+
+static void
+die_oom(void)
+{
+	fprintf(stderr, "roamctl: out of memory\n");
+	exit(EXIT_PENDING);
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char *d = strdup(s);
+
+	if (d == NULL)
+		die_oom();
+	return d;
+}
+
+/* The first line of DIR/NAME, or NULL. */
+static char *
+read_line(const char *dir, const char *name)
+{
+	char path[PATH_MAX], *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path ||
+	    (f = fopen(path, "re")) == NULL)
+		return NULL;
+	n = getline(&line, &cap, f);
+	fclose(f);
+	if (n <= 0) {
+		free(line);
+		return NULL;
+	}
+	if (line[n - 1] == '\n')
+		line[n - 1] = '\0';
+	return line;
+}
+
+static void
+targets_add(struct targets *ts, const char *cache)
+{
+	if (ts->n == ts->cap) {
+		size_t cap = ts->cap ? ts->cap * 2 : 8;
+		struct target *t = realloc(ts->t, cap * sizeof *t);
+
+		if (t == NULL)
+			die_oom();
+		ts->t = t;
+		ts->cap = cap;
+	}
+	ts->t[ts->n].cache = xstrdup(cache);
+	ts->t[ts->n].mountpoint = read_line(cache, "mountpoint");
+	ts->n++;
+}
+
+static void
+targets_free(struct targets *ts)
+{
+	size_t i;
+
+	for (i = 0; i < ts->n; i++) {
+		free(ts->t[i].cache);
+		free(ts->t[i].mountpoint);
+	}
+	free(ts->t);
+}
+
+/* Whether dir is a cache directory: it has a database. */
+static int
+is_cache(const char *dir)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	return (size_t)snprintf(path, sizeof path, "%s/db", dir) < sizeof path &&
+	    stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Whether a roamfs answers on dir's socket (connects, without a request). */
+static int
+is_running(const char *dir)
+{
+	int fd = ctl_connect(dir, CALL_MS);
+
+	if (fd < 0)
+		return fd == -EBUSY || fd == -EACCES;
+	close(fd);
+	return 1;
+}
+
+/* Call fn for every cache directory under the cache root we may read. */
+static void
+scan_root(void (*fn)(void *arg, const char *cache), void *arg)
+{
+	char path[PATH_MAX];
+	struct dirent *d;
+	DIR *dir = opendir(cache_root);
+
+	if (dir == NULL)
+		return;
+	while ((d = readdir(dir)) != NULL) {
+		if (d->d_name[0] == '.' ||
+		    (size_t)snprintf(path, sizeof path, "%s/%s", cache_root, d->d_name) >= sizeof path)
+			continue;
+		if (access(path, R_OK | X_OK) == 0 && is_cache(path))
+			fn(arg, path);
+	}
+	closedir(dir);
+}
+
+struct find_ctx {
+	struct targets *ts;
+	const char *mountpoint;	/* NULL: every running one */
+	int all;		/* every cache, running or not */
+};
+
+static void
+find_one(void *arg, const char *cache)
+{
+	struct find_ctx *c = arg;
+	char *mp, real[PATH_MAX];
+
+	if (c->mountpoint) {
+		if ((mp = read_line(cache, "mountpoint")) == NULL)
+			return;
+		if (strcmp(mp, c->mountpoint) == 0 ||
+		    (realpath(mp, real) && strcmp(real, c->mountpoint) == 0))
+			targets_add(c->ts, cache);
+		free(mp);
+	} else if (c->all || is_running(cache)) {
+		targets_add(c->ts, cache);
+	}
+}
+
+/*
+ * The caches the command is about: those given (a cache directory, or a
+ * mount point looked up under the cache root), or else every running one
+ * the user may reach (every cache with all).  Exits when none is found.
+ */
+static void
+find_targets(struct targets *ts, char **args, int nargs, int all)
+{
+	struct find_ctx c = { ts, NULL, all };
+	char real[PATH_MAX];
+	size_t before;
+	int i;
+
+	for (i = 0; i < nargs; i++) {
+		snprintf(real, sizeof real, "%s/db", args[i]);
+		if (access(real, F_OK) < 0 && errno == EACCES) {
+			fprintf(stderr, "roamctl: cannot enter %s: it belongs to another user (only "
+			    "that user and root may control its roamfs)\n", args[i]);
+			exit(EXIT_PENDING);
+		}
+		if (is_cache(args[i])) {
+			targets_add(ts, realpath(args[i], real) ? real : args[i]);
+			continue;
+		}
+		before = ts->n;
+		c.mountpoint = realpath(args[i], real) ? real : args[i];
+		scan_root(find_one, &c);
+		if (ts->n == before) {
+			fprintf(stderr, "roamctl: no roamfs cache under %s was mounted on %s: give "
+			    "the cache directory instead, or the cache root with --cache-root\n",
+			    cache_root, args[i]);
+			exit(EXIT_NONE);
+		}
+	}
+	if (nargs == 0) {
+		scan_root(find_one, &c);
+		if (ts->n == 0) {
+			fprintf(stderr, "roamctl: no roamfs is running%s (no cache under %s "
+			    "answers); give a mount point or a cache directory\n",
+			    getuid() ? " for you" : "", cache_root);
+			exit(EXIT_NONE);
+		}
+	}
+}
+
+/* ---- talking to it ---- */
+
+/* What roamctl prints when a roamfs cannot be asked. */
+static void
+say_unreachable(const struct target *t, int err)
+{
+	const char *mp = t->mountpoint ? t->mountpoint : "?";
+
+	if (err == -ENOENT || err == -ECONNREFUSED)
+		fprintf(stderr, "roamctl: no roamfs is running on the cache %s (last mounted on "
+		    "%s); its unsent changes, if any, go at its next mount\n", t->cache, mp);
+	else if (err == -EACCES || err == -EPERM)
+		fprintf(stderr, "roamctl: the roamfs of %s belongs to another user: only that "
+		    "user and root may control it\n", t->cache);
+	else if (err == -ETIMEDOUT || err == -EBUSY)
+		fprintf(stderr, "roamctl: the roamfs of %s (mounted on %s) does not answer "
+		    "(hung?); see the log file %s/roamfs.log\n", t->cache, mp, t->cache);
+	else
+		fprintf(stderr, "roamctl: cannot talk to the roamfs of %s: %s\n", t->cache,
+		    strerror(-err));
+}
+
+/* Send cmd; 0 with the reply, or an exit status after saying why. */
+static int
+call(const struct target *t, const char *cmd, struct ctl_reply *r, int quiet)
+{
+	struct ctl_request q;
+	int e;
+
+	if (ctl_request_make(&q, cmd, NULL, 0) < 0)
+		die_oom();
+	e = ctl_call(t->cache, &q, r, CALL_MS);
+	ctl_request_free(&q);
+	if (e < 0) {
+		if (!quiet)
+			say_unreachable(t, e);
+		return e == -EACCES ? EXIT_PENDING : EXIT_NONE;
+	}
+	if (r->status) {
+		if (!quiet)
+			fprintf(stderr, "roamctl: %s\n", r->msg && *r->msg ? r->msg :
+			    strerror((int)r->status));
+		ctl_reply_free(r);
+		return EXIT_PENDING;
+	}
+	return 0;
+}
+
+/* ---- printing ---- */
+
+static void
+json_str(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+	putchar('"');
+	for (; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", stdout);
+		else if (*p == '\t')
+			fputs("\\t", stdout);
+		else if (*p < 0x20 || *p == 0x7f)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);	/* UTF-8 passes as it is */
+	}
+	putchar('"');
+}
+
+/* A record as a JSON object; first "home" (when not NULL) and "running"
+ * (when not -1). */
+static void
+json_record(const struct ctl_record *c, const char *home, int running)
+{
+	int first = 1;
+	size_t i;
+
+	putchar('{');
+	if (home) {
+		fputs("\"home\":", stdout);
+		json_str(home);
+		first = 0;
+	}
+	if (running >= 0) {
+		printf("%s\"running\":%s", first ? "" : ",", running ? "true" : "false");
+		first = 0;
+	}
+	for (i = 0; i < c->n; i++, first = 0) {
+		const struct ctl_field *f = &c->f[i];
+
+		if (!first)
+			putchar(',');
+		json_str(f->name);
+		putchar(':');
+		if (f->type == CTL_U64)
+			printf("%llu", (unsigned long long)f->u);
+		else if (f->type == CTL_I64)
+			printf("%lld", (long long)f->i);
+		else
+			json_str(f->s);
+	}
+	putchar('}');
+}
+
+static void
+print_bytes(uint64_t n)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		printf("%llu B", (unsigned long long)n);
+	else
+		printf("%.1f %s", v, unit[u]);
+}
+
+static void
+print_time(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char s[32];
+
+	if (t == 0 || localtime_r(&tt, &tm) == NULL ||
+	    strftime(s, sizeof s, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		fputs("?", stdout);
+	else
+		fputs(s, stdout);
+}
+
+/* Whether a status record says everything is on the server. */
+static int
+all_sent(const struct ctl_record *c)
+{
+	return ctl_get_u64(c, "changes", 1) == 0 && ctl_get_u64(c, "uploading_files", 0) == 0;
+}
+
+static void
+print_status(const struct target *t, const struct ctl_record *c, int running)
+{
+	const char *conn = ctl_get_str(c, "connection", "?");
+	const char *s;
+	uint64_t n, files;
+
+	printf("%s\n", ctl_get_str(c, "mountpoint", t->mountpoint ? t->mountpoint : "?"));
+	if ((s = ctl_get_str(c, "server", NULL)) && *s)
+		printf("  server:      %s\n", s);
+	printf("  cache:       %s", t->cache);
+	if (ctl_get(c, "cache_bytes")) {
+		fputs(" (", stdout);
+		print_bytes(ctl_get_u64(c, "cache_bytes", 0));
+		fputs(")", stdout);
+	}
+	putchar('\n');
+	if (!running) {
+		printf("  roamfs:      not running\n");
+	} else {
+		printf("  roamfs:      pid %llu, %s\n", (unsigned long long)ctl_get_u64(c, "pid", 0),
+		    strcmp(ctl_get_str(c, "state", ""), "mounted") == 0 ? "mounted" :
+		    "unmounted, sending the last changes");
+		printf("  connection:  %s", conn);
+		if (ctl_get_i64(c, "offline_since", 0)) {
+			fputs(" since ", stdout);
+			print_time(ctl_get_i64(c, "offline_since", 0));
+		}
+		if (strcmp(conn, "offline") == 0 && (s = ctl_get_str(c, "connection_error", NULL)) &&
+		    *s)
+			printf(" (%s)", s);
+		putchar('\n');
+	}
+	n = ctl_get_u64(c, "changes", 0);
+	printf("  waiting:     %llu change%s", (unsigned long long)n, n == 1 ? "" : "s");
+	if (n) {
+		fputs(", ", stdout);
+		print_bytes(ctl_get_u64(c, "change_bytes", 0));
+		fputs(" to upload, the oldest from ", stdout);
+		print_time(ctl_get_i64(c, "oldest_change", 0));
+	}
+	putchar('\n');
+	if ((files = ctl_get_u64(c, "uploading_files", 0)) != 0) {
+		uint64_t size = ctl_get_u64(c, "uploading_bytes", 0);
+		uint64_t done = ctl_get_u64(c, "uploading_done", 0);
+
+		printf("  uploading:   %llu file%s, %u%% of ", (unsigned long long)files,
+		    files == 1 ? "" : "s", size ? (unsigned)(done * 100 / size) : 100);
+		print_bytes(size);
+		putchar('\n');
+	}
+	printf("  conflicts:   %llu, set aside: %llu%s\n",
+	    (unsigned long long)ctl_get_u64(c, "conflicts", 0),
+	    (unsigned long long)ctl_get_u64(c, "set_aside", 0),
+	    ctl_get_u64(c, "conflicts", 0) + ctl_get_u64(c, "set_aside", 0) ?
+	    " (roamctl conflicts, roamctl set-aside)" : "");
+	if ((s = ctl_get_str(c, "elsewhere", NULL)) && *s)
+		printf("  unsent changes on other workstations: %s\n", s);
+	if ((s = ctl_get_str(c, "last_error", NULL)) && *s) {
+		fputs("  last error:  ", stdout);
+		print_time(ctl_get_i64(c, "last_error_at", 0));
+		printf(" %s\n", s);
+	}
+	if (running)
+		printf("  %s\n", all_sent(c) ? "everything is on the server" :
+		    "changes are still on their way to the server");
+	else if (n)
+		printf("  these changes stay in the cache until the home is mounted again\n");
+}
+
+/*
+ * A status record for a cache with no roamfs: read from its database.
+ * 0, or -errno after saying why.
+ */
+static int
+offline_status(const struct target *t, struct ctl_reply *r)
+{
+	struct ctl_record *c;
+	struct summary s = { 0 };
+	struct db_txn tx;
+	struct db *db;
+	char path[PATH_MAX], *cause = NULL;
+	int e;
+
+	snprintf(path, sizeof path, "%s/db", t->cache);
+	if ((e = db_open_readonly(path, &db, &cause)) < 0) {
+		fprintf(stderr, "roamctl: %s\n", cause ? cause : strerror(-e));
+		free(cause);
+		return e;
+	}
+	if ((e = db_begin(db, &tx, 0)) == 0) {
+		e = summary_read(&tx, &s);
+		db_abort(&tx);
+	}
+	db_close(db);
+	if (e < 0) {
+		fprintf(stderr, "roamctl: cannot read the cache database in %s: %s\n", t->cache,
+		    strerror(-e));
+		summary_free(&s);
+		return e;
+	}
+	memset(r, 0, sizeof *r);
+	if ((c = ctl_reply_record(r)) == NULL || ctl_put_str(c, "mountpoint",
+	    t->mountpoint) < 0 || ctl_put_str(c, "cache", t->cache) < 0 ||
+	    summary_put(&s, c) < 0 ||
+	    ctl_put_u64(c, "cache_bytes", summary_disk_usage(t->cache)) < 0)
+		die_oom();
+	summary_free(&s);
+	return 0;
+}
+
+static int
+cmd_status(struct targets *ts, int all)
+{
+	int st = EXIT_DONE, e, running;
+	struct ctl_reply r;
+	size_t i;
+
+	if (json)
+		putchar('[');
+	for (i = 0; i < ts->n; i++) {
+		running = 1;
+		if ((e = call(&ts->t[i], "status", &r, all)) != 0) {
+			if (!all || e != EXIT_NONE || offline_status(&ts->t[i], &r) < 0) {
+				st = e == EXIT_NONE && all ? EXIT_PENDING : e;
+				continue;
+			}
+			running = 0;
+		}
+		if (json) {
+			if (i)
+				putchar(',');
+			json_record(&r.rec[0], NULL, running);
+		} else {
+			if (i)
+				putchar('\n');
+			print_status(&ts->t[i], &r.rec[0], running);
+			if (!running && ctl_get_u64(&r.rec[0], "changes", 0))
+				printf("  WARNING: unsent changes and no roamfs running: the "
+				    "workstation was switched off before they reached the server\n");
+		}
+		if (running ? !all_sent(&r.rec[0]) : ctl_get_u64(&r.rec[0], "changes", 0) != 0)
+			st = st == EXIT_DONE ? EXIT_PENDING : st;
+		ctl_reply_free(&r);
+	}
+	if (json)
+		puts("]");
+	fflush(stdout);
+	return st;
+}
+
+/* conflicts and set-aside: one line (or object) per entry. */
+static int
+cmd_list(struct targets *ts, const char *cmd)
+{
+	int st = EXIT_DONE, e, first = 1;
+	struct ctl_reply r;
+	size_t i, j;
+
+	if (json)
+		putchar('[');
+	for (i = 0; i < ts->n; i++) {
+		if ((e = call(&ts->t[i], cmd, &r, 0)) != 0) {
+			st = e;
+			continue;
+		}
+		for (j = 0; j < r.n; j++) {
+			const struct ctl_record *c = &r.rec[j];
+			const char *copy = ctl_get_str(c, "copy", "");
+
+			if (json) {
+				if (!first)
+					putchar(',');
+				json_record(c, ts->t[i].mountpoint ? ts->t[i].mountpoint :
+				    ts->t[i].cache, -1);
+			} else {
+				printf("%llu  ", (unsigned long long)ctl_get_u64(c, "id", 0));
+				print_time(ctl_get_i64(c, "when", 0));
+				if (strcmp(cmd, "conflicts") == 0)
+					printf("  %s  %s%s%s  (%s, workstation %s)\n",
+					    ctl_get_str(c, "kind", "?"), ctl_get_str(c, "path", "?"),
+					    *copy ? " -> " : "", copy, ctl_get_str(c, "why", ""),
+					    ctl_get_str(c, "workstation", "?"));
+				else
+					printf("  %s %s%s%s: %s\n", ctl_get_str(c, "change", "?"),
+					    ctl_get_str(c, "path", "?"),
+					    *ctl_get_str(c, "path2", "") ? " -> " : "",
+					    ctl_get_str(c, "path2", ""), ctl_get_str(c, "why", ""));
+			}
+			first = 0;
+		}
+		ctl_reply_free(&r);
+	}
+	if (json)
+		puts("]");
+	else if (first && st == EXIT_DONE)
+		printf(strcmp(cmd, "conflicts") == 0 ? "no conflicts\n" :
+		    "no change set aside\n");
+	fflush(stdout);
+	return st;
+}
+
+static int
+cmd_simple(struct targets *ts, const char *cmd)
+{
+	struct ctl_reply r;
+	int st = EXIT_DONE, e;
+	size_t i;
+
+	for (i = 0; i < ts->n; i++) {
+		if ((e = call(&ts->t[i], cmd, &r, 0)) != 0) {
+			st = e;
+			continue;
+		}
+		if (!json)
+			printf("%s: %s\n", ts->t[i].mountpoint ? ts->t[i].mountpoint : ts->t[i].cache,
+			    strcmp(cmd, "offline") == 0 ? "offline: no network use until roamctl online" :
+			    strcmp(cmd, "online") == 0 ? "online again" : "flush started");
+		ctl_reply_free(&r);
+	}
+	if (json)
+		printf("{\"ok\":%s}\n", st == EXIT_DONE ? "true" : "false");
+	return st;
+}
+
+/* ---- flush --wait ---- */
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* What one roamfs has left to send, as progress counts it. */
+struct flush_state {
+	int done;		/* all sent (or it exited with nothing left) */
+	int gone;		/* it stopped answering */
+	uint64_t changes, bytes;	/* left */
+	uint64_t sent_changes, sent_bytes;	/* since the flush began */
+	uint64_t base_changes, base_bytes;	/* its counters then */
+	int based;
+	uint64_t attempts;	/* the replayer's connection attempts when asked */
+};
+
+/* Percent of the work done over all targets, never going back. */
+static int
+percent(struct flush_state *fl, size_t n, int *last)
+{
+	/* A change costs as much as 4 KiB of data, so that a flush of many
+	 * small changes moves too. */
+	double done = 0, left = 0;
+	size_t i;
+	int p;
+
+	for (i = 0; i < n; i++) {
+		done += (double)fl[i].sent_bytes + 4096.0 * (double)fl[i].sent_changes;
+		if (!fl[i].done)
+			left += (double)fl[i].bytes + 4096.0 * (double)fl[i].changes;
+	}
+	p = done + left > 0 ? (int)(100.0 * done / (done + left)) : 100;
+	if (left > 0 && p > 99)
+		p = 99;
+	if (p < *last)
+		p = *last;
+	*last = p;
+	return p;
+}
+
+static int
+cmd_flush(struct targets *ts, int wait, double timeout, int progress)
+{
+	struct flush_state *fl = calloc(ts->n, sizeof *fl);
+	long long start = now_ms();
+	struct ctl_reply r;
+	int st = EXIT_DONE, e, last = 0, pct, left_n;
+	size_t i, busy;
+
+	if (fl == NULL)
+		die_oom();
+	for (i = 0; i < ts->n; i++) {
+		if ((e = call(&ts->t[i], "flush", &r, 0)) != 0) {
+			st = e;
+			fl[i].done = fl[i].gone = 1;
+			continue;
+		}
+		fl[i].attempts = ctl_get_u64(&r.rec[0], "replay_attempts", 0);
+		ctl_reply_free(&r);
+	}
+	if (!wait) {
+		free(fl);
+		if (!json && st == EXIT_DONE)
+			printf("flush started\n");
+		return st;
+	}
+	if (progress)
+		printf("# Sending your changes to the server...\n0\n");
+	for (;;) {
+		busy = 0;
+		left_n = 0;
+		for (i = 0; i < ts->n; i++) {
+			const struct ctl_record *c;
+
+			if (fl[i].done)
+				continue;
+			if ((e = call(&ts->t[i], "progress", &r, 1)) != 0) {
+				struct ctl_reply o;
+
+				/* Exited: its journal says whether all went. */
+				fl[i].done = fl[i].gone = 1;
+				if (offline_status(&ts->t[i], &o) == 0) {
+					if (ctl_get_u64(&o.rec[0], "changes", 0)) {
+						fprintf(stderr, "roamctl: roamfs of %s stopped with %llu "
+						    "change(s) not sent; they stay in the cache %s and go at "
+						    "the next mount\n", ts->t[i].mountpoint ?
+						    ts->t[i].mountpoint : "?",
+						    (unsigned long long)ctl_get_u64(&o.rec[0], "changes", 0),
+						    ts->t[i].cache);
+						st = EXIT_OFFLINE;
+					}
+					ctl_reply_free(&o);
+				} else {
+					st = EXIT_NONE;
+				}
+				continue;
+			}
+			c = &r.rec[0];
+			if (!fl[i].based) {
+				fl[i].base_changes = ctl_get_u64(c, "sent_changes", 0);
+				fl[i].base_bytes = ctl_get_u64(c, "sent_bytes", 0) -
+				    ctl_get_u64(c, "uploading_done", 0);
+				fl[i].based = 1;
+			}
+			fl[i].sent_changes = ctl_get_u64(c, "sent_changes", 0) - fl[i].base_changes;
+			fl[i].sent_bytes = ctl_get_u64(c, "sent_bytes", 0) - fl[i].base_bytes;
+			fl[i].changes = ctl_get_u64(c, "changes", 0);
+			fl[i].bytes = ctl_get_u64(c, "change_bytes", 0);
+			if (ctl_get_u64(c, "uploading_done", 0) < fl[i].bytes)
+				fl[i].bytes -= ctl_get_u64(c, "uploading_done", 0);
+			if (all_sent(c)) {
+				fl[i].done = 1;
+			} else if (strcmp(ctl_get_str(c, "connection", ""), "offline-by-request") == 0) {
+				fprintf(stderr, "roamctl: %s is offline on request: %llu change(s) stay in "
+				    "the cache; roamctl online sends them\n",
+				    ts->t[i].mountpoint ? ts->t[i].mountpoint : ts->t[i].cache,
+				    (unsigned long long)fl[i].changes);
+				fl[i].done = 1;
+				st = EXIT_OFFLINE;
+			} else if (ctl_get_i64(c, "replay_offline_since", 0) &&
+			    ctl_get_u64(c, "replay_last_failed", 0) &&
+			    ctl_get_u64(c, "replay_attempts", 0) > fl[i].attempts) {
+				/* It tried the server since we asked, and failed. */
+				fprintf(stderr, "roamctl: %s: the server cannot be reached (%s); %llu "
+				    "change(s) stay in the cache and go when it is back\n",
+				    ts->t[i].mountpoint ? ts->t[i].mountpoint : ts->t[i].cache,
+				    ctl_get_str(c, "connection_error", "offline"),
+				    (unsigned long long)fl[i].changes);
+				fl[i].done = 1;
+				st = EXIT_OFFLINE;
+			} else {
+				busy++;
+				left_n += (int)fl[i].changes;
+			}
+			ctl_reply_free(&r);
+		}
+		pct = percent(fl, ts->n, &last);
+		if (progress) {
+			printf("%d\n", pct);
+			if (busy)
+				printf("# Sending your changes to the server: %d left\n", left_n);
+		}
+		fflush(stdout);
+		if (busy == 0)
+			break;
+		if (timeout > 0 && (double)(now_ms() - start) >= timeout * 1000) {
+			fprintf(stderr, "roamctl: %d change(s) still on their way after %g seconds: they "
+			    "stay in the cache and go on being sent while roamfs runs\n", left_n,
+			    timeout);
+			free(fl);
+			return EXIT_TIMEOUT;
+		}
+		usleep(POLL_MS * 1000);
+	}
+	if (progress && st == EXIT_DONE)
+		printf("100\n# All your changes are on the server.\n");
+	else if (!json && st == EXIT_DONE)
+		printf("all changes are on the server\n");
+	fflush(stdout);
+	free(fl);
+	return st;
+}
+
+/* ---- main ---- */
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: roamctl [--json] [--cache-root=DIR] COMMAND [MOUNTPOINT|CACHE...]\n"
+	    "commands:\n"
+	    "  status [--all]          what each roamfs is doing; --all (root): every cache\n"
+	    "  flush [--wait] [--timeout=SECONDS] [--progress]\n"
+	    "                          send the changes now; --wait until they are all sent\n"
+	    "  conflicts               the conflicts roamfs met and what it kept\n"
+	    "  set-aside               the changes the server refused\n"
+	    "  offline, online         stop or resume all network use\n"
+	    "Without MOUNTPOINT or CACHE: every roamfs running for you.  See roamctl(8).\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "cache-root", required_argument, NULL, 'r' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "progress", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct targets ts = { 0 };
+	const char *cmd;
+	double timeout = 0;
+	int all = 0, wait = 0, progress = 0, c, st;
+	char *end;
+
+	signal(SIGPIPE, SIG_IGN);
+	log_init("roamctl", 0, 0);
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 'r': cache_root = optarg; break;
+		case 'a': all = 1; break;
+		case 'w': wait = 1; break;
+		case 'p': progress = 1; break;
+		case 't':
+			errno = 0;
+			timeout = strtod(optarg, &end);
+			if (errno || end == optarg || *end || timeout <= 0) {
+				fprintf(stderr, "roamctl: --timeout=%s: give a number of seconds "
+				    "above 0\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h': usage(stdout); return EXIT_DONE;
+		case 'V': printf("roamctl %s\n", PACKAGE_VERSION); return EXIT_DONE;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[optind++];
+	if (strcmp(cmd, "status") && strcmp(cmd, "flush") && strcmp(cmd, "conflicts") &&
+	    strcmp(cmd, "set-aside") && strcmp(cmd, "offline") && strcmp(cmd, "online")) {
+		fprintf(stderr, "roamctl: unknown command \"%s\"; see roamctl --help\n", cmd);
+		return EXIT_USAGE;
+	}
+	if ((all && strcmp(cmd, "status")) ||
+	    ((wait || progress || timeout > 0) && strcmp(cmd, "flush"))) {
+		fprintf(stderr, "roamctl: %s takes no such option; see roamctl --help\n", cmd);
+		return EXIT_USAGE;
+	}
+	if ((progress || timeout > 0) && !wait) {
+		fprintf(stderr, "roamctl: --progress and --timeout go with flush --wait\n");
+		return EXIT_USAGE;
+	}
+	if (all && getuid() != 0) {
+		fprintf(stderr, "roamctl: status --all reads every user's cache: run it as root\n");
+		return EXIT_USAGE;
+	}
+	if (all && optind < argc) {
+		fprintf(stderr, "roamctl: status --all takes no mount point\n");
+		return EXIT_USAGE;
+	}
+	find_targets(&ts, argv + optind, argc - optind, all);
+	if (strcmp(cmd, "status") == 0)
+		st = cmd_status(&ts, all);
+	else if (strcmp(cmd, "flush") == 0)
+		st = cmd_flush(&ts, wait, timeout, progress);
+	else if (strcmp(cmd, "conflicts") == 0 || strcmp(cmd, "set-aside") == 0)
+		st = cmd_list(&ts, cmd);
+	else
+		st = cmd_simple(&ts, cmd);
+	targets_free(&ts);
+	return st;
+}
