@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "roam/log.h"
 #include "sftp_int.h"
@@ -47,11 +49,49 @@ conn_options(ssh_session ss, const struct sftp_opts *o, const struct sftp_files 
 	return 0;
 }
 
+/*
+ * Whether a failed ssh_connect was a handshake the server cut after taking
+ * the TCP connection: sshd does that to the connections past MaxStartups
+ * (a class logging in at once), and the next try is likely to get in.  A
+ * refused or unreachable server, a timeout or a name that does not
+ * resolve is not tried again: offline is decided at once.
+ */
+static int
+conn_dropped(const char *err)
+{
+	return err && (strstr(err, "disconnected") || strstr(err, "reset by peer") ||
+	    strstr(err, "closed") || strstr(err, "Broken pipe"));
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A random pause of up to max_ms, at least half of it. */
+static void
+conn_pause(unsigned *seed, long max_ms)
+{
+	long ms = max_ms / 2 + (long)(rand_r(seed) % (unsigned)(max_ms / 2 + 1));
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
 int
 ssh_conn_open(const struct sftp_opts *o, ssh_session *out, char **cause)
 {
 	struct sftp_files *own = NULL;
 	const struct sftp_files *f = o->files;
+	long long give_up = now_ms() + (long long)SSH_CONN_RETRY_SECONDS * 1000;
+	unsigned seed = (unsigned)getpid() ^ (unsigned)now_ms();
+	long pause = SSH_CONN_PAUSE_MS;
+	int dropped = 0;
 	ssh_session ss;
 	int r;
 
@@ -60,17 +100,34 @@ ssh_conn_open(const struct sftp_opts *o, ssh_session *out, char **cause)
 			return r;
 		f = own;
 	}
-	if ((ss = ssh_new()) == NULL)
-		fatal("out of memory");
-	if ((r = conn_options(ss, o, f, cause)) < 0)
-		goto fail;
-	if (ssh_connect(ss) != SSH_OK) {
-		sftp_cause(cause, "cannot connect to %s port %u: %s; check the "
-		    "server name and port, and that the server is up and reachable",
-		    o->host, o->port ? o->port : 22, ssh_get_error(ss));
+	for (;;) {
+		if ((ss = ssh_new()) == NULL)
+			fatal("out of memory");
+		if ((r = conn_options(ss, o, f, cause)) < 0)
+			goto fail;
+		if (ssh_connect(ss) == SSH_OK)
+			break;
+		if (conn_dropped(ssh_get_error(ss)) && now_ms() + pause < give_up) {
+			/* Jittered, so that a class that was dropped together
+			 * does not come back together. */
+			dropped++;
+			ssh_free(ss);
+			conn_pause(&seed, pause);
+			pause = pause * 2 > SSH_CONN_PAUSE_MAX_MS ? SSH_CONN_PAUSE_MAX_MS : pause * 2;
+			continue;
+		}
+		sftp_cause(cause, "cannot connect to %s port %u: %s%s; check the "
+		    "server name and port, and that the server is up and reachable%s",
+		    o->host, o->port ? o->port : 22, ssh_get_error(ss),
+		    dropped ? " (the server cut the handshake each time)" : "",
+		    dropped ? ", and that its MaxStartups setting admits a class logging in "
+		    "at once" : "");
 		r = -EHOSTUNREACH;
 		goto fail;
 	}
+	if (dropped)
+		log_info("%s cut the SSH handshake %d time%s before letting it in (sshd's "
+		    "MaxStartups: many logins at once)", o->host, dropped, dropped == 1 ? "" : "s");
 	if ((r = ssh_hostkey_check(ss, o, f, cause)) < 0 ||
 	    (r = ssh_auth_login(ss, o, f, cause)) < 0) {
 		ssh_disconnect(ss);
