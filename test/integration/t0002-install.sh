@@ -1,0 +1,55 @@
+#!/bin/sh
+# t0002 (issue 13): make install puts on a workstation or server what it
+# needs beside the programs, at the paths configure chose (never a fixed
+# /usr/local): the tmpfiles.d entry and the cache root (sticky, open to
+# all like /tmp), the systemd unit, mount.fuse.roamfs, the man pages and
+# the examples under the doc directory; make uninstall leaves no file.
+. "$(dirname "$0")/lib.sh"
+D=$TEST_DIR/root
+MAKE="env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory -C $top_builddir"
+
+# dir NAME: the value of an installation directory variable of the build.
+dir() {
+	printf 'print:\n\t@echo $(%s)\n' "$1" | $MAKE -f Makefile -f - print
+}
+
+test_expect_success 'make install DESTDIR=... succeeds' '
+	$MAKE install DESTDIR="$D" >"$TEST_DIR/install.out" 2>&1 ||
+	{ tail -n 20 "$TEST_DIR/install.out"; false; }
+'
+
+test_expect_success 'the programs, mount.fuse.roamfs and the man pages' '
+	test -x "$D$(dir bindir)/roamfs" && test -x "$D$(dir bindir)/roamctl" &&
+	test -x "$D$(dir sbindir)/aclwatch" &&
+	test "$(readlink "$D$(dir sbindir)/mount.fuse.roamfs")" = "$(dir bindir)/roamfs" &&
+	for m in man8/roamfs.8 man8/roamctl.8 man8/aclwatch.8 man5/aclwatch.conf.5; do
+		test -f "$D$(dir mandir)/$m" || { echo "no $m"; return 1; }
+	done
+'
+
+test_expect_success 'the tmpfiles.d entry makes the cache root that roamfs uses' '
+	f=$D$(dir tmpfilesdir)/roamfs.conf &&
+	grep -qx "d $(dir localstatedir)/cache/roamfs 1777 root root -" "$f" &&
+	test "$(stat -c %a "$D$(dir localstatedir)/cache/roamfs")" = 1777
+'
+
+test_expect_success 'the aclwatch unit runs the installed aclwatch with the installed configuration' '
+	u=$D$(dir systemdsystemunitdir)/aclwatch.service &&
+	grep -qx "ExecStart=$(dir sbindir)/aclwatch run -f -c $(dir sysconfdir)/aclwatch.conf" "$u" &&
+	! grep -q "@[a-z]*@" "$u"
+'
+
+test_expect_success 'the examples are under the doc directory' '
+	for f in pam_mount.conf.xml fstab.example aclwatch.conf; do
+		test -f "$D$(dir docdir)/examples/$f" || { echo "no $f"; return 1; }
+	done
+'
+
+test_expect_success 'make uninstall leaves no file behind' '
+	$MAKE uninstall DESTDIR="$D" >"$TEST_DIR/uninstall.out" 2>&1 &&
+	left=$(find "$D" ! -type d) && test -z "$left" &&
+	test ! -e "$D$(dir localstatedir)/cache/roamfs" ||
+	{ echo "left: $left"; tail -n 20 "$TEST_DIR/uninstall.out"; false; }
+'
+
+test_done
