@@ -3,7 +3,8 @@
 # needs beside the programs, at the paths configure chose (never a fixed
 # /usr/local): the tmpfiles.d entry and the cache root (sticky, open to
 # all like /tmp), the systemd unit, mount.fuse.roamfs, the man pages and
-# the examples under the doc directory; make uninstall leaves no file.
+# the examples under the doc directory, the PAM check (roamfs-home-check);
+# make uninstall leaves no file.
 . "$(dirname "$0")/lib.sh"
 D=$TEST_DIR/root
 MAKE="env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory -C $top_builddir"
@@ -37,6 +38,12 @@ test_expect_success 'the aclwatch unit runs the installed aclwatch with the inst
 	u=$D$(dir systemdsystemunitdir)/aclwatch.service &&
 	grep -qx "ExecStart=$(dir sbindir)/aclwatch run -f -c $(dir sysconfdir)/aclwatch.conf" "$u" &&
 	! grep -q "@[a-z]*@" "$u"
+'
+
+test_expect_success 'the PAM check is in the package libexec directory, with the cache root it reads' '
+	c=$D$(dir pkglibexecdir)/roamfs-home-check &&
+	test -x "$c" && grep -q "^log=$(dir localstatedir)/cache/roamfs/" "$c" &&
+	! grep -q "@[a-z]*@" "$c"
 '
 
 test_expect_success 'the examples are under the doc directory' '
