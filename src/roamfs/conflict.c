@@ -590,15 +590,27 @@ moved_changed(struct roamfs *fs, const struct jrec *r)
 {
 	struct db_txn t;
 	struct inode in;
-	int e;
+	struct jrec st;
+	int e, upload = 0;
 
 	if ((e = db_begin(fs->db, &t, 1)) < 0)
 		return e;
 	if (meta_inode_get(&t, r->ino, &in) == 0) {
 		in.flags &= ~I_REMOTE;
 		in.base.valid = 0;
-		if (in.flags & I_CACHED)
-			journal_store(&t, &in);
+		/* The rename becomes the upload of ours to its new name, in
+		 * its place in the journal: the later changes of the file
+		 * (a chmod, a rename) act on ours once it is there, never on
+		 * whatever another workstation has at that name meanwhile. */
+		if ((in.flags & I_CACHED) && !(in.flags & I_EXCLUDED) && S_ISREG(in.mode)) {
+			jrec_init(&st, J_STORE, &in, r->path2, NULL);
+			st.seq = r->seq;
+			st.when = r->when;
+			journal_replace(&t, &st);
+			if (in.pending_store == 0)
+				in.pending_store = r->seq;
+			upload = 1;
+		}
 		meta_inode_put(&t, &in);
 		inode_free(&in);
 	}
@@ -607,7 +619,7 @@ moved_changed(struct roamfs *fs, const struct jrec *r)
 		return e;
 	log_warn("%s was changed on the server after this workstation renamed it to %s: the "
 	    "server's version stays, this workstation's is sent as %s", r->path, r->path2, r->path2);
-	return 1;
+	return upload ? 2 : 1;
 }
 
 int

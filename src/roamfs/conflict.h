@@ -88,7 +88,10 @@ void conflict_rmdir_kept(struct roamfs *fs, const struct jrec *r, int err);
  * Before r renames path over path2 (J_RENAME): 0 to go ahead, or 1 when
  * path2 holds an object that the rename did not replace here (created or
  * changed by another workstation): then ours went to path2's conflict name
- * instead, on the server and in the cache.  -errno on failure.
+ * instead, on the server and in the cache.  2 when the file at path was
+ * changed on the server meanwhile: it stays there, and r was replaced in
+ * the journal (same seq) by the upload of ours to path2, to replay next
+ * (the record must not be removed).  -errno on failure.
  */
 int conflict_rename(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char *path,
     const char *path2);

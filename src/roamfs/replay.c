@@ -324,6 +324,7 @@ replay_one(struct roamfs *fs, struct sftp *s, const struct jrec *r, struct outco
 		/* Not over a name another workstation made or changed. */
 		if ((e = conflict_rename(fs, s, r, path, path2)) == 0)
 			e = replay_rename(s, path, path2);
+		o->replaced = e == 2;	/* now an upload, under the same seq */
 		e = e > 0 ? 0 : e;
 		break;
 	case J_SETATTR:
@@ -433,6 +434,8 @@ replay_end_txn(struct roamfs *fs, struct db_txn *t, struct jrec *r, int err,
 {
 	struct inode in;
 
+	if (err == 0 && o->replaced)
+		return;	/* the record under r->seq is another one now: replayed next */
 	if (err < 0) {
 		set_aside(fs, t, r, -err);
 	} else {

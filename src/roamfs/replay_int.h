@@ -21,6 +21,7 @@ struct outcome {
 	int set_base;
 	struct base base;
 	int foreign;	/* base has another size than ours: someone else's contents */
+	int replaced;	/* the record was replaced by another under its seq (conflict.h) */
 };
 
 /* Whether a record is still settling. */

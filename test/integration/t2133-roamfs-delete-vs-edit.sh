@@ -13,7 +13,7 @@ require_workstations
 start_sshd || bail_out "cannot start sshd"
 H=$SERVER/home
 mkdir -p "$H"
-for f in deleted-here.txt deleted-there.txt moved.txt draft.txt; do
+for f in deleted-here.txt deleted-there.txt moved.txt draft.txt memo.txt; do
 	printf 'original %s\n' "$f" >"$H/$f"
 done
 W1=$(ws_dir ws1)
@@ -21,7 +21,7 @@ W2=$(ws_dir ws2)
 
 test_expect_success 'two workstations mount the home and cache the files' '
 	ws_mount ws1 && ws_mount ws2 &&
-	for f in deleted-here.txt deleted-there.txt moved.txt draft.txt; do
+	for f in deleted-here.txt deleted-there.txt moved.txt draft.txt memo.txt; do
 		bytes_are "$W1/$f" "original $f" && bytes_are "$W2/$f" "original $f" || return 1
 	done
 '
@@ -81,6 +81,25 @@ test_expect_success 'a rename onto a name created elsewhere meanwhile: ours beco
 test_expect_success 'no conflict copies but the one of the rename' '
 	sleep 2 &&
 	no_conflicts "$H" -not -name "final (conflict *" ||
+	show_files "$H" "$W1" "$W2"
+'
+
+# Found by t2150 (seed 6): the rename away became an upload of ours at the
+# end of the journal, and the chmod journaled after the rename was sent
+# first, to the other workstation's file at the new name: it took that file
+# for ours, and the upload then replaced it.
+test_expect_success 'a rename away after an edit elsewhere, onto a name made elsewhere, then a chmod: nothing lost' '
+	ws_offline ws2 &&
+	mv "$W2/memo.txt" "$W2/memo-final.txt" && chmod 600 "$W2/memo-final.txt" &&
+	printf "memo edited on ws1\n" >"$W1/memo.txt" &&
+	printf "memo-final made on ws1\n" >"$W1/memo-final.txt" &&
+	wait_server bytes_are "$H/memo.txt" "memo edited on ws1" &&
+	wait_server bytes_are "$H/memo-final.txt" "memo-final made on ws1" &&
+	ws_online ws2 &&
+	WAIT_SERVER_SECONDS=60 wait_server kept_as "$H" memo-final.txt "memo-final made on ws1" \
+	    ws2 "original memo.txt" &&
+	bytes_are "$H/memo.txt" "memo edited on ws1" &&
+	stat_is "$H/memo-final.txt" %a 644 ||
 	show_files "$H" "$W1" "$W2"
 '
 
