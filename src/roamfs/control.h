@@ -16,8 +16,9 @@ struct roamfs;
 /* Bind the socket and start its thread; a failure is logged, and roamfs
  * goes on without it (0 or -errno). */
 int control_start(struct roamfs *fs);
-/* Stop the thread and remove the socket: the very last thing at exit, so
- * that roamctl can follow the flush that comes after the unmount. */
+/* Stop the thread and remove the socket: at exit, once replay_drain has
+ * sent what it could (so that roamctl can follow the flush that comes
+ * after the unmount) and before the replayer's state is freed. */
 void control_stop(struct roamfs *fs);
 /* Answer one request (for tests as well): fills r, never fails but for
  * -ENOMEM. */

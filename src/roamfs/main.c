@@ -642,8 +642,10 @@ main(int argc, char **argv)
 	fuse_remove_signal_handlers(fs.se);
 	flush_stop(&fs);
 	r = replay_drain(&fs) < 0 && r == 0 ? 0 : r;
+	/* roamctl followed the flush up to here; it reads the replayer's
+	 * state, which replay_stop frees. */
+	control_stop(&fs);
 	replay_stop(&fs);
-	control_stop(&fs);	/* roamctl followed the flush up to here */
 	notify_stop(&fs);	/* after every thread that queues notices */
 	fuse_session_destroy(fs.se);
 	remote_free(fs.fg);
