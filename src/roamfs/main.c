@@ -28,6 +28,7 @@
 
 #define MAP_SIZE	((size_t)8 << 30)	/* LMDB address space; the file grows as needed */
 #define LOG_FILE_MAX	((off_t)1 << 20)	/* DIR/roamfs.log, then roamfs.log.1 */
+#define LOGIN_RETRY_SECONDS 30	/* a handshake the server cut, at login */
 
 /* Make a path absolute: roamfs changes to / when it becomes a daemon. */
 static int
@@ -621,7 +622,11 @@ main(int argc, char **argv)
 	    remote_new(&so, "foreground", &fs.fg) < 0 || remote_new(&so, "replay", &fs.bg) < 0)
 		fatal("out of memory");
 	warm = meta_root_listed(fs.db);	/* the cache has listed the home */
+	/* The login's budget for getting in past a server that cuts
+	 * handshakes (roamfs(8)); later reconnections fail at once. */
+	so.retry_dropped = LOGIN_RETRY_SECONDS;
 	online = connect_server(&fs, warm);
+	so.retry_dropped = 0;
 	resolve_root(&fs, &o, warm, online);
 	fs_reap_orphans(&fs);
 	flush_recover(&fs);

@@ -66,6 +66,14 @@ struct sftp_opts {
 	int timeout;			/* connect timeout in seconds, 0: 10 */
 	int verbose;			/* libssh log level for -d */
 	const struct sftp_files *files;	/* from sftp_files_load; NULL: read at each connection */
+	/*
+	 * Seconds to keep trying a handshake that the server cut after taking
+	 * the connection, before authentication (sshd's MaxStartups when a
+	 * class logs in at once), with jittered pauses; 0: fail at once.  For
+	 * the login only: a reconnection later never makes an application or
+	 * the unmount wait, and its backoff tries again anyway.
+	 */
+	int retry_dropped;
 };
 
 /*

@@ -31,12 +31,10 @@
  * A handshake the server cuts before authentication (sshd's MaxStartups,
  * when a class logs in at once) is tried again after a random pause of
  * half to all of SSH_CONN_PAUSE_MS, doubling up to SSH_CONN_PAUSE_MAX_MS,
- * for up to SSH_CONN_RETRY_SECONDS from the first try: the login's budget
- * for getting in (roamfs(8)).
+ * for up to sftp_opts.retry_dropped seconds from the first try.
  */
 #define SSH_CONN_PAUSE_MS	200
 #define SSH_CONN_PAUSE_MAX_MS	3000
-#define SSH_CONN_RETRY_SECONDS	30
 
 /* Requests sent without waiting for their status (sftp_io_close_handle_later). */
 #define SFTP_MAX_SKIP 8

@@ -88,7 +88,7 @@ ssh_conn_open(const struct sftp_opts *o, ssh_session *out, char **cause)
 {
 	struct sftp_files *own = NULL;
 	const struct sftp_files *f = o->files;
-	long long give_up = now_ms() + (long long)SSH_CONN_RETRY_SECONDS * 1000;
+	long long give_up = now_ms() + (long long)o->retry_dropped * 1000;
 	unsigned seed = (unsigned)getpid() ^ (unsigned)now_ms();
 	long pause = SSH_CONN_PAUSE_MS;
 	int dropped = 0;
