@@ -204,6 +204,10 @@ serve(struct roamfs *fs, int fd)
 
 	memset(&r, 0, sizeof r);
 	buf_init(&b, (size_t)CTL_MAX + 4);
+	/* The request is read first, also from a caller that is refused: a
+	 * reply sent over unread bytes would be lost to a reset. */
+	if ((e = ctl_recv(fd, &b, CLIENT_MS)) < 0)
+		goto out;	/* gone, or too slow: nothing to answer */
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
 	    (cred.uid != fs->uid && cred.uid != 0)) {
 		/* Told, not served: the socket's directory should already
@@ -212,8 +216,6 @@ serve(struct roamfs *fs, int fd)
 		    "root may control it", (unsigned)fs->uid);
 		log_warn("refused a roamctl request from user %d: the home belongs to user %u",
 		    len == sizeof cred ? (int)cred.uid : -1, (unsigned)fs->uid);
-	} else if ((e = ctl_recv(fd, &b, CLIENT_MS)) < 0) {
-		goto out;	/* gone, or too slow: nothing to answer */
 	} else if ((e = ctl_request_decode(b.data, b.len, &q)) < 0) {
 		ctl_reply_fail(&r, -e, e == -EPROTONOSUPPORT ? "this roamfs (%s) speaks another "
 		    "version of the control protocol; use the roamctl of the same version" :
