@@ -284,13 +284,45 @@ call(const struct target *t, const char *cmd, struct ctl_reply *r, int quiet)
 
 /* ---- printing ---- */
 
+/* The length of the valid UTF-8 sequence at p (1-4), or 0. */
+static int
+utf8_len(const unsigned char *p)
+{
+	int n, i;
+	unsigned cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if ((p[0] & 0xe0) == 0xc0)
+		n = 2, cp = p[0] & 0x1f;
+	else if ((p[0] & 0xf0) == 0xe0)
+		n = 3, cp = p[0] & 0x0f;
+	else if ((p[0] & 0xf8) == 0xf0)
+		n = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	/* No overlong forms, surrogates or code points past U+10FFFF. */
+	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* A string as JSON; bytes that are not UTF-8 (a file name can hold any)
+ * become U+FFFD, so that the output always parses. */
 static void
 json_str(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	int n;
 
 	putchar('"');
-	for (; *p; p++) {
+	while (*p) {
 		if (*p == '"' || *p == '\\')
 			printf("\\%c", *p);
 		else if (*p == '\n')
@@ -299,8 +331,14 @@ json_str(const char *s)
 			fputs("\\t", stdout);
 		else if (*p < 0x20 || *p == 0x7f)
 			printf("\\u%04x", *p);
-		else
-			putchar(*p);	/* UTF-8 passes as it is */
+		else if ((n = utf8_len(p)) == 0)
+			fputs("\\ufffd", stdout);
+		else {
+			fwrite(p, 1, (size_t)n, stdout);
+			p += n;
+			continue;
+		}
+		p++;
 	}
 	putchar('"');
 }
@@ -649,6 +687,28 @@ percent(struct flush_state *fl, size_t n, int *last)
 	return p;
 }
 
+/*
+ * flush of a cache whose roamfs is not running (it exited after the
+ * logout, say): done when its journal is empty, else say what waits.
+ */
+static int
+flush_stopped(const struct target *t)
+{
+	struct ctl_reply o;
+	uint64_t n;
+
+	if (offline_status(t, &o) < 0)
+		return EXIT_NONE;
+	n = ctl_get_u64(&o.rec[0], "changes", 0);
+	ctl_reply_free(&o);
+	if (n == 0)
+		return EXIT_DONE;
+	fprintf(stderr, "roamctl: no roamfs is running on the cache %s (last mounted on %s): "
+	    "%llu change(s) wait there and go at its next mount\n", t->cache,
+	    t->mountpoint ? t->mountpoint : "?", (unsigned long long)n);
+	return EXIT_OFFLINE;
+}
+
 static int
 cmd_flush(struct targets *ts, int wait, double timeout, int progress)
 {
@@ -661,9 +721,12 @@ cmd_flush(struct targets *ts, int wait, double timeout, int progress)
 	if (fl == NULL)
 		die_oom();
 	for (i = 0; i < ts->n; i++) {
-		if ((e = call(&ts->t[i], "flush", &r, 0)) != 0) {
-			st = e;
+		if ((e = call(&ts->t[i], "flush", &r, !is_running(ts->t[i].cache))) != 0) {
 			fl[i].done = fl[i].gone = 1;
+			if (e == EXIT_NONE && !is_running(ts->t[i].cache) &&
+			    (e = flush_stopped(&ts->t[i])) == EXIT_DONE)
+				continue;	/* it exited with everything sent */
+			st = e;
 			continue;
 		}
 		fl[i].attempts = ctl_get_u64(&r.rec[0], "replay_attempts", 0);
