@@ -3,7 +3,8 @@
 # needs beside the programs, at the paths configure chose (never a fixed
 # /usr/local): the tmpfiles.d entry and the cache root (sticky, open to
 # all like /tmp), the systemd unit, mount.fuse.roamfs, the man pages and
-# the examples under the doc directory, the PAM check (roamfs-home-check);
+# the examples under the doc directory, the PAM check (roamfs-home-check)
+# and the logout screen (roamfs-logout);
 # make uninstall leaves no file.
 . "$(dirname "$0")/lib.sh"
 D=$TEST_DIR/root
@@ -40,10 +41,13 @@ test_expect_success 'the aclwatch unit runs the installed aclwatch with the inst
 	! grep -q "@[a-z]*@" "$u"
 '
 
-test_expect_success 'the PAM check is in the package libexec directory, with the cache root it reads' '
+test_expect_success 'the PAM check and the logout screen are in the package libexec directory' '
 	c=$D$(dir pkglibexecdir)/roamfs-home-check &&
 	test -x "$c" && grep -q "^log=$(dir localstatedir)/cache/roamfs/" "$c" &&
-	! grep -q "@[a-z]*@" "$c"
+	! grep -q "@[a-z]*@" "$c" &&
+	l=$D$(dir pkglibexecdir)/roamfs-logout &&
+	test -x "$l" && grep -q "^ROAMCTL=\${ROAMCTL:-$(dir bindir)/roamctl}" "$l" &&
+	! grep -q "@[a-z]*@" "$l"
 '
 
 test_expect_success 'the examples are under the doc directory' '
