@@ -80,12 +80,15 @@ test_expect_success 'flush --wait --progress during a large upload: zenity sees 
 
 test_expect_success 'during the upload, status shows it with its progress' '
 	dd if=/dev/urandom of="$W1/big2.bin" bs=1M count=128 status=none &&
-	"$ROAMCTL" --cache-root="$TEST_DIR" flush "$C1" >/dev/null &&
-	wait_server eval "rc --json status \"$C1\"; test \$(field uploading_files) -ge 1" &&
-	test "$(field uploading_bytes)" -gt 0 &&
-	"$ROAMCTL" --cache-root="$TEST_DIR" flush --wait "$C1" >/dev/null &&
-	cmp "$W1/big2.bin" "$H/big2.bin" ||
-	{ cat "$OUT" "$ERR"; false; }
+	( while [ ! -e "$TEST_DIR/flushed" ]; do
+		"$ROAMCTL" --json status "$C1" 2>/dev/null | grep -o "\"uploading_files\":[1-9][0-9]*,\"uploading_bytes\":[0-9]*,\"uploading_done\":[0-9]*"
+	done >"$TEST_DIR/seen" ) & poller=$!
+	"$ROAMCTL" --cache-root="$TEST_DIR" flush --wait "$C1" >/dev/null; st=$?
+	: >"$TEST_DIR/flushed"; wait $poller
+	test $st -eq 0 && cmp "$W1/big2.bin" "$H/big2.bin" &&
+	say "seen during the upload: $(sort -u "$TEST_DIR/seen" | head -n 3 | tr "\n" " ")" &&
+	grep -q "uploading_bytes\":[1-9]" "$TEST_DIR/seen" ||
+	{ cat "$TEST_DIR/seen"; false; }
 '
 
 test_expect_success 'roamctl offline: no network use, files work, flush --wait says offline (4)' '
@@ -149,12 +152,14 @@ test_expect_success 'set-aside: a change the server refuses is listed, its data 
 	mkdir -p "$H/locked" && wait_server test -d "$W1/locked" &&
 	chattr +i "$H/locked" && at_exit "chattr -i \"$H/locked\"" &&
 	printf "refused by the server\n" >"$W1/locked/note.txt" &&
+	printf "not UTF-8\n" >"$W1/locked/$(printf "latin1-\351t\351.txt")" &&
 	rc flush --wait --timeout=60 "$C1" &&
-	wait_server eval "rc --json set-aside \"$C1\"; grep -q locked/note.txt \"$OUT\"" &&
+	wait_server eval "rc --json set-aside \"$C1\"; grep -q latin1- \"$OUT\" && grep -q locked/note.txt \"$OUT\"" &&
 	python3 -c "import json, sys
-d = json.load(open(sys.argv[1]))
+d = json.load(open(sys.argv[1], encoding=\"utf-8\"))
 e = [x for x in d if x[\"path\"] == \"locked/note.txt\"]
-assert e and e[0][\"change\"] == \"store\" and e[0][\"why\"], d" "$OUT" &&
+assert e and e[0][\"change\"] == \"store\" and e[0][\"why\"], d
+assert [x for x in d if x[\"path\"] == \"locked/latin1-\ufffdt\ufffd.txt\"], d" "$OUT" &&
 	rc set-aside "$C1" && shows "locked/note.txt" &&
 	rc --json status "$C1" && test "$(field set_aside)" -ge 1 &&
 	bytes_are "$W1/locked/note.txt" "refused by the server" ||
