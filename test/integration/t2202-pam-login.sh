@@ -46,12 +46,18 @@ mkdir -p "$SH" && chown "$U" "$SH" && chmod 700 "$SH"
 echo "on the server" >"$SH/hello.txt" && chown "$U" "$SH/hello.txt"
 cp "$KNOWN_HOSTS" "$TEST_DIR/known_hosts" && chmod 644 "$TEST_DIR/known_hosts"
 user_binaries || bail_out "cannot copy roamfs for the user"
-# The cache root as make install and tmpfiles.d make it.
-CACHE_ROOT=/var/cache/roamfs
-made_root=
-[ -d "$CACHE_ROOT" ] || made_root=1
-mkdir -p "$CACHE_ROOT" && chmod 1777 "$CACHE_ROOT"
-at_exit "rm -rf '$CACHE_ROOT/$U'; [ -z '$made_root' ] || rmdir '$CACHE_ROOT' 2>/dev/null"
+# The cache root this build of roamfs uses (configure's localstatedir:
+# /var, or the staging prefix under make distcheck), as make install and
+# tmpfiles.d make it; the directories the test makes go at exit.
+CACHE_ROOT=$("$ROAMFS" --help 2>&1 | sed -n 's|.*-o cache=DIR .*(default \(/.*\)/USER)$|\1|p')
+[ -n "$CACHE_ROOT" ] || bail_out "roamfs --help no longer names its default cache"
+made_root=$CACHE_ROOT
+while [ ! -d "$(dirname "$made_root")" ]; do made_root=$(dirname "$made_root"); done
+[ ! -d "$made_root" ] || made_root=
+mkdir -p "$CACHE_ROOT" && chmod 1777 "$CACHE_ROOT" || bail_out "cannot make $CACHE_ROOT"
+at_exit "rm -rf '$CACHE_ROOT/$U'; [ -z '$made_root' ] || rm -rf '$made_root'"
+setpriv --reuid="$U" --regid="$(id -g "$U")" --init-groups test -w "$CACHE_ROOT" -a -x "$CACHE_ROOT" ||
+	bail_out "the user cannot reach the cache root $CACHE_ROOT: build in a directory others may enter"
 # What the session writes for the test to read: the user may write there.
 O=$TEST_DIR/out
 mkdir -p "$O" && chmod 777 "$O"
