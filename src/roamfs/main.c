@@ -18,6 +18,7 @@
 #include "roam/log.h"
 #include "roam/path.h"
 #include "control.h"
+#include "detach.h"
 #include "fetch.h"
 #include "flush.h"
 #include "fs.h"
@@ -512,6 +513,19 @@ record_mountpoint(struct roamfs *fs)
 	free(path);
 }
 
+/* The mount point as the mount table will show it (detach.c looks for
+ * it there); resolved before the mount, when that touches no FUSE. */
+static void
+canonical_mountpoint(struct opts *o)
+{
+	char *rp = realpath(o->mountpoint, NULL);
+
+	if (rp != NULL) {
+		free(o->mountpoint);
+		o->mountpoint = rp;
+	}
+}
+
 static int
 run(struct roamfs *fs)
 {
@@ -522,6 +536,7 @@ run(struct roamfs *fs)
 		fatal("out of memory");
 	fuse_loop_cfg_set_max_threads(cfg, 16);
 	control_start(fs);	/* roamfs works on without it */
+	detach_start(fs);	/* also */
 	if ((r = notify_start(fs)) < 0 || (r = flush_start(fs)) < 0 || (r = replay_start(fs)) < 0)
 		fatal("cannot start threads: %s", strerror(-r));
 	r = fuse_session_loop_mt(fs->se, cfg);
@@ -559,7 +574,7 @@ main(int argc, char **argv)
 	struct roamfs fs;
 	struct opts o;
 	char *cause = NULL, *password = NULL;
-	int warm, online, r;
+	int warm, online, detached, r;
 
 	log_init("roamfs", 0, 0);
 	if (opts_parse(argc, argv, &o, &cause) < 0) {
@@ -609,6 +624,7 @@ main(int argc, char **argv)
 		fatal("password_stdin: no password could be read from standard input");
 
 	check_mountpoint(o.mountpoint);
+	canonical_mountpoint(&o);
 	check_fuse();
 	check_outside(&o);
 	/* Read now what connecting needs: once mounted, roamfs must never
@@ -640,8 +656,11 @@ main(int argc, char **argv)
 	log_info("%s mounted on %s (cache %s)", o.source, o.mountpoint, cache_dir(fs.cache));
 
 	r = run(&fs);
+	detached = detach_stop(&fs);
 	fs_close_handles(&fs);
 	fetch_stop(&fs);	/* cancels downloads nobody reads any more */
+	if (detached)
+		detach_release(&fs);
 	fuse_session_unmount(fs.se);
 	log_info("unmounted from %s", o.mountpoint);
 	fuse_remove_signal_handlers(fs.se);

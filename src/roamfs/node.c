@@ -157,6 +157,20 @@ nodes_foreach_dirty(struct nodes *t, void (*fn)(void *arg, struct node *n), void
 }
 
 void
+nodes_foreach_open(struct nodes *t, void (*fn)(void *arg, struct node *n), void *arg)
+{
+	struct node *n, *next;
+	size_t i;
+
+	for (i = 0; i < t->nbuckets; i++)
+		for (n = t->buckets[i]; n; n = next) {
+			next = n->hnext;
+			if (n->nopen)
+				fn(arg, n);
+		}
+}
+
+void
 nodes_put_ino(void *buf, struct node *n)
 {
 	buf_put_u64(buf, n->ino);

@@ -45,11 +45,13 @@ struct node *nodes_get(struct nodes *t, uint64_t ino);
 void nodes_drop_if_unused(struct nodes *t, struct node *n);
 /* Call fn for every dirty node (table locked by the caller). */
 void nodes_foreach_dirty(struct nodes *t, void (*fn)(void *arg, struct node *n), void *arg);
+/* Call fn for every node with open handles (table locked by the caller). */
+void nodes_foreach_open(struct nodes *t, void (*fn)(void *arg, struct node *n), void *arg);
 /* Mark a directory served from its cached listing (table locked by the caller). */
 void nodes_set_stale(struct nodes *t, struct node *n);
 /* Call fn for every node marked stale and clear the mark (table locked by the caller). */
 void nodes_take_stale(struct nodes *t, void (*fn)(void *arg, struct node *n), void *arg);
-/* For nodes_foreach_dirty and nodes_take_stale: append n's inode number
+/* For nodes_foreach_dirty, nodes_foreach_open and nodes_take_stale: append n's inode number
  * to the struct buf buf (buf_put_u64). */
 void nodes_put_ino(void *buf, struct node *n);
 

@@ -35,6 +35,7 @@
 #define REMOTE_PATH_MAX 4095
 
 struct control;
+struct detach;
 struct flusher;
 struct notify;
 struct replay;
@@ -63,6 +64,7 @@ struct roamfs {
 	struct notify *notify;		/* notify.c */
 	struct replay *replay;		/* replay.c */
 	struct control *control;	/* control.c: roamctl's socket */
+	struct detach *detach;		/* detach.c: the mount's watcher */
 	struct replay_progress progress;
 	const char *source;		/* user@host:path, as mounted */
 	const char *mountpoint;

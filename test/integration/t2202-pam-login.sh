@@ -30,6 +30,8 @@ HOME_U=$TEST_DIR/home/$U
 useradd -M -d "$HOME_U" -s /bin/sh "$U" || bail_out "cannot create user $U"
 at_exit "userdel '$U' 2>/dev/null; rm -f '/run/pam_mount/$U'"
 echo "$U:$PW" | chpasswd || bail_out "cannot set a password"
+# A case that fails leaves no home mounted and no process of the user.
+at_exit "umount -l '$HOME_U' 2>/dev/null; pkill -KILL -u '$U' 2>/dev/null; sleep 0.2"
 mkdir -p "$HOME_U" && chown "$U" "$HOME_U" && chmod 700 "$HOME_U"
 # Workstation and server are one machine here: the server runs in a mount
 # namespace of its own, where the home is not mounted, so that its session
@@ -114,6 +116,14 @@ login() {
 	    >"$TEST_DIR/login.out" 2>&1
 }
 
+# logged_out: the home is unmounted and the user's roamfs has ended (sent
+# everything and exited), so that the next login can mount again.
+logged_out() {
+	wait_server eval "! grep -q \" $HOME_U \" /proc/mounts" &&
+	wait_server eval "! pgrep -u \"$U\" -x roamfs >/dev/null" ||
+	{ echo "after the logout:"; grep " $HOME_U " /proc/mounts; pgrep -a -u "$U"; false; }
+}
+
 test_expect_success 'a session: the home is mounted as the user, files reach the server' '
 	cat >"$TEST_DIR/session-cmd" <<-EOF &&
 	set -e
@@ -131,7 +141,7 @@ test_expect_success 'a session: the home is mounted as the user, files reach the
 '
 
 test_expect_success 'closing the session unmounted the home and sent the last changes' '
-	wait_server eval "! grep -q \" $HOME_U fuse.roamfs \" /proc/mounts" &&
+	logged_out &&
 	wait_server bytes_are "$SH/work.txt" "saved in the first session" &&
 	wait_server bytes_are "$SH/Documents/last.txt" "last change, right before logout" &&
 	test "$(stat -c %U "$SH/work.txt")" = "$U" &&
@@ -149,9 +159,17 @@ test_expect_success 'a second session finds them' '
 	login "$PW" && test -f "$O/session.ok" &&
 	test "$(cat "$O/read.out")" = "saved in the first session
 last change, right before logout" &&
-	wait_server eval "! grep -q \" $HOME_U \" /proc/mounts" ||
+	logged_out ||
 	{ cat "$TEST_DIR/login.out" "$O/session.out"; false; }
 '
+
+# no_session_count: pam_mount counts no open session of the user (a
+# refused session, never closed, must not leave its count: the next
+# logout would then leave the home mounted).
+no_session_count() {
+	[ ! -s "/run/pam_mount/$U" ] || [ "$(cat "/run/pam_mount/$U")" = 0 ] ||
+	{ echo "pam_mount still counts $(cat "/run/pam_mount/$U") session(s)"; false; }
+}
 
 # refused: the last login was refused, said why to the user, ran no
 # session, and left the home unmounted and empty.
@@ -160,6 +178,7 @@ refused() {
 	grep -q "could not be opened from the school server" "$TEST_DIR/login.out" &&
 	test ! -f "$O/session.ok" &&
 	! grep -q " $HOME_U " /proc/mounts &&
+	no_session_count &&
 	test -z "$(ls -A "$HOME_U")" ||
 	{ cat "$TEST_DIR/login.out"; ls -lA "$HOME_U" "$O"; grep " $HOME_U " /proc/mounts; false; }
 }
@@ -178,13 +197,60 @@ test_expect_success 'an unreachable server with an empty cache: the session is r
 	pam_mount_conf "$SSHD_PORT" && test $st -eq 0 && refused
 '
 
-test_expect_success 'after the refusals, a good login works and finds the files' '
+test_expect_success 'after the refusals, a good login works, finds the files, and its logout unmounts' '
 	rm -f "$O/session.ok" &&
 	cat >"$TEST_DIR/session-cmd" <<-EOF &&
 	cat "$HOME_U/work.txt" >"$O/read.out" && echo done >"$O/session.ok"
 	EOF
 	login "$PW" && test -f "$O/session.ok" &&
-	bytes_are "$O/read.out" "saved in the first session" ||
+	bytes_are "$O/read.out" "saved in the first session" &&
+	logged_out ||
+	{ cat "$TEST_DIR/login.out" "$O/session.out"; false; }
+'
+
+# A program of the user that outlives the session (a user service, dbus,
+# gvfs) holding a file open for writing at logout, with data it wrote
+# still in the kernel's page cache: the home must still be unmounted,
+# that data sent, roamfs must end, and the next login must mount afresh.
+# holder.sh FILE PIDFILE: such a program.
+cat >"$TEST_DIR/holder.sh" <<'EOF'
+exec 3>>"$1"
+echo "appended by a program that stays" >&3
+echo $$ >"$2"
+exec sleep 120
+EOF
+chmod 755 "$TEST_DIR/holder.sh"
+test_expect_success 'a program still holding a file open at logout: home unmounted, its data sent, roamfs ends' '
+	rm -f "$O/session.ok" "$O/holder.pid" &&
+	cat >"$TEST_DIR/session-cmd" <<-EOF &&
+	set -e
+	echo "written by the session" >"$HOME_U/held.txt"
+	cd /
+	setsid sh "$TEST_DIR/holder.sh" "$HOME_U/held.txt" "$O/holder.pid" </dev/null >/dev/null 2>&1 &
+	while [ ! -s "$O/holder.pid" ]; do sleep 0.1; done
+	echo done >"$O/session.ok"
+	EOF
+	login "$PW" && test -f "$O/session.ok" && holder=$(cat "$O/holder.pid") &&
+	at_exit "kill $holder 2>/dev/null" &&
+	kill -0 "$holder" && logged_out &&
+	bytes_are "$SH/held.txt" "written by the session
+appended by a program that stays" &&
+	grep -q "unmounted while programs still held files open" "$CACHE_ROOT/$U/roamfs.log" &&
+	kill -0 "$holder" ||
+	{ cat "$TEST_DIR/login.out" "$O/session.out"; grep " $HOME_U " /proc/mounts; pgrep -a -u "$U";
+	  cat "$SH/held.txt"; tail -n 20 "$CACHE_ROOT/$U/roamfs.log"; false; }
+'
+
+test_expect_success 'with that program still running, the next login finds the file' '
+	rm -f "$O/session.ok" &&
+	cat >"$TEST_DIR/session-cmd" <<-EOF &&
+	cat "$HOME_U/held.txt" >"$O/read.out" && echo done >"$O/session.ok"
+	EOF
+	holder=$(cat "$O/holder.pid") && kill -0 "$holder" &&
+	login "$PW" && test -f "$O/session.ok" &&
+	bytes_are "$O/read.out" "written by the session
+appended by a program that stays" &&
+	logged_out && kill "$holder" && wait_server eval "! kill -0 $holder" ||
 	{ cat "$TEST_DIR/login.out" "$O/session.out"; false; }
 '
 
