@@ -661,6 +661,7 @@ struct flush_state {
 	uint64_t base_changes, base_bytes;	/* its counters then */
 	int based;
 	uint64_t attempts;	/* the replayer's connection attempts when asked */
+	uint64_t aside0, aside;	/* changes set aside when asked, and now */
 };
 
 /* Percent of the work done over all targets, never going back. */
@@ -730,6 +731,7 @@ cmd_flush(struct targets *ts, int wait, double timeout, int progress)
 			continue;
 		}
 		fl[i].attempts = ctl_get_u64(&r.rec[0], "replay_attempts", 0);
+		fl[i].aside0 = fl[i].aside = ctl_get_u64(&r.rec[0], "set_aside", 0);
 		ctl_reply_free(&r);
 	}
 	if (!wait) {
@@ -780,6 +782,7 @@ cmd_flush(struct targets *ts, int wait, double timeout, int progress)
 			fl[i].sent_bytes = ctl_get_u64(c, "sent_bytes", 0) - fl[i].base_bytes;
 			fl[i].changes = ctl_get_u64(c, "changes", 0);
 			fl[i].bytes = ctl_get_u64(c, "change_bytes", 0);
+			fl[i].aside = ctl_get_u64(c, "set_aside", fl[i].aside);
 			if (ctl_get_u64(c, "uploading_done", 0) < fl[i].bytes)
 				fl[i].bytes -= ctl_get_u64(c, "uploading_done", 0);
 			if (all_sent(c)) {
@@ -826,6 +829,20 @@ cmd_flush(struct targets *ts, int wait, double timeout, int progress)
 		}
 		usleep(POLL_MS * 1000);
 	}
+	/* Refused for good while we waited: not on the server, though
+	 * nothing is left to send. */
+	for (i = 0; i < ts->n; i++) {
+		if (fl[i].aside <= fl[i].aside0)
+			continue;
+		fprintf(stderr, "roamctl: %s: the server refused %llu change(s) for good; they are "
+		    "set aside, their data kept in the cache: roamctl set-aside lists them\n",
+		    ts->t[i].mountpoint ? ts->t[i].mountpoint : ts->t[i].cache,
+		    (unsigned long long)(fl[i].aside - fl[i].aside0));
+		if (st == EXIT_DONE)
+			st = EXIT_PENDING;
+	}
+	if (progress && st == EXIT_PENDING)
+		printf("100\n# Some changes were refused by the server: tell your teacher.\n");
 	if (progress && st == EXIT_DONE)
 		printf("100\n# All your changes are on the server.\n");
 	else if (!json && st == EXIT_DONE)

@@ -79,7 +79,9 @@ test_expect_success 'flush --wait --progress during a large upload: zenity sees 
 '
 
 test_expect_success 'during the upload, status shows it with its progress' '
-	dd if=/dev/urandom of="$W1/big2.bin" bs=1M count=128 status=none &&
+	# Not "dd && ( ... ) &": that would put dd in the background too,
+	# and the flush could start before the file exists.
+	dd if=/dev/urandom of="$W1/big2.bin" bs=1M count=128 status=none || return 1
 	( while [ ! -e "$TEST_DIR/flushed" ]; do
 		"$ROAMCTL" --json status "$C1" 2>/dev/null | grep -o "\"uploading_files\":[1-9][0-9]*,\"uploading_bytes\":[0-9]*,\"uploading_done\":[0-9]*"
 	done >"$TEST_DIR/seen" ) & poller=$!
@@ -88,7 +90,7 @@ test_expect_success 'during the upload, status shows it with its progress' '
 	test $st -eq 0 && cmp "$W1/big2.bin" "$H/big2.bin" &&
 	say "seen during the upload: $(sort -u "$TEST_DIR/seen" | head -n 3 | tr "\n" " ")" &&
 	grep -q "uploading_bytes\":[1-9]" "$TEST_DIR/seen" ||
-	{ cat "$TEST_DIR/seen"; false; }
+	{ echo "flush: $st; seen:"; cat "$TEST_DIR/seen"; ls -l "$H"; tail -n 20 "$C1/roamfs.log"; false; }
 '
 
 test_expect_success 'roamctl offline: no network use, files work, flush --wait says offline (4)' '
@@ -153,7 +155,7 @@ test_expect_success 'set-aside: a change the server refuses is listed, its data 
 	chattr +i "$H/locked" && at_exit "chattr -i \"$H/locked\"" &&
 	printf "refused by the server\n" >"$W1/locked/note.txt" &&
 	printf "not UTF-8\n" >"$W1/locked/$(printf "latin1-\351t\351.txt")" &&
-	rc flush --wait --timeout=60 "$C1" &&
+	rc flush --wait --timeout=60 "$C1" && test $st -eq 1 && shows "change(s) for good; they are set aside" &&
 	wait_server eval "rc --json set-aside \"$C1\"; grep -q latin1- \"$OUT\" && grep -q locked/note.txt \"$OUT\"" &&
 	python3 -c "import json, sys
 d = json.load(open(sys.argv[1], encoding=\"utf-8\"))
