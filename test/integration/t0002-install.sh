@@ -3,8 +3,9 @@
 # needs beside the programs, at the paths configure chose (never a fixed
 # /usr/local): the tmpfiles.d entry and the cache root (sticky, open to
 # all like /tmp), the systemd unit, mount.fuse.roamfs, the man pages and
-# the examples under the doc directory, the PAM check (roamfs-home-check)
-# and the logout screen (roamfs-logout);
+# the examples under the doc directory, the PAM check (roamfs-home-check),
+# the logout screen (roamfs-logout) and the wait at shutdown (its unit and
+# roamfs-shutdown-wait);
 # make uninstall leaves no file.
 . "$(dirname "$0")/lib.sh"
 D=$TEST_DIR/root
@@ -48,6 +49,14 @@ test_expect_success 'the PAM check and the logout screen are in the package libe
 	l=$D$(dir pkglibexecdir)/roamfs-logout &&
 	test -x "$l" && grep -q "^ROAMCTL=\${ROAMCTL:-$(dir bindir)/roamctl}" "$l" &&
 	! grep -q "@[a-z]*@" "$l"
+'
+
+test_expect_success 'the shutdown unit runs the installed roamfs-shutdown-wait, which runs the installed roamctl' '
+	u=$D$(dir systemdsystemunitdir)/roamfs-shutdown.service &&
+	w=$(dir pkglibexecdir)/roamfs-shutdown-wait &&
+	grep -q "^ExecStop=-$w --timeout=" "$u" && ! grep -q "@[a-z]*@" "$u" &&
+	test -x "$D$w" && grep -q "^ROAMCTL=\${ROAMCTL:-$(dir bindir)/roamctl}" "$D$w" &&
+	! grep -q "@[a-z]*@" "$D$w"
 '
 
 test_expect_success 'the examples are under the doc directory' '
