@@ -416,6 +416,32 @@ all_sent(const struct ctl_record *c)
 	return ctl_get_u64(c, "changes", 1) == 0 && ctl_get_u64(c, "uploading_files", 0) == 0;
 }
 
+/* "ws1 (since 2026-12-03 08:10), ws2": names and times, space-separated. */
+static void
+print_elsewhere(const char *names, const char *since)
+{
+	const char *n = names;
+	char *end;
+	size_t len;
+	long long t;
+
+	fputs("  unsent changes on other workstations: ", stdout);
+	while (*n) {
+		len = strcspn(n, " ");
+		printf("%s%.*s", n == names ? "" : ", ", (int)len, n);
+		t = strtoll(since, &end, 10);
+		if (end != since && t > 0) {
+			fputs(" (since ", stdout);
+			print_time(t);
+			putchar(')');
+		}
+		since = end;
+		n += len;
+		n += strspn(n, " ");
+	}
+	putchar('\n');
+}
+
 static void
 print_status(const struct target *t, const struct ctl_record *c, int running)
 {
@@ -473,7 +499,7 @@ print_status(const struct target *t, const struct ctl_record *c, int running)
 	    ctl_get_u64(c, "conflicts", 0) + ctl_get_u64(c, "set_aside", 0) ?
 	    " (roamctl conflicts, roamctl set-aside)" : "");
 	if ((s = ctl_get_str(c, "elsewhere", NULL)) && *s)
-		printf("  unsent changes on other workstations: %s\n", s);
+		print_elsewhere(s, ctl_get_str(c, "elsewhere_since", ""));
 	if ((s = ctl_get_str(c, "last_error", NULL)) && *s) {
 		fputs("  last error:  ", stdout);
 		print_time(ctl_get_i64(c, "last_error_at", 0));

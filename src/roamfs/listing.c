@@ -26,6 +26,7 @@
 struct listing {
 	struct roamfs *fs;
 	int root;		/* a listing of the home's root */
+	char *marks;		/* its markers (pending_collect) */
 	size_t n, cap;
 	struct lent {
 		char *name;
@@ -41,7 +42,7 @@ listing_add(void *arg, const char *name, const struct sftp_attr *a)
 
 	if (l->root && strncmp(name, PENDING_PREFIX, strlen(PENDING_PREFIX)) == 0) {
 		pending_seen(l->fs, name, a);	/* another workstation's marker */
-		return 0;
+		return pending_collect(&l->marks, name, a);
 	}
 	if (strncmp(name, REMOTE_TMP_PREFIX, strlen(REMOTE_TMP_PREFIX)) == 0 ||
 	    strlen(name) > 255 || strchr(name, '/'))
@@ -67,6 +68,7 @@ listing_free(struct listing *l)
 	for (i = 0; i < l->n; i++)
 		free(l->e[i].name);
 	free(l->e);
+	free(l->marks);
 }
 
 static int
@@ -361,7 +363,7 @@ listing_refresh_stale(struct roamfs *fs)
 int
 listing_update(struct roamfs *fs, uint64_t ino, int wait)
 {
-	struct listing l = { fs, ino == INO_ROOT, 0, 0, NULL };
+	struct listing l = { fs, ino == INO_ROOT, NULL, 0, 0, NULL };
 	struct sftp *s;
 	char *rel = NULL, *path;
 	int r;
@@ -399,6 +401,8 @@ listing_update(struct roamfs *fs, uint64_t ino, int wait)
 			mark_stale(fs, ino);
 		return need == 2 ? 0 : r;
 	}
+	if (r == 0 && l.root)
+		pending_listed(fs, l.marks);
 	if (r == 0)
 		r = merge_listing(fs, ino, rel, &l);
 	else if (r == -ENOENT)

@@ -140,19 +140,6 @@ pending_update(struct roamfs *fs, int draining)
 	free(path);
 }
 
-/* Keep the list in DB_META "pending_elsewhere" for roamctl status. */
-static void
-record_elsewhere(struct roamfs *fs)
-{
-	const char *key = "pending_elsewhere";
-	struct db_txn t;
-
-	if (db_begin(fs->db, &t, 1) < 0)
-		return;
-	db_put(&t, DB_META, key, strlen(key), fs->pending_elsewhere, strlen(fs->pending_elsewhere));
-	db_commit(&t);
-}
-
 void
 pending_seen(struct roamfs *fs, const char *name, const struct sftp_attr *a)
 {
@@ -162,7 +149,7 @@ pending_seen(struct roamfs *fs, const char *name, const struct sftp_attr *a)
 	struct tm tm;
 	size_t len;
 
-	if (strcmp(ws, fs->workstation) == 0 || *ws == '\0' || strchr(ws, '\n'))
+	if (strcmp(ws, fs->workstation) == 0 || *ws == '\0' || strchr(ws, '\n') || strchr(ws, '\t'))
 		return;
 	pthread_mutex_lock(&fs->pending_lock);
 	/* Logged once per workstation and mount: the list is "\nNAME\n..." */
@@ -171,18 +158,65 @@ pending_seen(struct roamfs *fs, const char *name, const struct sftp_attr *a)
 	for (p = list; p && (p = strstr(p, ws)) != NULL; p += len)
 		if (p[-1] == '\n' && p[len] == '\n')
 			break;
-	if (p == NULL) {
-		if (asprintf(&p, "%s%s\n", list ? list : "\n", ws) >= 0) {
-			free(list);
-			fs->pending_elsewhere = p;
-			p = NULL;
-			if (localtime_r(&since, &tm))
-				strftime(date, sizeof date, "%Y-%m-%d %H:%M", &tm);
-			log_warn("workstation %s holds changes to this home that have not reached "
-			    "the server yet (since %s): they arrive when it is back on the network",
-			    ws, date);
-			record_elsewhere(fs);
-		}
+	if (p == NULL && asprintf(&p, "%s%s\n", list ? list : "\n", ws) >= 0) {
+		free(list);
+		fs->pending_elsewhere = p;
+		if (localtime_r(&since, &tm))
+			strftime(date, sizeof date, "%Y-%m-%d %H:%M", &tm);
+		log_warn("workstation %s holds changes to this home that have not reached "
+		    "the server yet (since %s): they arrive when it is back on the network",
+		    ws, date);
 	}
 	pthread_mutex_unlock(&fs->pending_lock);
+}
+
+int
+pending_collect(char **list, const char *name, const struct sftp_attr *a)
+{
+	const char *ws = name + strlen(PENDING_PREFIX);
+	char *p;
+
+	if (*ws == '\0' || strchr(ws, '\n') || strchr(ws, '\t'))
+		return 0;
+	if (asprintf(&p, "%s%s\t%lld\n", *list ? *list : "\n", ws, (long long)a->mtime) < 0)
+		return -ENOMEM;
+	free(*list);
+	*list = p;
+	return 0;
+}
+
+void
+pending_listed(struct roamfs *fs, const char *list)
+{
+	const char *key = "pending_elsewhere";
+	struct db_txn t;
+	char *p, *q, *own;
+	MDB_val v;
+	size_t n;
+
+	/* Without our own marker: we know our own state. */
+	if (asprintf(&q, "\n%s\t", fs->workstation) < 0)
+		return;
+	if ((p = strdup(list ? list : "")) == NULL) {
+		free(q);
+		return;
+	}
+	if ((own = strstr(p, q)) != NULL) {
+		char *end = strchr(own + 1, '\n');
+
+		memmove(own, end, strlen(end) + 1);
+	}
+	free(q);
+	n = strcmp(p, "\n") == 0 ? 0 : strlen(p);
+	if (db_begin(fs->db, &t, 1) == 0) {
+		/* Written only when it changed: a listing costs no write. */
+		if (db_get(&t, DB_META, key, strlen(key), &v) == 0 && v.mv_size == n &&
+		    memcmp(v.mv_data, p, n) == 0)
+			db_abort(&t);
+		else if (db_put(&t, DB_META, key, strlen(key), p, n) == 0)
+			db_commit(&t);
+		else
+			db_abort(&t);
+	}
+	free(p);
 }

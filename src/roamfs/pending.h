@@ -20,9 +20,17 @@
  */
 void pending_update(struct roamfs *fs, int draining);
 /*
- * A listing of the root met the marker name (its attributes a): remember
- * the other workstations that hold unsent changes, logged once each.
+ * A listing of the root met the marker name (its attributes a): the other
+ * workstation that holds unsent changes is logged, once each per mount.
  */
 void pending_seen(struct roamfs *fs, const char *name, const struct sftp_attr *a);
+/* Add that marker to *list ("\nNAME\tSINCE\n...", allocated); 0 or -ENOMEM. */
+int pending_collect(char **list, const char *name, const struct sftp_attr *a);
+/*
+ * A listing of the root ended with the markers list (NULL: none): keep it
+ * in DB_META "pending_elsewhere" for roamctl status, so that a workstation
+ * whose changes have arrived since drops out of it.
+ */
+void pending_listed(struct roamfs *fs, const char *list);
 
 #endif

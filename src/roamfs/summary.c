@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -68,25 +69,42 @@ summary_read(struct db_txn *t, struct summary *s)
 	if ((e = db_count(t, DB_ASIDE, &n)) < 0)
 		return e;
 	s->set_aside = n;
-	/* "\nNAME\nNAME\n" as pending.c keeps it: "NAME NAME" here. */
+	/* "\nNAME\tSINCE\n..." as pending.c keeps it (before: "\nNAME\n..."):
+	 * "NAME NAME" and "SINCE SINCE" here. */
 	if (db_get(t, DB_META, "pending_elsewhere", 17, &v) == 0 && v.mv_size > 0) {
-		char *p;
-		size_t i, j = 0;
+		const char *p = v.mv_data, *end = p + v.mv_size, *nl, *tab;
+		size_t j = 0, k = 0;
 
-		if ((s->elsewhere = malloc(v.mv_size + 1)) == NULL)
+		if ((s->elsewhere = malloc(v.mv_size + 1)) == NULL ||
+		    (s->elsewhere_since = malloc(v.mv_size / 2 * 21 + 22)) == NULL)
 			return -ENOMEM;
-		for (i = 0, p = v.mv_data; i < v.mv_size; i++) {
-			char ch = p[i] == '\n' ? ' ' : p[i];
+		for (; p < end; p = nl + 1) {
+			long long since = 0;
 
-			if (ch == ' ' && (j == 0 || s->elsewhere[j - 1] == ' '))
+			if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+				nl = end;
+			if (nl == p)
 				continue;
-			if (ch == '\0')
-				break;
-			s->elsewhere[j++] = ch;
+			if ((tab = memchr(p, '\t', (size_t)(nl - p))) != NULL) {
+				char num[24];
+				size_t l = (size_t)(nl - tab - 1);
+
+				if (l < sizeof num) {
+					memcpy(num, tab + 1, l);
+					num[l] = '\0';
+					since = strtoll(num, NULL, 10);
+				}
+			} else {
+				tab = nl;
+			}
+			if (j)
+				s->elsewhere[j++] = ' ';
+			memcpy(s->elsewhere + j, p, (size_t)(tab - p));
+			j += (size_t)(tab - p);
+			k += (size_t)sprintf(s->elsewhere_since + k, "%s%lld", k ? " " : "", since);
 		}
-		while (j > 0 && s->elsewhere[j - 1] == ' ')
-			j--;
 		s->elsewhere[j] = '\0';
+		s->elsewhere_since[k] = '\0';
 	}
 	return 0;
 }
@@ -95,7 +113,8 @@ void
 summary_free(struct summary *s)
 {
 	free(s->elsewhere);
-	s->elsewhere = NULL;
+	free(s->elsewhere_since);
+	s->elsewhere = s->elsewhere_since = NULL;
 }
 
 /* The space of the files under directory fd (closed here), depth-first. */
@@ -146,6 +165,7 @@ summary_put(const struct summary *s, struct ctl_record *c)
 	e |= ctl_put_u64(c, "conflicts", s->conflicts);
 	e |= ctl_put_u64(c, "set_aside", s->set_aside);
 	e |= ctl_put_str(c, "elsewhere", s->elsewhere);
+	e |= ctl_put_str(c, "elsewhere_since", s->elsewhere_since);
 	return e ? -ENOMEM : 0;
 }
 

@@ -19,6 +19,7 @@ struct summary {
 	uint64_t conflicts;	/* conflict copies made and removals kept */
 	uint64_t set_aside;	/* changes the server refused for good */
 	char *elsewhere;	/* "NAME NAME": workstations seen with unsent changes, or NULL */
+	char *elsewhere_since;	/* "SINCE SINCE": since when each holds them (0: not known) */
 };
 
 /* Fill s from a read transaction; 0 or -errno. */
