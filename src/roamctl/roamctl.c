@@ -258,12 +258,13 @@ say_unreachable(const struct target *t, int err)
 
 /* Send cmd; 0 with the reply, or an exit status after saying why. */
 static int
-call(const struct target *t, const char *cmd, struct ctl_reply *r, int quiet)
+call_args(const struct target *t, const char *cmd, char *const *argv, size_t argc,
+    struct ctl_reply *r, int quiet)
 {
 	struct ctl_request q;
 	int e;
 
-	if (ctl_request_make(&q, cmd, NULL, 0) < 0)
+	if (ctl_request_make(&q, cmd, argv, argc) < 0)
 		die_oom();
 	e = ctl_call(t->cache, &q, r, CALL_MS);
 	ctl_request_free(&q);
@@ -280,6 +281,12 @@ call(const struct target *t, const char *cmd, struct ctl_reply *r, int quiet)
 		return EXIT_PENDING;
 	}
 	return 0;
+}
+
+static int
+call(const struct target *t, const char *cmd, struct ctl_reply *r, int quiet)
+{
+	return call_args(t, cmd, NULL, 0, r, quiet);
 }
 
 /* ---- printing ---- */
@@ -667,6 +674,71 @@ cmd_simple(struct targets *ts, const char *cmd)
 	return st;
 }
 
+/* set-aside retry|discard ID: one home, one entry. */
+static int
+cmd_aside(struct targets *ts, const char *action, const char *id, int yes)
+{
+	const struct target *t = &ts->t[0];
+	const char *home = t->mountpoint ? t->mountpoint : t->cache;
+	char *args[1] = { (char *)id }, line[16];
+	const char *change = NULL, *path = NULL;
+	int discard = strcmp(action, "discard") == 0, e;
+	struct ctl_reply r, list;
+	size_t j;
+
+	if (ts->n != 1) {
+		fprintf(stderr, "roamctl: set-aside %s: give the one home the change belongs to "
+		    "(mount point or cache directory)\n", action);
+		return EXIT_USAGE;
+	}
+	/* What the number names, to say it (and to ask). */
+	if ((e = call(t, "set-aside", &list, 0)) != 0)
+		return e;
+	for (j = 0; j < list.n; j++)
+		if (strtoull(id, NULL, 10) == ctl_get_u64(&list.rec[j], "id", 0)) {
+			change = ctl_get_str(&list.rec[j], "change", "?");
+			path = ctl_get_str(&list.rec[j], "path", "?");
+			break;
+		}
+	if (path == NULL) {
+		fprintf(stderr, "roamctl: %s: no change set aside has the number %s: roamctl "
+		    "set-aside lists them\n", home, id);
+		ctl_reply_free(&list);
+		return EXIT_PENDING;
+	}
+	if (discard && !yes) {
+		if (!isatty(STDIN_FILENO)) {
+			fprintf(stderr, "roamctl: set-aside discard drops the %s of %s for good; add "
+			    "--yes to confirm\n", change, path);
+			ctl_reply_free(&list);
+			return EXIT_USAGE;
+		}
+		fprintf(stderr, "Drop the %s of %s for good? What it saved goes, and the server's "
+		    "version stands. [y/N] ", change, path);
+		if (fgets(line, sizeof line, stdin) == NULL || (line[0] != 'y' && line[0] != 'Y')) {
+			fprintf(stderr, "roamctl: nothing dropped\n");
+			ctl_reply_free(&list);
+			return EXIT_PENDING;
+		}
+	}
+	if ((e = call_args(t, discard ? "set-aside-discard" : "set-aside-retry", args, 1, &r,
+	    0)) != 0) {
+		ctl_reply_free(&list);
+		return e;
+	}
+	if (json)
+		printf("{\"ok\":true}\n");
+	else if (discard)
+		printf("%s: the %s of %s is dropped; the server's version shows at the next "
+		    "listing\n", home, change, path);
+	else
+		printf("%s: the %s of %s is sent again (roamctl flush --wait follows it)\n", home,
+		    change, path);
+	ctl_reply_free(&r);
+	ctl_reply_free(&list);
+	return EXIT_DONE;
+}
+
 /* ---- flush --wait ---- */
 
 static long long
@@ -891,6 +963,9 @@ usage(FILE *f)
 	    "                          send the changes now; --wait until they are all sent\n"
 	    "  conflicts               the conflicts roamfs met and what it kept\n"
 	    "  set-aside               the changes the server refused\n"
+	    "  set-aside retry ID      send that change again (the cause fixed on the server)\n"
+	    "  set-aside discard [--yes] ID\n"
+	    "                          drop it for good: the server's version stands\n"
 	    "  offline, online         stop or resume all network use\n"
 	    "Without MOUNTPOINT or CACHE: every roamfs running for you.  See roamctl(8).\n");
 }
@@ -905,6 +980,7 @@ main(int argc, char **argv)
 		{ "wait", no_argument, NULL, 'w' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "progress", no_argument, NULL, 'p' },
+		{ "yes", no_argument, NULL, 'y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -912,7 +988,8 @@ main(int argc, char **argv)
 	struct targets ts = { 0 };
 	const char *cmd;
 	double timeout = 0;
-	int all = 0, wait = 0, progress = 0, c, st;
+	int all = 0, wait = 0, progress = 0, yes = 0, c, st;
+	const char *action = NULL, *id = NULL;
 	char *end;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -924,6 +1001,7 @@ main(int argc, char **argv)
 		case 'a': all = 1; break;
 		case 'w': wait = 1; break;
 		case 'p': progress = 1; break;
+		case 'y': yes = 1; break;
 		case 't':
 			errno = 0;
 			timeout = strtod(optarg, &end);
@@ -965,11 +1043,27 @@ main(int argc, char **argv)
 		fprintf(stderr, "roamctl: status --all takes no mount point\n");
 		return EXIT_USAGE;
 	}
+	if (strcmp(cmd, "set-aside") == 0 && optind < argc &&
+	    (strcmp(argv[optind], "retry") == 0 || strcmp(argv[optind], "discard") == 0)) {
+		action = argv[optind++];
+		id = optind < argc ? argv[optind++] : "";
+		if (!*id || strspn(id, "0123456789") != strlen(id)) {
+			fprintf(stderr, "roamctl: set-aside %s takes the number of an entry of roamctl "
+			    "set-aside\n", action);
+			return EXIT_USAGE;
+		}
+	}
+	if (yes && (action == NULL || strcmp(action, "discard"))) {
+		fprintf(stderr, "roamctl: --yes goes with set-aside discard\n");
+		return EXIT_USAGE;
+	}
 	find_targets(&ts, argv + optind, argc - optind, all);
 	if (strcmp(cmd, "status") == 0)
 		st = cmd_status(&ts, all);
 	else if (strcmp(cmd, "flush") == 0)
 		st = cmd_flush(&ts, wait, timeout, progress);
+	else if (action)
+		st = cmd_aside(&ts, action, id, yes);
 	else if (strcmp(cmd, "conflicts") == 0 || strcmp(cmd, "set-aside") == 0)
 		st = cmd_list(&ts, cmd);
 	else

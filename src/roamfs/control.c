@@ -18,6 +18,7 @@
 
 #include "roam/log.h"
 #include "control.h"
+#include "aside.h"
 #include "flush.h"
 #include "replay.h"
 #include "roamfs.h"
@@ -155,6 +156,39 @@ answer_list(struct roamfs *fs, struct ctl_reply *r, int (*fn)(struct db_txn *, s
 	return 0;
 }
 
+/* set-aside-retry ID, set-aside-discard ID: the record's path in "path". */
+static int
+answer_aside(struct roamfs *fs, const struct ctl_request *q, struct ctl_reply *r, int discard)
+{
+	struct ctl_record *c;
+	unsigned long long id;
+	char *path = NULL, *end;
+	int e;
+
+	errno = 0;
+	if (q->argc != 1 || (id = strtoull(q->argv[0], &end, 10), errno) || end == q->argv[0] ||
+	    *end)
+		return ctl_reply_fail(r, EINVAL, "%s takes the number of one entry of roamctl "
+		    "set-aside", q->cmd);
+	e = discard ? aside_discard(fs, id, &path) : aside_retry(fs, id, &path);
+	if (e == -ENOENT)
+		return ctl_reply_fail(r, ENOENT, "no change set aside has the number %llu: roamctl "
+		    "set-aside lists them", id);
+	if (e == -EBUSY)
+		return ctl_reply_fail(r, EBUSY, "the file of change %llu is open: close it, then "
+		    "try again", id);
+	if (e < 0)
+		return ctl_reply_fail(r, -e, "cannot change the cache database in %s: %s",
+		    cache_dir(fs->cache), strerror(-e));
+	if ((c = ctl_reply_record(r)) == NULL || ctl_put_u64(c, "id", id) < 0 ||
+	    ctl_put_str(c, "path", path) < 0) {
+		free(path);
+		return -ENOMEM;
+	}
+	free(path);
+	return 0;
+}
+
 int
 control_answer(struct roamfs *fs, const struct ctl_request *q, struct ctl_reply *r)
 {
@@ -187,6 +221,8 @@ control_answer(struct roamfs *fs, const struct ctl_request *q, struct ctl_reply 
 		return answer_list(fs, r, summary_conflicts);
 	if (strcmp(cmd, "set-aside") == 0)
 		return answer_list(fs, r, summary_set_aside);
+	if (strcmp(cmd, "set-aside-retry") == 0 || strcmp(cmd, "set-aside-discard") == 0)
+		return answer_aside(fs, q, r, cmd[10] == 'd');
 	return ctl_reply_fail(r, EOPNOTSUPP, "this roamfs (%s) does not know the command "
 	    "\"%.64s\"; update roamfs or use a roamctl of its version", PACKAGE_VERSION, cmd);
 }

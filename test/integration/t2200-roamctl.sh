@@ -168,6 +168,45 @@ assert [x for x in d if x[\"path\"] == \"locked/latin1-\ufffdt\ufffd.txt\"], d" 
 	{ cat "$OUT" "$ERR"; false; }
 '
 
+# aside_id PATH: the number roamctl set-aside gives the change of PATH
+# (bytes that are not UTF-8 show as U+FFFD there).
+aside_id() {
+	"$ROAMCTL" --cache-root="$TEST_DIR" --json set-aside "$C1" | python3 -c "import json, sys
+p = sys.argv[1].encode(\"utf-8\", \"surrogateescape\").decode(\"utf-8\", \"replace\")
+print([x[\"id\"] for x in json.load(sys.stdin) if x[\"path\"] == p][0])" "$1"
+}
+
+test_expect_success 'set-aside retry: once the server takes it, the change arrives and leaves the list' '
+	id=$(aside_id locked/note.txt) && chattr -i "$H/locked" &&
+	rc set-aside retry "$id" "$C1" && test $st -eq 0 && shows "is sent again" &&
+	wait_server bytes_are "$H/locked/note.txt" "refused by the server" &&
+	rc --json set-aside "$C1" && ! grep -q "locked/note.txt" "$OUT" &&
+	rc set-aside retry "$id" "$C1" && test $st -eq 1 && shows "no change set aside has the number $id" &&
+	rc set-aside retry soon "$C1" && test $st -eq 2 ||
+	{ cat "$OUT" "$ERR"; false; }
+'
+
+test_expect_success 'set-aside discard: asks unless --yes; a new file goes, an edit gives way to the server' '
+	latin=$(printf "latin1-\351t\351.txt") &&
+	id=$(aside_id "locked/$latin") &&
+	rc set-aside discard "$id" "$C1" </dev/null && test $st -eq 2 && shows "add --yes" &&
+	test -e "$W1/locked/$latin" &&
+	mkdir -p "$H/shut" && printf "the server version\n" >"$H/shut/keep.txt" &&
+	wait_server bytes_are "$W1/shut/keep.txt" "the server version" &&
+	chattr +i "$H/shut" && at_exit "chattr -i \"$H/shut\"" &&
+	printf "an edit the server refuses\n" >"$W1/shut/keep.txt" &&
+	wait_server eval "aside_id shut/keep.txt >/dev/null 2>&1" &&
+	id2=$(aside_id shut/keep.txt) &&
+	rc set-aside discard --yes "$id" "$C1" && test $st -eq 0 && shows "is dropped" &&
+	rc set-aside discard --yes "$id2" "$C1" && test $st -eq 0 &&
+	wait_server eval "ls \"$W1/locked\" >/dev/null; test ! -e \"$W1/locked/$latin\"" &&
+	test ! -e "$H/locked/$latin" &&
+	bytes_are "$W1/shut/keep.txt" "the server version" &&
+	bytes_are "$H/shut/keep.txt" "the server version" &&
+	rc --json set-aside "$C1" && test "$(cat "$OUT")" = "[]" ||
+	{ cat "$OUT" "$ERR"; ls -la "$W1/locked" "$W1/shut"; false; }
+'
+
 test_expect_success 'after the unmount, flush --wait follows the last changes to the server' '
 	ws_offline ws2 &&
 	printf "written just before logout\n" >"$W2/last.txt" &&
