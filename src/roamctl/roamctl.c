@@ -466,8 +466,15 @@ print_status(const struct target *t, const struct ctl_record *c, int running)
 		fputs(")", stdout);
 	}
 	putchar('\n');
+	if ((s = ctl_get_str(c, "user", NULL)) && *s)
+		printf("  user:        %s\n", s);
 	if (!running) {
-		printf("  roamfs:      not running\n");
+		printf("  roamfs:      not running");
+		if (ctl_get_i64(c, "last_used", 0)) {
+			fputs(", last used ", stdout);
+			print_time(ctl_get_i64(c, "last_used", 0));
+		}
+		putchar('\n');
 	} else {
 		printf("  roamfs:      pid %llu, %s\n", (unsigned long long)ctl_get_u64(c, "pid", 0),
 		    strcmp(ctl_get_str(c, "state", ""), "mounted") == 0 ? "mounted" :
@@ -528,9 +535,13 @@ offline_status(const struct target *t, struct ctl_reply *r)
 {
 	struct ctl_record *c;
 	struct summary s = { 0 };
+	struct passwd *pw;
 	struct db_txn tx;
+	struct stat st;
 	struct db *db;
 	char path[PATH_MAX], *cause = NULL;
+	const char *user = "";
+	int64_t used;
 	int e;
 
 	snprintf(path, sizeof path, "%s/db", t->cache);
@@ -550,9 +561,15 @@ offline_status(const struct target *t, struct ctl_reply *r)
 		summary_free(&s);
 		return e;
 	}
+	/* Whose, and when its roamfs last wrote to it (its database). */
+	if (stat(t->cache, &st) == 0 && (pw = getpwuid(st.st_uid)) != NULL)
+		user = pw->pw_name;
+	snprintf(path, sizeof path, "%s/db/data.mdb", t->cache);
+	used = stat(path, &st) == 0 ? (int64_t)st.st_mtime : 0;
 	memset(r, 0, sizeof *r);
 	if ((c = ctl_reply_record(r)) == NULL || ctl_put_str(c, "mountpoint",
 	    t->mountpoint) < 0 || ctl_put_str(c, "cache", t->cache) < 0 ||
+	    ctl_put_str(c, "user", user) < 0 || ctl_put_i64(c, "last_used", used) < 0 ||
 	    summary_put(&s, c) < 0 ||
 	    ctl_put_u64(c, "cache_bytes", summary_disk_usage(t->cache)) < 0)
 		die_oom();

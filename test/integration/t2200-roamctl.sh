@@ -248,9 +248,11 @@ test_expect_success 'kill -9: a stale socket gives a clear message (5); status -
 	python3 -c "import json, sys
 d = {x[\"cache\"]: x for x in json.load(open(sys.argv[1]))}
 assert d[sys.argv[2]][\"running\"] is False and d[sys.argv[2]][\"changes\"] >= 1, d
+assert d[sys.argv[2]][\"user\"] == \"root\" and d[sys.argv[2]][\"last_used\"] > 1700000000, d
 assert d[sys.argv[3]][\"running\"] is False and d[sys.argv[3]][\"changes\"] == 0, d" \
 	    "$OUT" "$C1" "$C2" &&
 	rc status --all && shows "switched off before they reached the server" &&
+	shows "not running, last used 20" && shows "user:        root" &&
 	ws_online ws1
 '
 
