@@ -147,10 +147,15 @@ aside_discard(struct roamfs *fs, uint64_t id, char **path)
 		meta_inode_put(&t, &in);
 		inode_free(&in);
 	}
-	/* The server's side of it shows at the next listing. */
+	/* The server's side of it shows at the next listing (of both
+	 * folders, for a rename). */
 	if (listing_expire_parent(fs, &t, r.path, &dir) == 0) {
 		name = strrchr(r.path, '/');
 		notify_entry(fs, dir, name ? name + 1 : r.path);
+	}
+	if (r.type == J_RENAME && r.path2 && listing_expire_parent(fs, &t, r.path2, &dir) == 0) {
+		name = strrchr(r.path2, '/');
+		notify_entry(fs, dir, name ? name + 1 : r.path2);
 	}
 	if (renew)
 		notify_renew(fs, &t, r.ino);
