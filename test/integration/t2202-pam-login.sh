@@ -108,11 +108,17 @@ session  optional  pam_mount.so
 session  requisite pam_exec.so  stdout  $CHECK_U
 session  optional  pam_exec.so  $TEST_DIR/session.sh
 EOF
+# The same with the check's --notice: a failed mount opens the session on
+# a read-only notice instead.
+sed "s|stdout  $CHECK_U|stdout  $CHECK_U --notice|" "/etc/pam.d/$SERVICE" >"/etc/pam.d/$SERVICE-notice"
+at_exit "rm -f /etc/pam.d/$SERVICE-notice"
+grep -q -- "--notice" "/etc/pam.d/$SERVICE-notice" || bail_out "cannot write the --notice service"
 
 # login PASSWORD: a whole session (authenticate, open, work, close) with
-# pamtester; its output in $TEST_DIR/login.out, its status returned.
+# pamtester, through $LOGIN_SERVICE (default $SERVICE); its output in
+# $TEST_DIR/login.out, its status returned.
 login() {
-	printf '%s\n' "$1" | pamtester "$SERVICE" "$U" authenticate open_session close_session \
+	printf '%s\n' "$1" | pamtester "${LOGIN_SERVICE:-$SERVICE}" "$U" authenticate open_session close_session \
 	    >"$TEST_DIR/login.out" 2>&1
 }
 
@@ -252,6 +258,22 @@ test_expect_success 'with that program still running, the next login finds the f
 appended by a program that stays" &&
 	logged_out && kill "$holder" && wait_server eval "! kill -0 $holder" ||
 	{ cat "$TEST_DIR/login.out" "$O/session.out"; false; }
+'
+
+test_expect_success 'with --notice: a failed mount opens the session on a read-only notice, gone at logout' '
+	rm -f "$O/session.ok" "$O/notice.write" &&
+	cat >"$TEST_DIR/session-cmd" <<-EOF &&
+	cat "$HOME_U/YOUR FILES ARE NOT HERE.txt" >"$O/notice.out"
+	if echo "lost" >"$HOME_U/saved.txt"; then echo wrote >"$O/notice.write"; fi
+	echo done >"$O/session.ok"
+	EOF
+	LOGIN_SERVICE=$SERVICE-notice login "not the password" && test -f "$O/session.ok" &&
+	grep -q "could not be opened from the school server" "$O/notice.out" &&
+	grep -q "(for the administrator: " "$O/notice.out" &&
+	grep -q "logged in without them" "$TEST_DIR/login.out" &&
+	test ! -e "$O/notice.write" && grep -qi "read-only" "$O/session.out" &&
+	! grep -q " $HOME_U " /proc/mounts && test -z "$(ls -A "$HOME_U")" && no_session_count ||
+	{ cat "$TEST_DIR/login.out" "$O/session.out" "$O/notice.out"; grep " $HOME_U " /proc/mounts; false; }
 '
 
 test_done
