@@ -26,7 +26,7 @@
 struct listing {
 	struct roamfs *fs;
 	int root;		/* a listing of the home's root */
-	char *marks;		/* its markers (pending_collect) */
+	char *marks;		/* its markers (pending_seen) */
 	size_t n, cap;
 	struct lent {
 		char *name;
@@ -41,8 +41,7 @@ listing_add(void *arg, const char *name, const struct sftp_attr *a)
 	struct lent *e;
 
 	if (l->root && strncmp(name, PENDING_PREFIX, strlen(PENDING_PREFIX)) == 0) {
-		pending_seen(l->fs, name, a);	/* another workstation's marker */
-		return pending_collect(&l->marks, name, a);
+		return pending_seen(l->fs, &l->marks, name, a);	/* a workstation's marker */
 	}
 	if (strncmp(name, REMOTE_TMP_PREFIX, strlen(REMOTE_TMP_PREFIX)) == 0 ||
 	    strlen(name) > 255 || strchr(name, '/'))

@@ -140,26 +140,30 @@ pending_update(struct roamfs *fs, int draining)
 	free(path);
 }
 
-void
-pending_seen(struct roamfs *fs, const char *name, const struct sftp_attr *a)
+int
+pending_seen(struct roamfs *fs, char **list, const char *name, const struct sftp_attr *a)
 {
 	const char *ws = name + strlen(PENDING_PREFIX);
-	char date[32] = "?", *list, *p;
+	char date[32] = "?", *known, *p;
 	time_t since = (time_t)a->mtime;
 	struct tm tm;
 	size_t len;
 
 	if (strcmp(ws, fs->workstation) == 0 || *ws == '\0' || strchr(ws, '\n') || strchr(ws, '\t'))
-		return;
+		return 0;	/* ours (we know our own state), or not a name */
+	if (asprintf(&p, "%s%s\t%lld\n", *list ? *list : "\n", ws, (long long)since) < 0)
+		return -ENOMEM;
+	free(*list);
+	*list = p;
 	pthread_mutex_lock(&fs->pending_lock);
 	/* Logged once per workstation and mount: the list is "\nNAME\n..." */
-	list = fs->pending_elsewhere;
+	known = fs->pending_elsewhere;
 	len = strlen(ws);
-	for (p = list; p && (p = strstr(p, ws)) != NULL; p += len)
+	for (p = known; p && (p = strstr(p, ws)) != NULL; p += len)
 		if (p[-1] == '\n' && p[len] == '\n')
 			break;
-	if (p == NULL && asprintf(&p, "%s%s\n", list ? list : "\n", ws) >= 0) {
-		free(list);
+	if (p == NULL && asprintf(&p, "%s%s\n", known ? known : "\n", ws) >= 0) {
+		free(known);
 		fs->pending_elsewhere = p;
 		if (localtime_r(&since, &tm))
 			strftime(date, sizeof date, "%Y-%m-%d %H:%M", &tm);
@@ -168,20 +172,6 @@ pending_seen(struct roamfs *fs, const char *name, const struct sftp_attr *a)
 		    ws, date);
 	}
 	pthread_mutex_unlock(&fs->pending_lock);
-}
-
-int
-pending_collect(char **list, const char *name, const struct sftp_attr *a)
-{
-	const char *ws = name + strlen(PENDING_PREFIX);
-	char *p;
-
-	if (*ws == '\0' || strchr(ws, '\n') || strchr(ws, '\t'))
-		return 0;
-	if (asprintf(&p, "%s%s\t%lld\n", *list ? *list : "\n", ws, (long long)a->mtime) < 0)
-		return -ENOMEM;
-	free(*list);
-	*list = p;
 	return 0;
 }
 
@@ -189,34 +179,18 @@ void
 pending_listed(struct roamfs *fs, const char *list)
 {
 	const char *key = "pending_elsewhere";
+	size_t n = list ? strlen(list) : 0;
 	struct db_txn t;
-	char *p, *q, *own;
 	MDB_val v;
-	size_t n;
 
-	/* Without our own marker: we know our own state. */
-	if (asprintf(&q, "\n%s\t", fs->workstation) < 0)
+	if (db_begin(fs->db, &t, 1) < 0)
 		return;
-	if ((p = strdup(list ? list : "")) == NULL) {
-		free(q);
-		return;
-	}
-	if ((own = strstr(p, q)) != NULL) {
-		char *end = strchr(own + 1, '\n');
-
-		memmove(own, end, strlen(end) + 1);
-	}
-	free(q);
-	n = strcmp(p, "\n") == 0 ? 0 : strlen(p);
-	if (db_begin(fs->db, &t, 1) == 0) {
-		/* Written only when it changed: a listing costs no write. */
-		if (db_get(&t, DB_META, key, strlen(key), &v) == 0 && v.mv_size == n &&
-		    memcmp(v.mv_data, p, n) == 0)
-			db_abort(&t);
-		else if (db_put(&t, DB_META, key, strlen(key), p, n) == 0)
-			db_commit(&t);
-		else
-			db_abort(&t);
-	}
-	free(p);
+	/* Written only when it changed: a listing costs no write. */
+	if (db_get(&t, DB_META, key, strlen(key), &v) == 0 && v.mv_size == n &&
+	    memcmp(v.mv_data, list, n) == 0)
+		db_abort(&t);
+	else if (db_put(&t, DB_META, key, strlen(key), list ? list : "", n) == 0)
+		db_commit(&t);
+	else
+		db_abort(&t);
 }

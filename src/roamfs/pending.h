@@ -20,12 +20,12 @@
  */
 void pending_update(struct roamfs *fs, int draining);
 /*
- * A listing of the root met the marker name (its attributes a): the other
- * workstation that holds unsent changes is logged, once each per mount.
+ * A listing of the root met the marker name (its attributes a) of another
+ * workstation that holds unsent changes: add it to *list ("\nNAME\tSINCE\n
+ * ...", allocated) and log it, once each per mount.  Our own marker is
+ * left out.  0 or -ENOMEM.
  */
-void pending_seen(struct roamfs *fs, const char *name, const struct sftp_attr *a);
-/* Add that marker to *list ("\nNAME\tSINCE\n...", allocated); 0 or -ENOMEM. */
-int pending_collect(char **list, const char *name, const struct sftp_attr *a);
+int pending_seen(struct roamfs *fs, char **list, const char *name, const struct sftp_attr *a);
 /*
  * A listing of the root ended with the markers list (NULL: none): keep it
  * in DB_META "pending_elsewhere" for roamctl status, so that a workstation
