@@ -38,18 +38,6 @@ take(struct db_txn *t, uint64_t id, struct jrec *r)
 	return e;
 }
 
-static int
-is_open(struct roamfs *fs, uint64_t ino)
-{
-	struct node *n;
-	int open;
-
-	nodes_lock(fs->nodes);
-	open = (n = nodes_find(fs->nodes, ino)) != NULL && (n->nopen || n->dirty);
-	nodes_unlock(fs->nodes);
-	return open;
-}
-
 /* Finish t; on success the replayer looks at the journal again. */
 static int
 finish(struct roamfs *fs, struct db_txn *t, struct jrec *r, char **path, int e)
@@ -119,7 +107,7 @@ aside_discard(struct roamfs *fs, uint64_t id, char **path)
 		return e;
 	}
 	if (r.type == J_STORE && meta_inode_get(&t, r.ino, &in) == 0) {
-		if (is_open(fs, r.ino)) {
+		if (nodes_busy(fs->nodes, r.ino)) {
 			inode_free(&in);
 			db_abort(&t);
 			jrec_free(&r);

@@ -222,7 +222,7 @@ control_answer(struct roamfs *fs, const struct ctl_request *q, struct ctl_reply 
 	if (strcmp(cmd, "set-aside") == 0)
 		return answer_list(fs, r, summary_set_aside);
 	if (strcmp(cmd, "set-aside-retry") == 0 || strcmp(cmd, "set-aside-discard") == 0)
-		return answer_aside(fs, q, r, cmd[10] == 'd');
+		return answer_aside(fs, q, r, strcmp(cmd, "set-aside-discard") == 0);
 	return ctl_reply_fail(r, EOPNOTSUPP, "this roamfs (%s) does not know the command "
 	    "\"%.64s\"; update roamfs or use a roamctl of its version", PACKAGE_VERSION, cmd);
 }

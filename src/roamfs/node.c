@@ -142,8 +142,9 @@ nodes_drop_if_unused(struct nodes *t, struct node *n)
 		}
 }
 
-void
-nodes_foreach_dirty(struct nodes *t, void (*fn)(void *arg, struct node *n), void *arg)
+/* Call fn for every node with open handles (open) or unsaved writes. */
+static void
+foreach_where(struct nodes *t, int open, void (*fn)(void *arg, struct node *n), void *arg)
 {
 	struct node *n, *next;
 	size_t i;
@@ -151,23 +152,33 @@ nodes_foreach_dirty(struct nodes *t, void (*fn)(void *arg, struct node *n), void
 	for (i = 0; i < t->nbuckets; i++)
 		for (n = t->buckets[i]; n; n = next) {
 			next = n->hnext;
-			if (n->dirty)
+			if (open ? n->nopen != 0 : n->dirty != 0)
 				fn(arg, n);
 		}
 }
 
 void
+nodes_foreach_dirty(struct nodes *t, void (*fn)(void *arg, struct node *n), void *arg)
+{
+	foreach_where(t, 0, fn, arg);
+}
+
+void
 nodes_foreach_open(struct nodes *t, void (*fn)(void *arg, struct node *n), void *arg)
 {
-	struct node *n, *next;
-	size_t i;
+	foreach_where(t, 1, fn, arg);
+}
 
-	for (i = 0; i < t->nbuckets; i++)
-		for (n = t->buckets[i]; n; n = next) {
-			next = n->hnext;
-			if (n->nopen)
-				fn(arg, n);
-		}
+int
+nodes_busy(struct nodes *t, uint64_t ino)
+{
+	struct node *n;
+	int b;
+
+	nodes_lock(t);
+	b = (n = nodes_find(t, ino)) != NULL && (n->dirty || n->nopen);
+	nodes_unlock(t);
+	return b;
 }
 
 void

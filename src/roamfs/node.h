@@ -47,6 +47,8 @@ void nodes_drop_if_unused(struct nodes *t, struct node *n);
 void nodes_foreach_dirty(struct nodes *t, void (*fn)(void *arg, struct node *n), void *arg);
 /* Call fn for every node with open handles (table locked by the caller). */
 void nodes_foreach_open(struct nodes *t, void (*fn)(void *arg, struct node *n), void *arg);
+/* Whether a file is open or has writes not journaled yet (takes the lock). */
+int nodes_busy(struct nodes *t, uint64_t ino);
 /* Mark a directory served from its cached listing (table locked by the caller). */
 void nodes_set_stale(struct nodes *t, struct node *n);
 /* Call fn for every node marked stale and clear the mark (table locked by the caller). */

@@ -415,19 +415,6 @@ set_aside(struct roamfs *fs, struct db_txn *t, struct jrec *r, int err)
 	}
 }
 
-/* Whether a file is open or has writes not journaled yet. */
-static int
-busy(struct roamfs *fs, uint64_t ino)
-{
-	struct node *n;
-	int b;
-
-	nodes_lock(fs->nodes);
-	b = (n = nodes_find(fs->nodes, ino)) != NULL && (n->dirty || n->nopen);
-	nodes_unlock(fs->nodes);
-	return b;
-}
-
 void
 replay_end_txn(struct roamfs *fs, struct db_txn *t, struct jrec *r, int err,
     const struct outcome *o)
@@ -445,7 +432,7 @@ replay_end_txn(struct roamfs *fs, struct db_txn *t, struct jrec *r, int err,
 	if (err == 0 && r->type == J_RENAME)
 		renamed(fs, t, r);
 	if (err == 0 && o->set_base && o->foreign && journal_later_ino(t, r->ino, r->seq) == 0 &&
-	    !busy(fs, r->ino) && meta_inode_get(t, r->ino, &in) == 0) {
+	    !nodes_busy(fs->nodes, r->ino) && meta_inode_get(t, r->ino, &in) == 0) {
 		/* The server's contents are another workstation's: take them
 		 * (ours had no change left to send), fetched at the next open. */
 		in.base = o->base;
