@@ -22,6 +22,7 @@
 #include "roam/ctl.h"
 #include "roam/db.h"
 #include "roam/log.h"
+#include "siteconf.h"
 #include "summary.h"
 
 /* Exit statuses, as roamctl(8) lists them. */
@@ -38,7 +39,9 @@ enum {
 #define CALL_MS		5000
 #define POLL_MS		250
 
-static const char *cache_root = LOCALSTATEDIR "/cache/roamfs";
+/* --cache-root, else the site configuration's cache_root (site_load). */
+static const char *cache_root;
+static struct siteconf site;
 static int json;
 
 /* ---- finding the roamfs ---- */
@@ -417,6 +420,38 @@ print_time(int64_t t)
 }
 
 /* Whether a status record says everything is on the server. */
+/* The cached contents against their budget, and what eviction did. */
+static void
+print_budget(const struct ctl_record *c)
+{
+	uint64_t limit = ctl_get_u64(c, "cache_limit", 0), over = ctl_get_u64(c, "cache_kept_over", 0);
+
+	if (!ctl_get(c, "cache_contents"))
+		return;
+	fputs("  contents:    ", stdout);
+	print_bytes(ctl_get_u64(c, "cache_contents", 0));
+	if (limit) {
+		fputs(" of a budget of ", stdout);
+		print_bytes(limit);
+		if (limit < ctl_get_u64(c, "cache_total", 0) && limit != ctl_get_u64(c, "cache_max", 0))
+			fputs(" (this workstation's, shared with the users logged in)", stdout);
+	} else {
+		fputs(", no budget", stdout);
+	}
+	if (ctl_get_u64(c, "evicted_files", 0)) {
+		printf("; %llu files dropped from the cache (",
+		    (unsigned long long)ctl_get_u64(c, "evicted_files", 0));
+		print_bytes(ctl_get_u64(c, "evicted_bytes", 0));
+		fputs(") since the mount", stdout);
+	}
+	putchar('\n');
+	if (over) {
+		fputs("  over budget: ", stdout);
+		print_bytes(over);
+		fputs(" of unsent changes, open or pinned files cannot be dropped\n", stdout);
+	}
+}
+
 static int
 all_sent(const struct ctl_record *c)
 {
@@ -466,6 +501,7 @@ print_status(const struct target *t, const struct ctl_record *c, int running)
 		fputs(")", stdout);
 	}
 	putchar('\n');
+	print_budget(c);
 	if ((s = ctl_get_str(c, "user", NULL)) && *s)
 		printf("  user:        %s\n", s);
 	if (!running) {
@@ -688,6 +724,86 @@ cmd_simple(struct targets *ts, const char *cmd)
 	}
 	if (json)
 		printf("{\"ok\":%s}\n", st == EXIT_DONE ? "true" : "false");
+	return st;
+}
+
+/* The running roamfs whose mount holds the real path p, or NULL. */
+static const struct target *
+target_of(const struct targets *ts, const char *p, const char **rel)
+{
+	char real[PATH_MAX];
+	size_t i, len;
+
+	for (i = 0; i < ts->n; i++) {
+		if (ts->t[i].mountpoint == NULL || realpath(ts->t[i].mountpoint, real) == NULL)
+			continue;
+		len = strlen(real);
+		if (strncmp(p, real, len) == 0 && (p[len] == '/' || p[len] == '\0')) {
+			*rel = p + len + (p[len] == '/');
+			return &ts->t[i];
+		}
+	}
+	return NULL;
+}
+
+/* evict PATH...: drop the cached contents of clean files now. */
+static int
+cmd_evict(char **paths, int n)
+{
+	struct targets ts = { 0 };
+	struct find_ctx fc = { &ts, NULL, 0 };
+	const struct target *t;
+	const struct ctl_record *c;
+	char real[PATH_MAX], *rel;
+	const char *r;
+	struct ctl_reply rep;
+	int st = EXIT_DONE, i, e, first = 1;
+
+	scan_root(find_one, &fc);
+	if (json)
+		putchar('[');
+	for (i = 0; i < n; i++) {
+		if (realpath(paths[i], real) == NULL) {
+			fprintf(stderr, "roamctl: %s: %s\n", paths[i], strerror(errno));
+			st = EXIT_PENDING;
+			continue;
+		}
+		if ((t = target_of(&ts, real, &r)) == NULL) {
+			fprintf(stderr, "roamctl: %s is not in a home mounted by a roamfs running for "
+			    "you (under the cache root %s)\n", paths[i], cache_root);
+			st = EXIT_PENDING;
+			continue;
+		}
+		rel = (char *)r;
+		if ((e = call_args(t, "evict", &rel, 1, &rep, 0)) != 0) {
+			st = e;
+			continue;
+		}
+		c = rep.n ? &rep.rec[0] : NULL;
+		if (c && ctl_get(c, "error")) {
+			fprintf(stderr, "roamctl: %s: %s\n", paths[i], ctl_get_str(c, "error", ""));
+			st = EXIT_PENDING;
+		} else if (c && json) {
+			if (!first)
+				putchar(',');
+			first = 0;
+			json_record(c, t->mountpoint, 1);
+		} else if (c) {
+			printf("%s: dropped %llu cached file%s (", paths[i],
+			    (unsigned long long)ctl_get_u64(c, "files", 0),
+			    ctl_get_u64(c, "files", 0) == 1 ? "" : "s");
+			print_bytes(ctl_get_u64(c, "bytes", 0));
+			putchar(')');
+			if (ctl_get_u64(c, "kept_files", 0))
+				printf("; kept %llu with changes not on the server yet, open, pinned "
+				    "or made here", (unsigned long long)ctl_get_u64(c, "kept_files", 0));
+			putchar('\n');
+		}
+		ctl_reply_free(&rep);
+	}
+	if (json)
+		printf("]\n");
+	targets_free(&ts);
 	return st;
 }
 
@@ -973,7 +1089,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: roamctl [--json] [--cache-root=DIR] COMMAND [MOUNTPOINT|CACHE...]\n"
+	    "usage: roamctl [--json] [--config=FILE] [--cache-root=DIR] COMMAND "
+	    "[MOUNTPOINT|CACHE...]\n"
 	    "commands:\n"
 	    "  status [--all]          what each roamfs is doing; --all (root): every cache\n"
 	    "  flush [--wait] [--timeout=SECONDS] [--progress]\n"
@@ -984,7 +1101,30 @@ usage(FILE *f)
 	    "  set-aside discard [--yes] ID\n"
 	    "                          drop it for good: the server's version stands\n"
 	    "  offline, online         stop or resume all network use\n"
+	    "  evict PATH...           drop the cached contents of clean files now (they\n"
+	    "                          are fetched again when opened)\n"
 	    "Without MOUNTPOINT or CACHE: every roamfs running for you.  See roamctl(8).\n");
+}
+
+/*
+ * Read the site configuration, --config=FILE or the default file when it
+ * exists, for the cache root unless --cache-root gave one.  0, or -1
+ * after saying why the file cannot be used.
+ */
+static int
+site_load(const char *config)
+{
+	char *cause = NULL;
+
+	if (siteconf_load(config ? config : siteconf_default_path(), config != NULL, &site,
+	    &cause) < 0) {
+		fprintf(stderr, "roamctl: %s\n", cause ? cause : "out of memory");
+		free(cause);
+		return -1;
+	}
+	if (cache_root == NULL)
+		cache_root = site.cache_root;
+	return 0;
 }
 
 int
@@ -992,6 +1132,7 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "cache-root", required_argument, NULL, 'r' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "wait", no_argument, NULL, 'w' },
@@ -1006,7 +1147,7 @@ main(int argc, char **argv)
 	const char *cmd;
 	double timeout = 0;
 	int all = 0, wait = 0, progress = 0, yes = 0, c, st;
-	const char *action = NULL, *id = NULL;
+	const char *action = NULL, *id = NULL, *config = NULL;
 	char *end;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -1014,6 +1155,7 @@ main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
+		case 'c': config = optarg; break;
 		case 'r': cache_root = optarg; break;
 		case 'a': all = 1; break;
 		case 'w': wait = 1; break;
@@ -1037,9 +1179,12 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (site_load(config) < 0)
+		return EXIT_USAGE;
 	cmd = argv[optind++];
 	if (strcmp(cmd, "status") && strcmp(cmd, "flush") && strcmp(cmd, "conflicts") &&
-	    strcmp(cmd, "set-aside") && strcmp(cmd, "offline") && strcmp(cmd, "online")) {
+	    strcmp(cmd, "set-aside") && strcmp(cmd, "offline") && strcmp(cmd, "online") &&
+	    strcmp(cmd, "evict")) {
 		fprintf(stderr, "roamctl: unknown command \"%s\"; see roamctl --help\n", cmd);
 		return EXIT_USAGE;
 	}
@@ -1073,6 +1218,14 @@ main(int argc, char **argv)
 	if (yes && (action == NULL || strcmp(action, "discard"))) {
 		fprintf(stderr, "roamctl: --yes goes with set-aside discard\n");
 		return EXIT_USAGE;
+	}
+	if (strcmp(cmd, "evict") == 0) {
+		if (optind >= argc) {
+			fprintf(stderr, "roamctl: evict takes the files or folders to drop from the "
+			    "cache\n");
+			return EXIT_USAGE;
+		}
+		return cmd_evict(argv + optind, argc - optind);
 	}
 	find_targets(&ts, argv + optind, argc - optind, all);
 	if (strcmp(cmd, "status") == 0)

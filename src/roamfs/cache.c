@@ -267,6 +267,18 @@ cache_db_dir(const struct cache *c)
 	return c->dbdir;
 }
 
+int
+cache_data_fd(const struct cache *c)
+{
+	return c->datafd;
+}
+
+int
+cache_tmp_fd(const struct cache *c)
+{
+	return c->tmpfd;
+}
+
 static void
 cache_name(char *buf, uint64_t ino)
 {

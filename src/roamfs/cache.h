@@ -32,6 +32,9 @@ const char *cache_dir(const struct cache *c);
 /* Path of the LMDB directory inside the cache. */
 const char *cache_db_dir(const struct cache *c);
 
+/* The data and tmp directories (for walks; not to be closed). */
+int cache_data_fd(const struct cache *c);
+int cache_tmp_fd(const struct cache *c);
 /* Open the contents file of ino with open(2) flags (O_CREAT makes it 0600). */
 int cache_file_open(struct cache *c, uint64_t ino, int flags);
 /* The size of ino's contents file, or -errno. */

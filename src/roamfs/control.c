@@ -19,6 +19,7 @@
 #include "roam/log.h"
 #include "control.h"
 #include "aside.h"
+#include "evict.h"
 #include "flush.h"
 #include "replay.h"
 #include "roamfs.h"
@@ -129,6 +130,7 @@ answer_status(struct roamfs *fs, struct ctl_reply *r, int usage)
 	e |= ctl_put_u64(c, "uploading_done", files && sent > start ? sent - start : 0);
 	if (usage)
 		e |= ctl_put_u64(c, "cache_bytes", summary_disk_usage(cache_dir(fs->cache)));
+	e |= evict_status(fs, c);
 	last = log_last(&last_at);
 	e |= ctl_put_str(c, "last_error", last);
 	e |= ctl_put_i64(c, "last_error_at", last_at);
@@ -153,6 +155,43 @@ answer_list(struct roamfs *fs, struct ctl_reply *r, int (*fn)(struct db_txn *, s
 	if (e < 0)
 		return ctl_reply_fail(r, -e, "cannot read the cache database in %s: %s",
 		    cache_dir(fs->cache), strerror(-e));
+	return 0;
+}
+
+/*
+ * evict PATH...: paths relative to the home's root.  One record each:
+ * what was dropped, what had to stay, or "error" when the path is not there.
+ */
+static int
+answer_evict(struct roamfs *fs, const struct ctl_request *q, struct ctl_reply *r)
+{
+	struct evict_count n;
+	struct ctl_record *c;
+	struct db_txn t;
+	uint64_t ino;
+	size_t i;
+	int e, bad;
+
+	for (i = 0; i < q->argc; i++) {
+		if ((c = ctl_reply_record(r)) == NULL || ctl_put_str(c, "path", q->argv[i]) < 0)
+			return -ENOMEM;
+		if ((e = db_begin(fs->db, &t, 0)) == 0) {
+			e = meta_lookup(&t, q->argv[i], &ino);
+			db_abort(&t);
+		}
+		if (e == 0)
+			e = evict_tree(fs, ino, &n);
+		if (e < 0) {
+			bad = ctl_put_str(c, "error", e == -ENOENT ? "no such file in the home" :
+			    strerror(-e));
+		} else {
+			bad = ctl_put_u64(c, "files", n.files) | ctl_put_u64(c, "bytes", n.bytes) |
+			    ctl_put_u64(c, "kept_files", n.kept_files) |
+			    ctl_put_u64(c, "kept_bytes", n.kept_bytes);
+		}
+		if (bad)
+			return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -223,6 +262,8 @@ control_answer(struct roamfs *fs, const struct ctl_request *q, struct ctl_reply 
 		return answer_list(fs, r, summary_set_aside);
 	if (strcmp(cmd, "set-aside-retry") == 0 || strcmp(cmd, "set-aside-discard") == 0)
 		return answer_aside(fs, q, r, strcmp(cmd, "set-aside-discard") == 0);
+	if (strcmp(cmd, "evict") == 0)
+		return answer_evict(fs, q, r);
 	return ctl_reply_fail(r, EOPNOTSUPP, "this roamfs (%s) does not know the command "
 	    "\"%.64s\"; update roamfs or use a roamctl of its version", PACKAGE_VERSION, cmd);
 }

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "roam/log.h"
+#include "evict.h"
 #include "fetch.h"
 #include "listing.h"
 #include "notify.h"
@@ -102,6 +103,8 @@ fetch_commit(struct roamfs *fs, uint64_t ino, const char *tmp, int fd, const str
 	inode_free(&in);
 	if ((r = db_commit(&t)) < 0)
 		return r;
+	if (done)
+		evict_grew(fs, a->size);
 	return done;
 }
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "roam/log.h"
+#include "evict.h"
 #include "fetch.h"
 #include "flush.h"
 #include "fs.h"
@@ -515,21 +516,49 @@ open_for_writing(uint64_t ino)
 	return w;
 }
 
-/* Truncate the cached contents of ino to size, fetching them first when needed. */
+/*
+ * Truncate the cached contents of ino to size, fetching them first when
+ * needed.  Without a handle, the contents could be dropped from the cache
+ * before the inode says they changed: on success, the eviction lock is
+ * then held (*locked), to be released once the change is recorded.
+ */
 static int
-truncate_contents(struct roamfs *fs, struct inode *in, off_t size, struct fuse_file_info *fi)
+truncate_contents(struct roamfs *fs, fuse_ino_t ino, off_t size, struct fuse_file_info *fi,
+    int *locked)
 {
-	int fd, r = 0;
+	struct inode in;
+	int fd, r = 0, tries;
 
-	if (!(in->flags & I_CACHED) && size > 0 && (r = fetch_file(fs, in->ino)) < 0)
-		return r;
-	fd = fi ? HANDLE(fi)->fd : cache_file_open(fs->cache, in->ino, O_WRONLY | O_CREAT);
-	if (fd < 0)
-		return fd;
-	if (ftruncate(fd, size) < 0)
-		r = -errno;
-	if (!fi)
-		close(fd);
+	for (tries = 0;; tries++) {
+		if (!fi)
+			evict_read_lock(fs);
+		if ((r = meta_inode_read(fs->db, ino, &in)) < 0)
+			break;
+		r = S_ISREG(in.mode) ? (in.flags & I_CACHED) || size == 0 ? 0 : 1 : -EISDIR;
+		inode_free(&in);
+		if (r <= 0 || fi)
+			break;
+		evict_read_unlock(fs);
+		if (tries == 3)
+			return -EIO;
+		if ((r = fetch_file(fs, ino)) < 0)
+			return r;
+	}
+	if (r == 1)	/* with a handle: it was opened for writing, so fetched */
+		r = fetch_file(fs, ino);
+	if (r == 0) {
+		fd = fi ? HANDLE(fi)->fd : cache_file_open(fs->cache, ino, O_WRONLY | O_CREAT);
+		if (fd < 0)
+			r = fd;
+		else if (ftruncate(fd, size) < 0)
+			r = -errno;
+		if (!fi && fd >= 0)
+			close(fd);
+	}
+	if (!fi && r == 0)
+		*locked = 1;
+	else if (!fi)
+		evict_read_unlock(fs);
 	return r;
 }
 
@@ -540,22 +569,19 @@ apply_setattr(struct roamfs *fs, fuse_ino_t ino, struct stat *attr, int to_set,
 	struct db_txn t;
 	struct node *n;
 	uint32_t jattrs = 0;
-	int r;
+	int r, locked = 0;
 
 	if ((to_set & FUSE_SET_ATTR_UID) && attr->st_uid != fs->uid)
 		return -EPERM;
 	if ((to_set & FUSE_SET_ATTR_GID) && attr->st_gid != fs->gid)
 		return -EPERM;
-	if ((to_set & FUSE_SET_ATTR_SIZE) && (r = meta_inode_read(fs->db, ino, in)) == 0) {
-		r = S_ISREG(in->mode) ? truncate_contents(fs, in, attr->st_size, fi) : -EISDIR;
-		inode_free(in);
-		if (r < 0)
-			return r;
-	}
-	if ((r = db_begin(fs->db, &t, 1)) < 0)
+	if ((to_set & FUSE_SET_ATTR_SIZE) &&
+	    (r = truncate_contents(fs, ino, attr->st_size, fi, &locked)) < 0)
 		return r;
-	if ((r = meta_inode_get(&t, ino, in)) < 0) {
+	if ((r = db_begin(fs->db, &t, 1)) < 0 || (r = meta_inode_get(&t, ino, in)) < 0) {
 		db_abort(&t);
+		if (locked)
+			evict_read_unlock(fs);
 		return r;
 	}
 	nodes_lock(fs->nodes);
@@ -606,6 +632,8 @@ apply_setattr(struct roamfs *fs, fuse_ino_t ino, struct stat *attr, int to_set,
 	meta_inode_put(&t, in);
 	if ((r = commit_change(fs, &t)) < 0)
 		inode_free(in);
+	if (locked)
+		evict_read_unlock(fs);
 	return r;
 }
 
@@ -1317,35 +1345,6 @@ fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newnam
 	reply_made(req, do_link(fs, ino, newparent, newname, &in), &in);
 }
 
-/* Open the cached contents of ino, downloading them first when needed. */
-static int
-open_contents(struct roamfs *fs, fuse_ino_t ino, int flags, struct fetching **f)
-{
-	struct inode in;
-	int r, fd = -1;
-
-	*f = NULL;
-	fetch_verify(fs, ino);
-	if ((r = meta_inode_read(fs->db, ino, &in)) < 0)
-		return r;
-	if (S_ISDIR(in.mode))
-		r = -EISDIR;
-	else if (!(in.flags & I_CACHED) && (flags & O_TRUNC))
-		r = cache_file_open(fs->cache, ino, O_RDWR | O_CREAT | O_TRUNC);
-	else if (!(in.flags & I_CACHED)) {
-		/* Only a reader can start before the whole file is here. */
-		if ((flags & O_ACCMODE) == O_RDONLY)
-			r = fetch_stream(fs, ino, in.size, &fd, f);
-		else
-			r = fetch_file(fs, ino);
-		if (r == 0)
-			r = *f ? fd : cache_file_open(fs->cache, ino, O_RDWR);
-	} else
-		r = cache_file_open(fs->cache, ino, O_RDWR | O_CREAT);
-	inode_free(&in);
-	return r;
-}
-
 /* Count an open handle on fd, the cache file of ino. */
 static void
 opened(struct roamfs *fs, fuse_ino_t ino, int fd)
@@ -1354,12 +1353,84 @@ opened(struct roamfs *fs, fuse_ino_t ino, int fd)
 	struct node *n;
 	uint64_t size = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
 
+	evict_touch(fd);
 	nodes_lock(fs->nodes);
 	if ((n = nodes_get(fs->nodes, ino)) != NULL) {
 		if (n->nopen++ == 0 || size < n->wbase)
 			n->wbase = size;
 	}
 	nodes_unlock(fs->nodes);
+}
+
+/* Take back the count of opened() for an open that failed after it. */
+static void
+open_undone(struct roamfs *fs, fuse_ino_t ino)
+{
+	struct node *n;
+
+	nodes_lock(fs->nodes);
+	if ((n = nodes_find(fs->nodes, ino)) != NULL && n->nopen)
+		n->nopen--;
+	nodes_unlock(fs->nodes);
+}
+
+/*
+ * Open the cached contents of ino, downloading them first when needed,
+ * and count the handle (opened).  Whether they are cached is read and the
+ * file opened under the eviction lock, so that the contents cannot be
+ * dropped in between; downloads run outside it, and then the open starts
+ * over (the contents may have been dropped again meanwhile, if rarely).
+ */
+static int
+open_contents(struct roamfs *fs, fuse_ino_t ino, int flags, struct fetching **f)
+{
+	struct inode in;
+	int r, fd = -1, tries;
+
+	*f = NULL;
+	fetch_verify(fs, ino);
+	for (tries = 0;; tries++) {
+		evict_read_lock(fs);
+		if ((r = meta_inode_read(fs->db, ino, &in)) < 0) {
+			evict_read_unlock(fs);
+			return r;
+		}
+		if (S_ISDIR(in.mode))
+			r = -EISDIR;
+		else if (in.flags & I_CACHED)
+			r = cache_file_open(fs->cache, ino, O_RDWR | O_CREAT);
+		else if (flags & O_TRUNC)
+			r = cache_file_open(fs->cache, ino, O_RDWR | O_CREAT | O_TRUNC);
+		else
+			r = INT_MAX;	/* to be fetched */
+		if (r != INT_MAX) {
+			if (r >= 0)
+				opened(fs, ino, r);
+			evict_read_unlock(fs);
+			inode_free(&in);
+			return r;
+		}
+		evict_read_unlock(fs);
+		if (tries == 3) {
+			log_warn("the contents of inode %llu were dropped from the cache again and "
+			    "again while being opened: the cache is too small for its budget "
+			    "(cache_max)", (unsigned long long)ino);
+			inode_free(&in);
+			return -EIO;
+		}
+		/* Only a reader can start before the whole file is here. */
+		if ((flags & O_ACCMODE) == O_RDONLY)
+			r = fetch_stream(fs, ino, in.size, &fd, f);
+		else
+			r = fetch_file(fs, ino);
+		inode_free(&in);
+		if (r < 0)
+			return r;
+		if (*f) {
+			opened(fs, ino, fd);
+			return fd;
+		}
+	}
 }
 
 static void
@@ -1385,6 +1456,7 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		close(fd);
 		if (f)
 			fetch_release(fs, f);
+		open_undone(fs, ino);
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
@@ -1395,12 +1467,9 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->keep_cache = 1;
-	opened(fs, ino, fd);
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		handle_free(fs, h);
-		nodes_lock(fs->nodes);
-		nodes_find(fs->nodes, ino)->nopen--;
-		nodes_unlock(fs->nodes);
+		open_undone(fs, ino);
 	}
 }
 
@@ -1575,6 +1644,8 @@ fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t o
 		out.buf[0].fd = fd;
 		out.buf[0].pos = off;
 		n = fuse_buf_copy(&out, in_buf, 0);
+		if (n > 0)
+			evict_grew(fs, (uint64_t)n);
 		if (n < 0)
 			err = (int)-n;
 		else if ((size_t)n < size) {

@@ -19,6 +19,7 @@
 #include "roam/path.h"
 #include "control.h"
 #include "detach.h"
+#include "evict.h"
 #include "fetch.h"
 #include "flush.h"
 #include "fs.h"
@@ -26,10 +27,14 @@
 #include "opts.h"
 #include "replay.h"
 #include "roamfs.h"
+#include "siteconf.h"
 
 #define MAP_SIZE	((size_t)8 << 30)	/* LMDB address space; the file grows as needed */
 #define LOG_FILE_MAX	((off_t)1 << 20)	/* DIR/roamfs.log, then roamfs.log.1 */
 #define LOGIN_RETRY_SECONDS 30	/* a handshake the server cut, at login */
+
+/* The budgets of the cached contents (evict.h), from the options. */
+static struct evict_conf evict_conf;
 
 /* Make a path absolute: roamfs changes to / when it becomes a daemon. */
 static int
@@ -235,6 +240,26 @@ check_outside(const struct opts *o)
 		    o->exclude, o->mountpoint, SYSCONFDIR);
 }
 
+/*
+ * Read the site configuration (-o config=FILE, or the default file when
+ * it exists) into the options the command line left unset.  A file that
+ * cannot be used stops roamfs before anything is mounted or made.
+ */
+static void
+load_site_config(struct opts *o)
+{
+	const char *path = o->config ? o->config : siteconf_default_path();
+	struct siteconf sc;
+	char *cause = NULL;
+
+	if (siteconf_load(path, o->config != NULL, &sc, &cause) < 0)
+		fatal("%s", cause ? cause : "out of memory");
+	if (opts_apply_siteconf(o, &sc) < 0)
+		fatal("out of memory");
+	siteconf_free(&sc);
+	log_debug("site configuration %s: cache root %s", path, o->cache_root);
+}
+
 /* Take the home directory's own attributes from the server, unless changed here. */
 static void
 root_from_server(struct roamfs *fs, const struct sftp_attr *a)
@@ -369,6 +394,10 @@ open_cache(struct roamfs *fs, struct opts *o)
 	if ((r = cache_open(o->cache, fs->uid, &fs->cache, &cause)) < 0)
 		fatal("%s", cause ? cause : strerror(-r));
 	open_log(fs, o);
+	/* Percentages are of the cache's file system, which is there now. */
+	evict_conf.max = size_opt_resolve(&o->cache_max, o->cache);
+	evict_conf.total = size_opt_resolve(&o->cache_total, o->cache);
+	evict_conf.root = o->cache_root;
 	/* On a disk that filled up since the last mount, the reserve makes
 	 * room for the database's lock file or its first commit. */
 	while ((r = db_open(cache_db_dir(fs->cache), MAP_SIZE, &fs->db, &cause)) < 0 &&
@@ -537,6 +566,8 @@ run(struct roamfs *fs)
 	fuse_loop_cfg_set_max_threads(cfg, 16);
 	control_start(fs);	/* roamfs works on without it */
 	detach_start(fs);	/* also */
+	if ((r = evict_start(fs, &evict_conf)) < 0)
+		fatal("cannot start threads: %s", strerror(-r));
 	if ((r = notify_start(fs)) < 0 || (r = flush_start(fs)) < 0 || (r = replay_start(fs)) < 0)
 		fatal("cannot start threads: %s", strerror(-r));
 	r = fuse_session_loop_mt(fs->se, cfg);
@@ -591,6 +622,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	log_init("roamfs", 0, o.debug);
+	load_site_config(&o);
 	memset(&fs, 0, sizeof fs);
 	pthread_mutex_init(&fs.pending_lock, NULL);
 	fs.uid = getuid();
@@ -606,6 +638,8 @@ main(int argc, char **argv)
 	set_workstation(&fs, o.workstation);
 	if (o.user == NULL && (o.user = local_user()) == NULL)
 		fatal("cannot find your user name; give it as user@host:");
+	if (o.cache == NULL && asprintf(&o.cache, "%s/%s", o.cache_root, o.user) < 0)
+		fatal("out of memory");
 	if (absolutise(&o.cache) || absolutise(&o.exclude) || absolutise(&o.identity_file) ||
 	    absolutise(&o.known_hosts) || absolutise(&o.global_known_hosts) ||
 	    absolutise(&o.mountpoint))
@@ -669,6 +703,7 @@ main(int argc, char **argv)
 	/* roamctl followed the flush up to here; it reads the replayer's
 	 * state, which replay_stop frees. */
 	control_stop(&fs);
+	evict_stop(&fs);	/* after roamctl's requests, which may evict */
 	replay_stop(&fs);
 	notify_stop(&fs);	/* after every thread that queues notices */
 	fuse_session_destroy(fs.se);

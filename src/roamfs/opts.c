@@ -62,6 +62,28 @@ parse_uint(const char *opt, const char *val, unsigned lo, unsigned hi, unsigned 
 	return 0;
 }
 
+/* Record that an option of the site configuration was given (on success). */
+static int
+given(struct opts *o, unsigned bit, int r)
+{
+	if (r == 0)
+		o->given |= bit;
+	return r;
+}
+
+/* A size option (cache_max=, cache_total=): bytes or a percentage. */
+static int
+parse_size(const char *opt, const char *val, struct size_opt *out, char **cause)
+{
+	const char *why = size_opt_why(val, 1);
+
+	if (why == NULL)
+		return size_opt_parse(val, 1, out);
+	if (asprintf(cause, "option %s=%s: %s", opt, val, why) < 0)
+		*cause = NULL;
+	return -EINVAL;
+}
+
 static int
 set_str(char **dst, const char *opt, const char *val, char **cause)
 {
@@ -132,16 +154,28 @@ parse_one(struct opts *o, char *opt, char **cause)
 		return set_str(&o->exclude, opt, val, cause);
 	else if (val && strcmp(opt, "workstation") == 0)
 		return set_workstation(o, val, cause);
+	else if (val && strcmp(opt, "config") == 0)
+		return set_str(&o->config, opt, val, cause);
 	else if (val && strcmp(opt, "dir_ttl") == 0)
-		return parse_uint("dir_ttl", val, 0, 86400 * 365, &o->dir_ttl, cause);
+		return given(o, OPT_GIVEN_DIR_TTL, parse_uint("dir_ttl", val, 0,
+		    SITECONF_DIR_TTL_MAX, &o->dir_ttl, cause));
 	else if (val && strcmp(opt, "attr_ttl") == 0)
-		return parse_uint("attr_ttl", val, 0, 86400, &o->attr_ttl, cause);
+		return given(o, OPT_GIVEN_ATTR_TTL, parse_uint("attr_ttl", val, 0,
+		    SITECONF_ATTR_TTL_MAX, &o->attr_ttl, cause));
 	else if (val && strcmp(opt, "sync_interval") == 0)
-		return parse_uint("sync_interval", val, 1, 60, &o->sync_interval, cause);
+		return given(o, OPT_GIVEN_SYNC_INTERVAL, parse_uint("sync_interval", val,
+		    SITECONF_SYNC_INTERVAL_MIN, SITECONF_SYNC_INTERVAL_MAX, &o->sync_interval, cause));
 	else if (val && strcmp(opt, "flush_timeout") == 0)
-		return parse_uint("flush_timeout", val, 0, 86400, &o->flush_timeout, cause);
+		return given(o, OPT_GIVEN_FLUSH_TIMEOUT, parse_uint("flush_timeout", val, 0,
+		    SITECONF_FLUSH_TIMEOUT_MAX, &o->flush_timeout, cause));
 	else if (val && strcmp(opt, "ConnectTimeout") == 0)
-		return parse_uint("ConnectTimeout", val, 1, 600, &o->connect_timeout, cause);
+		return given(o, OPT_GIVEN_CONNECT_TIMEOUT, parse_uint("ConnectTimeout", val,
+		    SITECONF_CONNECT_TIMEOUT_MIN, SITECONF_CONNECT_TIMEOUT_MAX, &o->connect_timeout,
+		    cause));
+	else if (val && strcmp(opt, "cache_max") == 0)
+		return given(o, OPT_GIVEN_CACHE_MAX, parse_size(opt, val, &o->cache_max, cause));
+	else if (val && strcmp(opt, "cache_total") == 0)
+		return given(o, OPT_GIVEN_CACHE_TOTAL, parse_size(opt, val, &o->cache_total, cause));
 	else if (val == NULL && in_list(kernel_opts, opt))
 		return add_fuse_opt(o, opt);
 	else if ((val == NULL && in_list(ignored_opts, opt)) || strncmp(opt, "x-", 2) == 0 ||
@@ -226,11 +260,14 @@ opts_parse(int argc, char **argv, struct opts *o, char **cause)
 
 	memset(o, 0, sizeof *o);
 	*cause = NULL;
-	o->dir_ttl = 5;
-	o->attr_ttl = 3;
-	o->sync_interval = 2;
-	o->flush_timeout = 30;
-	o->connect_timeout = 10;
+	o->dir_ttl = SITECONF_DIR_TTL;
+	o->attr_ttl = SITECONF_ATTR_TTL;
+	o->sync_interval = SITECONF_SYNC_INTERVAL;
+	o->flush_timeout = SITECONF_FLUSH_TIMEOUT;
+	o->connect_timeout = SITECONF_CONNECT_TIMEOUT;
+	o->cache_expire = SITECONF_CACHE_EXPIRE;
+	o->workingset_files = SITECONF_WORKINGSET_FILES;
+	o->workingset_bytes = SITECONF_WORKINGSET_BYTES;
 	for (i = 1; i < argc && r == 0; i++) {
 		const char *a = argv[i];
 
@@ -276,7 +313,38 @@ opts_free(struct opts *o)
 	free(o->exclude);
 	free(o->workstation);
 	free(o->fuse_opts);
+	free(o->config);
+	free(o->cache_root);
 	memset(o, 0, sizeof *o);
+}
+
+int
+opts_apply_siteconf(struct opts *o, const struct siteconf *c)
+{
+	char *root = strdup(c->cache_root ? c->cache_root : siteconf_default_cache_root());
+
+	if (root == NULL)
+		return -ENOMEM;
+	free(o->cache_root);
+	o->cache_root = root;
+	if (!(o->given & OPT_GIVEN_DIR_TTL))
+		o->dir_ttl = c->dir_ttl;
+	if (!(o->given & OPT_GIVEN_ATTR_TTL))
+		o->attr_ttl = c->attr_ttl;
+	if (!(o->given & OPT_GIVEN_SYNC_INTERVAL))
+		o->sync_interval = c->sync_interval;
+	if (!(o->given & OPT_GIVEN_FLUSH_TIMEOUT))
+		o->flush_timeout = c->flush_timeout;
+	if (!(o->given & OPT_GIVEN_CONNECT_TIMEOUT))
+		o->connect_timeout = c->connect_timeout;
+	if (!(o->given & OPT_GIVEN_CACHE_MAX))
+		o->cache_max = c->cache_max;
+	if (!(o->given & OPT_GIVEN_CACHE_TOTAL))
+		o->cache_total = c->cache_total;
+	o->cache_expire = c->cache_expire;
+	o->workingset_files = c->workingset_files;
+	o->workingset_bytes = c->workingset_bytes;
+	return 0;
 }
 
 void
@@ -295,7 +363,12 @@ opts_usage(const char *prog)
 	    "                         (default ~/.ssh/known_hosts, unless under mountpoint)\n"
 	    "  -o GlobalKnownHostsFile=PATH  also (default /etc/ssh/ssh_known_hosts)\n"
 	    "  -o password_stdin      read the password from standard input\n"
-	    "  -o cache=DIR           persistent cache (default %s/cache/roamfs/USER)\n"
+	    "  -o config=FILE         site configuration (default %s/roamfs/roamfs.conf);\n"
+	    "                         it gives the defaults of cache*, ttls and timeouts\n"
+	    "  -o cache=DIR           persistent cache (default CACHE_ROOT/USER, with the\n"
+	    "                         config's cache_root, else %s/cache/roamfs)\n"
+	    "  -o cache_max=SIZE      budget of this cache: 500M, 20G, 10%% of its disk (none)\n"
+	    "  -o cache_total=SIZE    budget of all caches under CACHE_ROOT together (none)\n"
 	    "  -o exclude=FILE        local-only paths, rsync syntax (default\n"
 	    "                         %s/roamfs/exclude.local or %s/roamfs/exclude)\n"
 	    "  -o workstation=NAME    this workstation's name in conflict copies (host name)\n"
@@ -306,5 +379,6 @@ opts_usage(const char *prog)
 	    "                         unreachable this long (30)\n"
 	    "  -o ConnectTimeout=SECONDS (10)\n"
 	    "  -o allow_other,default_permissions,ro,... passed to the kernel\n"
-	    "\nSee roamfs(8).\n", prog, LOCALSTATEDIR, SYSCONFDIR, SYSCONFDIR);
+	    "\nSee roamfs(8) and roamfs.conf(5).\n", prog, SYSCONFDIR, LOCALSTATEDIR, SYSCONFDIR,
+	    SYSCONFDIR);
 }

@@ -36,6 +36,7 @@
 
 struct control;
 struct detach;
+struct evictor;
 struct flusher;
 struct notify;
 struct replay;
@@ -65,6 +66,7 @@ struct roamfs {
 	struct replay *replay;		/* replay.c */
 	struct control *control;	/* control.c: roamctl's socket */
 	struct detach *detach;		/* detach.c: the mount's watcher */
+	struct evictor *evictor;	/* evict.c: the budgets of the contents */
 	struct replay_progress progress;
 	const char *source;		/* user@host:path, as mounted */
 	const char *mountpoint;

@@ -5,7 +5,8 @@
  * most FUZZ_MAX_WORDS words, so one input stays fast).  Checks, beyond "no
  * crash, no leak": a refusal is -EINVAL with a cause (or -ENOMEM); success
  * comes without a cause, with the source split into a non-empty host and
- * a path, a mount point, numbers inside their documented ranges and only
+ * a path, a mount point, numbers inside their documented ranges, sizes
+ * that are bytes or a percentage from 1 to 100, and only
  * non-empty items in the kernel option list; argv is never written to.
  */
 #include "config.h"
@@ -28,6 +29,9 @@ check_parsed(const struct opts *o)
 	if (o->port > 65535 || o->dir_ttl > 86400 * 365 || o->sync_interval < 1 ||
 	    o->sync_interval > 60 || o->flush_timeout > 86400 ||
 	    o->connect_timeout < 1 || o->connect_timeout > 600)
+		abort();
+	if (o->cache_max.percent > 100 || (o->cache_max.percent && o->cache_max.bytes) ||
+	    o->cache_total.percent > 100 || (o->cache_total.percent && o->cache_total.bytes))
 		abort();
 	if (f != NULL && (*f == '\0' || *f == ',' || f[strlen(f) - 1] == ',' ||
 	    strstr(f, ",,") != NULL))
