@@ -22,6 +22,9 @@
 #include "roam/ctl.h"
 #include "roam/db.h"
 #include "roam/log.h"
+#include "gc.h"
+#include "pathlist.h"
+#include "roamctl.h"
 #include "siteconf.h"
 #include "summary.h"
 
@@ -137,7 +140,7 @@ is_cache(const char *dir)
 }
 
 /* Whether a roamfs answers on dir's socket (connects, without a request). */
-static int
+int
 is_running(const char *dir)
 {
 	int fd = ctl_connect(dir, CALL_MS);
@@ -325,7 +328,7 @@ utf8_len(const unsigned char *p)
 
 /* A string as JSON; bytes that are not UTF-8 (a file name can hold any)
  * become U+FFFD, so that the output always parses. */
-static void
+void
 json_str(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
@@ -388,7 +391,7 @@ json_record(const struct ctl_record *c, const char *home, int running)
 	putchar('}');
 }
 
-static void
+void
 print_bytes(uint64_t n)
 {
 	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
@@ -405,7 +408,7 @@ print_bytes(uint64_t n)
 		printf("%.1f %s", v, unit[u]);
 }
 
-static void
+void
 print_time(int64_t t)
 {
 	time_t tt = (time_t)t;
@@ -449,6 +452,38 @@ print_budget(const struct ctl_record *c)
 		fputs("  over budget: ", stdout);
 		print_bytes(over);
 		fputs(" of unsent changes, open or pinned files cannot be dropped\n", stdout);
+	}
+}
+
+/* Pinned files, the working set, and the last files missed offline. */
+static void
+print_prefetch(const struct ctl_record *c)
+{
+	const char *miss = ctl_get_str(c, "offline_missed", "");
+	uint64_t pf = ctl_get_u64(c, "pinned_files", 0), ws = ctl_get_u64(c, "workingset_files", 0);
+	size_t len;
+
+	if (ctl_get_u64(c, "pins", 0)) {
+		printf("  pinned:      %llu of %llu files cached (",
+		    (unsigned long long)ctl_get_u64(c, "pinned_files_cached", 0),
+		    (unsigned long long)pf);
+		print_bytes(ctl_get_u64(c, "pinned_bytes_cached", 0));
+		fputs(" of ", stdout);
+		print_bytes(ctl_get_u64(c, "pinned_bytes", 0));
+		printf("), %s\n", ctl_get_str(c, "prefetch", "?"));
+	}
+	if (ws)
+		printf("  working set: %llu of the last session's %llu files cached\n",
+		    (unsigned long long)ctl_get_u64(c, "workingset_cached", 0),
+		    (unsigned long long)ws);
+	if (*miss) {
+		fputs("  not cached, missed offline (most recent first): ", stdout);
+		while (*miss) {
+			len = strcspn(miss, "\n");
+			printf("%.*s%s", (int)len, miss, miss[len] ? ", " : "");
+			miss += len + (miss[len] != '\0');
+		}
+		putchar('\n');
 	}
 }
 
@@ -502,6 +537,7 @@ print_status(const struct target *t, const struct ctl_record *c, int running)
 	}
 	putchar('\n');
 	print_budget(c);
+	print_prefetch(c);
 	if ((s = ctl_get_str(c, "user", NULL)) && *s)
 		printf("  user:        %s\n", s);
 	if (!running) {
@@ -807,6 +843,233 @@ cmd_evict(char **paths, int n)
 	return st;
 }
 
+/* ---- pins ---- */
+
+/* The pin list of the home mounted on mp, read through the mount. */
+static int
+pins_read(const char *mp, struct pathlist *l)
+{
+	char path[PATH_MAX], *text;
+	size_t n = 0;
+	FILE *f;
+	int r;
+
+	snprintf(path, sizeof path, "%s/%s", mp, PATHLIST_PINS);
+	if ((f = fopen(path, "re")) == NULL)
+		return errno == ENOENT ? pathlist_parse("", 0, l) : -errno;
+	if ((text = malloc(PATHLIST_MAX_BYTES)) == NULL)
+		die_oom();
+	n = fread(text, 1, PATHLIST_MAX_BYTES, f);
+	r = ferror(f) ? -EIO : pathlist_parse(text, n, l);
+	fclose(f);
+	free(text);
+	return r;
+}
+
+/* Write the pin list of the home on mp (through a temporary file). */
+static int
+pins_write(const char *mp, const struct pathlist *l)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	struct buf b;
+	FILE *f;
+	int r = 0;
+
+	snprintf(path, sizeof path, "%s/.config", mp);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof path, "%s/%s", mp, PATHLIST_DIR);
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof path, "%s/%s", mp, PATHLIST_PINS);
+	snprintf(tmp, sizeof tmp, "%s/%s/.pins.%ld", mp, PATHLIST_DIR, (long)getpid());
+	buf_init(&b, 0);
+	if (pathlist_format(l, "# roamfs pin list: files and folders kept for offline use on every "
+	    "workstation.\n# Change it with roamctl pin and unpin (roamctl(8)).\n", &b) < 0)
+		die_oom();
+	if ((f = fopen(tmp, "we")) == NULL)
+		r = -errno;
+	else {
+		if (fwrite(b.data, 1, b.len, f) != b.len)
+			r = -EIO;
+		if (fclose(f) != 0 && r == 0)
+			r = -errno;
+		if (r == 0 && rename(tmp, path) < 0)
+			r = -errno;
+		if (r < 0)
+			unlink(tmp);
+	}
+	buf_free(&b);
+	return r;
+}
+
+/* The real path of p, or of its folder and its name when p is gone (unpin). */
+static int
+real_or_parent(const char *p, char *real)
+{
+	char dir[PATH_MAX], *slash;
+
+	if (realpath(p, real))
+		return 0;
+	if (strlen(p) >= sizeof dir)
+		return -ENAMETOOLONG;
+	strcpy(dir, p);
+	if ((slash = strrchr(dir, '/')) == NULL || slash[1] == '\0')
+		return -errno;
+	*slash = '\0';
+	if (realpath(*dir ? dir : "/", real) == NULL ||
+	    strlen(real) + strlen(slash + 1) + 2 > PATH_MAX)
+		return -ENOENT;
+	strcat(real, "/");
+	strcat(real, slash + 1);
+	return 0;
+}
+
+/* Pin or unpin one path of the home of t (rel: its path there). */
+static int
+pin_one(const struct target *t, const char *arg, const char *rel, int pin)
+{
+	struct pathlist l = { 0 }, one = { 0 };
+	const char *by;
+	struct ctl_reply rep;
+	size_t i;
+	int r;
+
+	if (!*rel) {
+		fprintf(stderr, "roamctl: %s is the whole home: pin the folders to keep offline "
+		    "instead\n", arg);
+		return EXIT_PENDING;
+	}
+	if ((r = pins_read(t->mountpoint, &l)) < 0) {
+		fprintf(stderr, "roamctl: cannot read the pin list %s/%s: %s\n", t->mountpoint,
+		    PATHLIST_PINS, strerror(-r));
+		return EXIT_PENDING;
+	}
+	if (pin && (by = pathlist_covers(&l, rel)) != NULL) {
+		printf("%s: already pinned%s%s\n", arg, strcmp(by, rel) ? " as part of " : "",
+		    strcmp(by, rel) ? by : "");
+		pathlist_free(&l);
+		return EXIT_DONE;
+	}
+	if (pin) {
+		/* What the new pin covers leaves the list. */
+		if (pathlist_add(&one, rel) < 0)
+			die_oom();
+		for (i = l.n; i-- > 0;)
+			if (pathlist_covers(&one, l.v[i]))
+				pathlist_remove(&l, l.v[i]);
+		pathlist_free(&one);
+		if (pathlist_add(&l, rel) < 0)
+			die_oom();
+	} else if (pathlist_remove(&l, rel) != 1) {
+		by = pathlist_covers(&l, rel);
+		if (by)
+			fprintf(stderr, "roamctl: %s is pinned as part of %s: unpin that folder\n",
+			    arg, by);
+		else
+			fprintf(stderr, "roamctl: %s is not pinned (roamctl pins lists the pins)\n",
+			    arg);
+		pathlist_free(&l);
+		return EXIT_PENDING;
+	}
+	r = pins_write(t->mountpoint, &l);
+	pathlist_free(&l);
+	if (r < 0) {
+		fprintf(stderr, "roamctl: cannot write the pin list %s/%s: %s\n", t->mountpoint,
+		    PATHLIST_PINS, strerror(-r));
+		return EXIT_PENDING;
+	}
+	if (call(t, "prefetch", &rep, 1) == 0)
+		ctl_reply_free(&rep);
+	if (pin)
+		printf("%s: pinned: fetched in the background and kept for offline use, on every "
+		    "workstation (roamctl status shows the progress)\n", arg);
+	else
+		printf("%s: unpinned: its files may leave the cache when room is needed\n", arg);
+	return EXIT_DONE;
+}
+
+/* pin PATH..., unpin PATH... */
+static int
+cmd_pin(char **paths, int n, int pin)
+{
+	struct targets ts = { 0 };
+	struct find_ctx fc = { &ts, NULL, 0 };
+	const struct target *t;
+	char real[PATH_MAX];
+	const char *rel;
+	int st = EXIT_DONE, i, e;
+
+	scan_root(find_one, &fc);
+	for (i = 0; i < n; i++) {
+		if ((pin ? (realpath(paths[i], real) ? 0 : -errno) :
+		    real_or_parent(paths[i], real)) < 0) {
+			fprintf(stderr, "roamctl: %s: %s\n", paths[i], strerror(errno));
+			st = EXIT_PENDING;
+			continue;
+		}
+		if ((t = target_of(&ts, real, &rel)) == NULL) {
+			fprintf(stderr, "roamctl: %s is not in a home mounted by a roamfs running for "
+			    "you (under the cache root %s)\n", paths[i], cache_root);
+			st = EXIT_PENDING;
+			continue;
+		}
+		if ((e = pin_one(t, paths[i], rel, pin)) != EXIT_DONE)
+			st = e;
+	}
+	targets_free(&ts);
+	return st;
+}
+
+/* pins: each home's pin list, and how much of it is cached. */
+static int
+cmd_pins(struct targets *ts)
+{
+	const struct ctl_record *c;
+	struct ctl_reply r;
+	int st = EXIT_DONE, e, first = 1;
+	size_t i, j;
+
+	if (json)
+		putchar('[');
+	for (i = 0; i < ts->n; i++) {
+		if ((e = call(&ts->t[i], "pins", &r, 0)) != 0) {
+			st = e;
+			continue;
+		}
+		if (!json)
+			printf("%s:%s\n", ts->t[i].mountpoint ? ts->t[i].mountpoint : ts->t[i].cache,
+			    r.n ? "" : " nothing pinned");
+		for (j = 0; j < r.n; j++) {
+			c = &r.rec[j];
+			if (json) {
+				if (!first)
+					putchar(',');
+				first = 0;
+				json_record(c, ts->t[i].mountpoint, -1);
+				continue;
+			}
+			printf("  %s: ", ctl_get_str(c, "path", ""));
+			if (!ctl_get_u64(c, "found", 0)) {
+				printf("not in the cache yet (fetched once the server is reachable)\n");
+				continue;
+			}
+			printf("%llu of %llu files cached (",
+			    (unsigned long long)ctl_get_u64(c, "cached_files", 0),
+			    (unsigned long long)ctl_get_u64(c, "files", 0));
+			print_bytes(ctl_get_u64(c, "cached_bytes", 0));
+			fputs(" of ", stdout);
+			print_bytes(ctl_get_u64(c, "bytes", 0));
+			printf(")%s\n", ctl_get_u64(c, "cached_files", 0) == ctl_get_u64(c, "files", 0) ?
+			    ": available offline" : "");
+		}
+		ctl_reply_free(&r);
+	}
+	if (json)
+		printf("]\n");
+	return st;
+}
+
 /* set-aside retry|discard ID: one home, one entry. */
 static int
 cmd_aside(struct targets *ts, const char *action, const char *id, int yes)
@@ -1103,6 +1366,12 @@ usage(FILE *f)
 	    "  offline, online         stop or resume all network use\n"
 	    "  evict PATH...           drop the cached contents of clean files now (they\n"
 	    "                          are fetched again when opened)\n"
+	    "  pin PATH..., unpin PATH...\n"
+	    "                          keep files and folders cached for offline use, on\n"
+	    "                          every workstation (the list roams with the home)\n"
+	    "  pins                    the pinned paths and how much of them is cached\n"
+	    "  gc [--dry-run]          root: remove the caches of users not seen for\n"
+	    "                          cache_expire days, trim those over their budgets\n"
 	    "Without MOUNTPOINT or CACHE: every roamfs running for you.  See roamctl(8).\n");
 }
 
@@ -1139,6 +1408,7 @@ main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "progress", no_argument, NULL, 'p' },
 		{ "yes", no_argument, NULL, 'y' },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -1146,7 +1416,7 @@ main(int argc, char **argv)
 	struct targets ts = { 0 };
 	const char *cmd;
 	double timeout = 0;
-	int all = 0, wait = 0, progress = 0, yes = 0, c, st;
+	int all = 0, wait = 0, progress = 0, yes = 0, dry_run = 0, c, st;
 	const char *action = NULL, *id = NULL, *config = NULL;
 	char *end;
 
@@ -1161,6 +1431,7 @@ main(int argc, char **argv)
 		case 'w': wait = 1; break;
 		case 'p': progress = 1; break;
 		case 'y': yes = 1; break;
+		case 'n': dry_run = 1; break;
 		case 't':
 			errno = 0;
 			timeout = strtod(optarg, &end);
@@ -1184,11 +1455,12 @@ main(int argc, char **argv)
 	cmd = argv[optind++];
 	if (strcmp(cmd, "status") && strcmp(cmd, "flush") && strcmp(cmd, "conflicts") &&
 	    strcmp(cmd, "set-aside") && strcmp(cmd, "offline") && strcmp(cmd, "online") &&
-	    strcmp(cmd, "evict")) {
+	    strcmp(cmd, "evict") && strcmp(cmd, "gc") && strcmp(cmd, "pin") &&
+	    strcmp(cmd, "unpin") && strcmp(cmd, "pins")) {
 		fprintf(stderr, "roamctl: unknown command \"%s\"; see roamctl --help\n", cmd);
 		return EXIT_USAGE;
 	}
-	if ((all && strcmp(cmd, "status")) ||
+	if ((all && strcmp(cmd, "status")) || (dry_run && strcmp(cmd, "gc")) ||
 	    ((wait || progress || timeout > 0) && strcmp(cmd, "flush"))) {
 		fprintf(stderr, "roamctl: %s takes no such option; see roamctl --help\n", cmd);
 		return EXIT_USAGE;
@@ -1219,6 +1491,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "roamctl: --yes goes with set-aside discard\n");
 		return EXIT_USAGE;
 	}
+	if (strcmp(cmd, "pin") == 0 || strcmp(cmd, "unpin") == 0) {
+		if (optind >= argc) {
+			fprintf(stderr, "roamctl: %s takes the files or folders to %s\n", cmd, cmd);
+			return EXIT_USAGE;
+		}
+		return cmd_pin(argv + optind, argc - optind, cmd[0] == 'p');
+	}
 	if (strcmp(cmd, "evict") == 0) {
 		if (optind >= argc) {
 			fprintf(stderr, "roamctl: evict takes the files or folders to drop from the "
@@ -1227,6 +1506,14 @@ main(int argc, char **argv)
 		}
 		return cmd_evict(argv + optind, argc - optind);
 	}
+	if (strcmp(cmd, "gc") == 0) {
+		if (optind < argc) {
+			fprintf(stderr, "roamctl: gc takes no mount point: it looks at every cache "
+			    "under the cache root\n");
+			return EXIT_USAGE;
+		}
+		return gc_run(&site, cache_root, json, dry_run);
+	}
 	find_targets(&ts, argv + optind, argc - optind, all);
 	if (strcmp(cmd, "status") == 0)
 		st = cmd_status(&ts, all);
@@ -1234,6 +1521,8 @@ main(int argc, char **argv)
 		st = cmd_flush(&ts, wait, timeout, progress);
 	else if (action)
 		st = cmd_aside(&ts, action, id, yes);
+	else if (strcmp(cmd, "pins") == 0)
+		st = cmd_pins(&ts);
 	else if (strcmp(cmd, "conflicts") == 0 || strcmp(cmd, "set-aside") == 0)
 		st = cmd_list(&ts, cmd);
 	else

@@ -11,10 +11,15 @@
 #ifndef ROAMFS_CACHE_H
 #define ROAMFS_CACHE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 struct cache;
+
+/* The LMDB address space of a cache's database (DIR/db), for every
+ * db_open of it (roamfs, roamctl gc); the file grows as needed. */
+#define CACHE_MAP_SIZE	((size_t)8 << 30)
 
 /* The default cache directory for a user: /var/cache/roamfs/USER. */
 char *cache_default_dir(const char *user);

@@ -20,6 +20,7 @@
 #include "control.h"
 #include "aside.h"
 #include "evict.h"
+#include "prefetch.h"
 #include "flush.h"
 #include "replay.h"
 #include "roamfs.h"
@@ -131,6 +132,7 @@ answer_status(struct roamfs *fs, struct ctl_reply *r, int usage)
 	if (usage)
 		e |= ctl_put_u64(c, "cache_bytes", summary_disk_usage(cache_dir(fs->cache)));
 	e |= evict_status(fs, c);
+	e |= prefetch_status(fs, c);
 	last = log_last(&last_at);
 	e |= ctl_put_str(c, "last_error", last);
 	e |= ctl_put_i64(c, "last_error_at", last_at);
@@ -264,6 +266,13 @@ control_answer(struct roamfs *fs, const struct ctl_request *q, struct ctl_reply 
 		return answer_aside(fs, q, r, strcmp(cmd, "set-aside-discard") == 0);
 	if (strcmp(cmd, "evict") == 0)
 		return answer_evict(fs, q, r);
+	if (strcmp(cmd, "pins") == 0)
+		return prefetch_pins_reply(fs, r);
+	if (strcmp(cmd, "prefetch") == 0) {
+		/* roamctl pin wrote the pin list: read it again. */
+		prefetch_kick(fs);
+		return answer_status(fs, r, 0);
+	}
 	return ctl_reply_fail(r, EOPNOTSUPP, "this roamfs (%s) does not know the command "
 	    "\"%.64s\"; update roamfs or use a roamctl of its version", PACKAGE_VERSION, cmd);
 }

@@ -33,6 +33,7 @@
 #include "roam/log.h"
 #include "evict.h"
 #include "journal.h"
+#include "prefetch.h"
 
 #define TICK_S		10	/* the thread looks at the budgets this often */
 #define RESCAN_S	600	/* and walks the cache at least this often */
@@ -204,14 +205,15 @@ droppable(struct db_txn *t, struct nodes *nodes, const struct inode *in)
  * into *n; datafd: the cache's data directory.  Returns the bytes freed.
  */
 static uint64_t
-drop_batch(struct db *db, struct nodes *nodes, int datafd, const struct cand *v, size_t nv,
-    struct evict_count *n)
+drop_batch(struct db *db, struct nodes *nodes, const struct pathlist *pins, int datafd,
+    const struct cand *v, size_t nv, struct evict_count *n)
 {
 	uint64_t dropped[BATCH], freed = 0;
 	size_t i, nd = 0;
 	struct db_txn t;
 	struct inode in;
-	char name[24];
+	char name[24], *rel;
+	int keep;
 
 	if (db_begin(db, &t, 1) < 0)
 		return 0;
@@ -220,7 +222,14 @@ drop_batch(struct db *db, struct nodes *nodes, int datafd, const struct cand *v,
 			t.ret = 0;	/* no inode: a leftover the reaper removes */
 			continue;
 		}
-		if (droppable(&t, nodes, &in)) {
+		keep = !droppable(&t, nodes, &in);
+		/* Pinned, or one of roamfs's own lists in the home. */
+		if (!keep && meta_path(&t, in.ino, &rel) == 0) {
+			keep = prefetch_keep(pins, rel);
+			free(rel);
+		}
+		t.ret = 0;
+		if (!keep) {
 			in.flags &= ~I_CACHED;
 			meta_inode_put(&t, &in);
 			dropped[nd++] = i;
@@ -249,8 +258,8 @@ drop_batch(struct db *db, struct nodes *nodes, int datafd, const struct cand *v,
  * them with need UINT64_MAX).  Returns the bytes freed.
  */
 static uint64_t
-drop_lru(struct db *db, struct nodes *nodes, pthread_rwlock_t *rw, int datafd,
-    struct cands *cs, uint64_t need, struct evict_count *n)
+drop_lru(struct db *db, struct nodes *nodes, const struct pathlist *pins, pthread_rwlock_t *rw,
+    int datafd, struct cands *cs, uint64_t need, struct evict_count *n)
 {
 	uint64_t freed = 0;
 	size_t i, k;
@@ -264,7 +273,7 @@ drop_lru(struct db *db, struct nodes *nodes, pthread_rwlock_t *rw, int datafd,
 			want += cs->v[i + k].bytes;
 		if (rw)
 			pthread_rwlock_wrlock(rw);
-		freed += drop_batch(db, nodes, datafd, cs->v + i, k, n);
+		freed += drop_batch(db, nodes, pins, datafd, cs->v + i, k, n);
 		if (rw)
 			pthread_rwlock_unlock(rw);
 	}
@@ -393,14 +402,17 @@ walk_and_drop(struct roamfs *fs, struct evictor *e, uint64_t limit)
 {
 	struct evict_count n = { 0 };
 	struct cands cs = { 0 };
+	struct pathlist pins;
 	uint64_t used, freed = 0;
 	char a[32], b[32];
 
 	__atomic_store_n(&e->grown, 0, __ATOMIC_RELAXED);
 	used = walk_dir(cache_data_fd(fs->cache), &cs) + walk_dir(cache_tmp_fd(fs->cache), NULL);
-	if (limit && used > limit)
-		freed = drop_lru(fs->db, fs->nodes, &e->rw, cache_data_fd(fs->cache), &cs,
+	if (limit && used > limit && prefetch_pins_copy(fs, &pins) == 0) {
+		freed = drop_lru(fs->db, fs->nodes, &pins, &e->rw, cache_data_fd(fs->cache), &cs,
 		    used - limit + limit / 10, &n);
+		pathlist_free(&pins);
+	}
 	free(cs.v);
 	pthread_mutex_lock(&e->lock);
 	__atomic_store_n(&e->used, used > freed ? used - freed : 0, __ATOMIC_RELAXED);
@@ -563,6 +575,19 @@ evict_grew(struct roamfs *fs, uint64_t bytes)
 	pthread_mutex_unlock(&e->lock);
 }
 
+int
+evict_room(struct roamfs *fs, uint64_t bytes)
+{
+	struct evictor *e = fs->evictor;
+	uint64_t limit, used;
+
+	if (e == NULL || (limit = __atomic_load_n(&e->limit, __ATOMIC_RELAXED)) == 0)
+		return 1;
+	used = __atomic_load_n(&e->used, __ATOMIC_RELAXED) +
+	    __atomic_load_n(&e->grown, __ATOMIC_RELAXED);
+	return used + bytes <= limit - limit / 10;
+}
+
 void
 evict_touch(int fd)
 {
@@ -606,6 +631,7 @@ int
 evict_tree(struct roamfs *fs, uint64_t ino, struct evict_count *n)
 {
 	struct tree tr = { { 0 }, { 0 } };
+	struct pathlist pins;
 	struct db_txn t;
 	struct inode in;
 	size_t i;
@@ -654,9 +680,11 @@ evict_tree(struct roamfs *fs, uint64_t ino, struct evict_count *n)
 	}
 	db_abort(&t);
 	buf_free(&tr.dirs);
-	if (r == 0 && tr.cs.n)
-		drop_lru(fs->db, fs->nodes, fs->evictor ? &fs->evictor->rw : NULL,
+	if (r == 0 && tr.cs.n && (r = prefetch_pins_copy(fs, &pins)) == 0) {
+		drop_lru(fs->db, fs->nodes, &pins, fs->evictor ? &fs->evictor->rw : NULL,
 		    cache_data_fd(fs->cache), &tr.cs, UINT64_MAX, n);
+		pathlist_free(&pins);
+	}
 	free(tr.cs.v);
 	if (fs->evictor && n->files) {
 		pthread_mutex_lock(&fs->evictor->lock);
@@ -691,11 +719,42 @@ evict_status(struct roamfs *fs, struct ctl_record *c)
 
 /* ---- an idle cache (roamctl gc) ---- */
 
+/* The pin list of an idle cache, as far as the cache holds it. */
+static void
+idle_pins(struct db *db, int datafd, struct pathlist *pins)
+{
+	struct db_txn t;
+	struct inode in;
+	uint64_t ino = 0;
+	char name[24], *text;
+	ssize_t len = -1;
+	int fd, found = 0;
+
+	memset(pins, 0, sizeof *pins);
+	if (db_begin(db, &t, 0) < 0)
+		return;
+	if (meta_lookup(&t, PATHLIST_PINS, &ino) == 0 && meta_inode_get(&t, ino, &in) == 0) {
+		found = (in.flags & I_CACHED) != 0;
+		inode_free(&in);
+	}
+	db_abort(&t);
+	snprintf(name, sizeof name, "%016" PRIx64, ino);
+	if (!found || (fd = openat(datafd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return;
+	if ((text = malloc(PATHLIST_MAX_BYTES)) != NULL)
+		len = read(fd, text, PATHLIST_MAX_BYTES);
+	close(fd);
+	if (len >= 0)
+		pathlist_parse(text, (size_t)len, pins);
+	free(text);
+}
+
 int
 evict_trim_idle(const char *cache_dir, struct db *db, uint64_t budget, uint64_t *used,
     struct evict_count *n)
 {
 	struct cands cs = { 0 };
+	struct pathlist pins;
 	int dfd, datafd, tmpfd;
 
 	memset(n, 0, sizeof *n);
@@ -711,8 +770,11 @@ evict_trim_idle(const char *cache_dir, struct db *db, uint64_t budget, uint64_t 
 		return errno == ENOENT ? 0 : -errno;
 	}
 	*used = walk_dir(datafd, &cs) + (tmpfd >= 0 ? walk_dir(tmpfd, NULL) : 0);
-	if (*used > budget)
-		drop_lru(db, NULL, NULL, datafd, &cs, *used - budget, n);
+	if (*used > budget) {
+		idle_pins(db, datafd, &pins);
+		drop_lru(db, NULL, &pins, NULL, datafd, &cs, *used - budget, n);
+		pathlist_free(&pins);
+	}
 	free(cs.v);
 	close(datafd);
 	if (tmpfd >= 0)

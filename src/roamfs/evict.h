@@ -42,6 +42,8 @@ int evict_start(struct roamfs *fs, const struct evict_conf *c);
 void evict_stop(struct roamfs *fs);
 /* Contents grew by bytes (a download, writes): may wake the thread. */
 void evict_grew(struct roamfs *fs, uint64_t bytes);
+/* Whether bytes more stay within 90% of the budget (for the working set). */
+int evict_room(struct roamfs *fs, uint64_t bytes);
 /* An open of a contents file: the file counts as used now. */
 void evict_touch(int fd);
 /*

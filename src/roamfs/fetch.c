@@ -29,6 +29,7 @@
 #include "fetch.h"
 #include "listing.h"
 #include "notify.h"
+#include "prefetch.h"
 #include "roamfs.h"
 #include "version.h"
 
@@ -45,6 +46,7 @@ struct fetching {
 	int state;		/* 0 running, 1 done, -errno failed */
 	unsigned refs;		/* the downloader and every reader */
 	char *rel;		/* path in the home, for the downloader */
+	struct remote *via;	/* the connection: fs->fg, or fs->pf for prefetches */
 	struct fetching *next;
 };
 
@@ -163,6 +165,19 @@ fetch_stop(struct roamfs *fs)
 	fs->fetches = NULL;
 }
 
+void
+fetch_cancel(struct roamfs *fs)
+{
+	struct fetches *q = fs->fetches;
+
+	if (q == NULL)
+		return;
+	pthread_mutex_lock(&q->lock);
+	q->stop = 1;
+	pthread_cond_broadcast(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+}
+
 /* Drop a reference (lock held). */
 static void
 fetching_put(struct fetching *f)
@@ -180,7 +195,7 @@ fetching_put(struct fetching *f)
  * (download_run), or -errno.
  */
 static int
-fetching_get(struct roamfs *fs, uint64_t ino, struct fetching **out)
+fetching_get(struct roamfs *fs, uint64_t ino, struct remote *via, struct fetching **out)
 {
 	struct fetches *q = fs->fetches;
 	struct fetching *f;
@@ -218,6 +233,7 @@ fetching_get(struct roamfs *fs, uint64_t ino, struct fetching **out)
 	f->fs = fs;
 	f->ino = ino;
 	f->rel = rel;
+	f->via = via;
 	f->refs = 2;	/* the downloader and the caller */
 	f->next = q->head;
 	q->head = f;
@@ -252,22 +268,24 @@ download_run(struct fetching *f)
 	char *path;
 	int r;
 
-	if ((r = remote_acquire(fs->fg, &s)) == 0) {
-		if ((path = remote_path(fs->fg, f->rel)) == NULL)
+	if ((r = remote_acquire(f->via, &s)) == 0) {
+		if ((path = remote_path(f->via, f->rel)) == NULL)
 			r = -ENOMEM;
 		else
 			r = sftp_download(s, path, f->fd, &a, download_progress, f);
-		remote_release(fs->fg, r);
+		remote_release(f->via, r);
 		/* A connection that died while idle: once more on a new one. */
 		if (path && remote_is_transport_error(r) && f->have == 0 &&
-		    (r = remote_acquire(fs->fg, &s)) == 0) {
+		    (r = remote_acquire(f->via, &s)) == 0) {
 			r = sftp_download(s, path, f->fd, &a, download_progress, f);
-			remote_release(fs->fg, r);
+			remote_release(f->via, r);
 		}
 		free(path);
 	}
-	if (r == -EOFFLINE)
+	if (r == -EOFFLINE && f->via == fs->fg) {
 		log_warn("%s: not in the cache and the server is unreachable", f->rel);
+		prefetch_offline_miss(fs, f->rel);
+	}
 	else if (r < 0 && r != -ECANCELED)
 		log_warn("%s: download failed: %s", f->rel, strerror(-r));
 	pthread_mutex_lock(&q->lock);
@@ -330,7 +348,7 @@ fetch_stream(struct roamfs *fs, uint64_t ino, uint64_t size, int *fd, struct fet
 	if (size < STREAM_MIN || !remote_up(fs->fg))
 		return fetch_file(fs, ino);
 	pthread_mutex_lock(&q->lock);
-	if ((r = fetching_get(fs, ino, &f)) < 0 || f == NULL) {
+	if ((r = fetching_get(fs, ino, fs->fg, &f)) < 0 || f == NULL) {
 		pthread_mutex_unlock(&q->lock);
 		return r;
 	}
@@ -456,12 +474,32 @@ fetch_verify(struct roamfs *fs, uint64_t ino)
 int
 fetch_file(struct roamfs *fs, uint64_t ino)
 {
+	return fetch_file_via(fs, ino, fs->fg);
+}
+
+int
+fetch_busy(struct roamfs *fs)
+{
+	struct fetches *q = fs->fetches;
+	struct fetching *f;
+	int n = 0;
+
+	pthread_mutex_lock(&q->lock);
+	for (f = q->head; f; f = f->next)
+		n += f->via == fs->fg;
+	pthread_mutex_unlock(&q->lock);
+	return n;
+}
+
+int
+fetch_file_via(struct roamfs *fs, uint64_t ino, struct remote *via)
+{
 	struct fetches *q = fs->fetches;
 	struct fetching *f;
 	int r;
 
 	pthread_mutex_lock(&q->lock);
-	if ((r = fetching_get(fs, ino, &f)) <= 0 && f) {
+	if ((r = fetching_get(fs, ino, via, &f)) <= 0 && f) {
 		r = fetching_wait_end(q, f);	/* another thread is downloading it */
 		fetching_put(f);
 	}

@@ -10,9 +10,15 @@ struct fetching;
 
 /* Download a file's contents unless cached; 0 or -errno. */
 int fetch_file(struct roamfs *fs, uint64_t ino);
+/* The same over another connection (the prefetcher's). */
+int fetch_file_via(struct roamfs *fs, uint64_t ino, struct remote *via);
+/* How many downloads applications wait for now (not prefetches). */
+int fetch_busy(struct roamfs *fs);
 /* The registry of downloads; fetch_stop cancels those still running and waits for them. */
 int fetch_init(struct roamfs *fs);
 void fetch_stop(struct roamfs *fs);
+/* Make the downloads under way, and any started from now on, fail (the unmount). */
+void fetch_cancel(struct roamfs *fs);
 /*
  * For a read-only open of ino, whose inode says size bytes: like
  * fetch_file, except that a file of 1 MiB or more is not waited for.  Then

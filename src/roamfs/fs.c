@@ -27,6 +27,7 @@
 #include "fs.h"
 #include "listing.h"
 #include "notify.h"
+#include "prefetch.h"
 #include "replay.h"
 #include "roamfs.h"
 
@@ -1467,6 +1468,7 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->keep_cache = 1;
+	prefetch_opened(fs, ino);
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		handle_free(fs, h);
 		open_undone(fs, ino);
@@ -1511,6 +1513,7 @@ fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	e.attr_timeout = e.entry_timeout = fs->timeout;
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->keep_cache = 1;
+	prefetch_opened(fs, e.ino);
 	inode_free(&in);
 	fuse_reply_create(req, &e, fi);
 }

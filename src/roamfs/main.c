@@ -25,16 +25,19 @@
 #include "fs.h"
 #include "notify.h"
 #include "opts.h"
+#include "prefetch.h"
 #include "replay.h"
 #include "roamfs.h"
 #include "siteconf.h"
 
-#define MAP_SIZE	((size_t)8 << 30)	/* LMDB address space; the file grows as needed */
+#define MAP_SIZE	CACHE_MAP_SIZE	/* LMDB address space (cache.h) */
 #define LOG_FILE_MAX	((off_t)1 << 20)	/* DIR/roamfs.log, then roamfs.log.1 */
 #define LOGIN_RETRY_SECONDS 30	/* a handshake the server cut, at login */
 
 /* The budgets of the cached contents (evict.h), from the options. */
 static struct evict_conf evict_conf;
+/* The working set's bounds (prefetch.h), from the options. */
+static struct prefetch_conf prefetch_conf;
 
 /* Make a path absolute: roamfs changes to / when it becomes a daemon. */
 static int
@@ -359,6 +362,7 @@ resolve_root(struct roamfs *fs, const struct opts *o, int warm, int online)
 		fatal("the server path of the home is unknown and the server is unreachable");
 	remote_set_root(fs->fg, root);
 	remote_set_root(fs->bg, root);
+	remote_set_root(fs->pf, root);
 	free(root);
 }
 
@@ -398,6 +402,8 @@ open_cache(struct roamfs *fs, struct opts *o)
 	evict_conf.max = size_opt_resolve(&o->cache_max, o->cache);
 	evict_conf.total = size_opt_resolve(&o->cache_total, o->cache);
 	evict_conf.root = o->cache_root;
+	prefetch_conf.workingset_files = o->workingset_files;
+	prefetch_conf.workingset_bytes = o->workingset_bytes;
 	/* On a disk that filled up since the last mount, the reserve makes
 	 * room for the database's lock file or its first commit. */
 	while ((r = db_open(cache_db_dir(fs->cache), MAP_SIZE, &fs->db, &cause)) < 0 &&
@@ -566,7 +572,7 @@ run(struct roamfs *fs)
 	fuse_loop_cfg_set_max_threads(cfg, 16);
 	control_start(fs);	/* roamfs works on without it */
 	detach_start(fs);	/* also */
-	if ((r = evict_start(fs, &evict_conf)) < 0)
+	if ((r = evict_start(fs, &evict_conf)) < 0 || (r = prefetch_start(fs, &prefetch_conf)) < 0)
 		fatal("cannot start threads: %s", strerror(-r));
 	if ((r = notify_start(fs)) < 0 || (r = flush_start(fs)) < 0 || (r = replay_start(fs)) < 0)
 		fatal("cannot start threads: %s", strerror(-r));
@@ -669,7 +675,8 @@ main(int argc, char **argv)
 	load_exclusions(&fs, &o);
 	open_cache(&fs, &o);
 	if ((fs.nodes = nodes_new()) == NULL || fetch_init(&fs) < 0 ||
-	    remote_new(&so, "foreground", &fs.fg) < 0 || remote_new(&so, "replay", &fs.bg) < 0)
+	    remote_new(&so, "foreground", &fs.fg) < 0 || remote_new(&so, "replay", &fs.bg) < 0 ||
+	    remote_new(&so, "prefetch", &fs.pf) < 0)
 		fatal("out of memory");
 	warm = meta_root_listed(fs.db);	/* the cache has listed the home */
 	/* The login's budget for getting in past a server that cuts
@@ -692,6 +699,7 @@ main(int argc, char **argv)
 	r = run(&fs);
 	detached = detach_stop(&fs);
 	fs_close_handles(&fs);
+	prefetch_stop(&fs);	/* before the downloads' registry goes */
 	fetch_stop(&fs);	/* cancels downloads nobody reads any more */
 	if (detached)
 		detach_release(&fs);
@@ -700,15 +708,18 @@ main(int argc, char **argv)
 	fuse_remove_signal_handlers(fs.se);
 	flush_stop(&fs);
 	r = replay_drain(&fs) < 0 && r == 0 ? 0 : r;
+	prefetch_save_workingset(&fs);	/* once the changes are on the server */
 	/* roamctl followed the flush up to here; it reads the replayer's
 	 * state, which replay_stop frees. */
 	control_stop(&fs);
 	evict_stop(&fs);	/* after roamctl's requests, which may evict */
+	prefetch_free(&fs);
 	replay_stop(&fs);
 	notify_stop(&fs);	/* after every thread that queues notices */
 	fuse_session_destroy(fs.se);
 	remote_free(fs.fg);
 	remote_free(fs.bg);
+	remote_free(fs.pf);
 	sftp_files_free(files);
 	nodes_free(fs.nodes);
 	free(fs.pending_elsewhere);

@@ -37,6 +37,7 @@
 struct control;
 struct detach;
 struct evictor;
+struct prefetch;
 struct flusher;
 struct notify;
 struct replay;
@@ -60,6 +61,7 @@ struct roamfs {
 	struct exclude *exclude;	/* NULL: nothing excluded */
 	struct remote *fg;		/* listings and downloads for applications */
 	struct remote *bg;		/* the replayer's connection */
+	struct remote *pf;		/* the prefetcher's (pinned files, working set) */
 	struct fuse_session *se;
 	struct flusher *flusher;	/* flush.c */
 	struct notify *notify;		/* notify.c */
@@ -67,6 +69,7 @@ struct roamfs {
 	struct control *control;	/* control.c: roamctl's socket */
 	struct detach *detach;		/* detach.c: the mount's watcher */
 	struct evictor *evictor;	/* evict.c: the budgets of the contents */
+	struct prefetch *prefetch;	/* prefetch.c: pins, working set, offline misses */
 	struct replay_progress progress;
 	const char *source;		/* user@host:path, as mounted */
 	const char *mountpoint;

@@ -5,7 +5,8 @@
 # all like /tmp), the systemd unit, mount.fuse.roamfs, the man pages and
 # the examples under the doc directory, the PAM check (roamfs-home-check),
 # the logout screen (roamfs-logout) and the wait at shutdown (its unit and
-# roamfs-shutdown-wait);
+# roamfs-shutdown-wait), and the housekeeping of the caches (roamfs-gc.timer
+# and its service, which runs the installed roamctl gc);
 # make uninstall leaves no file.
 . "$(dirname "$0")/lib.sh"
 D=$TEST_DIR/root
@@ -57,6 +58,26 @@ test_expect_success 'the shutdown unit runs the installed roamfs-shutdown-wait, 
 	grep -q "^ExecStop=-$w --timeout=" "$u" && ! grep -q "@[a-z]*@" "$u" &&
 	test -x "$D$w" && grep -q "^ROAMCTL=\${ROAMCTL:-$(dir bindir)/roamctl}" "$D$w" &&
 	! grep -q "@[a-z]*@" "$D$w"
+'
+
+test_expect_success 'the gc timer runs the installed roamctl gc hourly, at low priority' '
+	u=$D$(dir systemdsystemunitdir)/roamfs-gc.service &&
+	t=$D$(dir systemdsystemunitdir)/roamfs-gc.timer &&
+	grep -qx "ExecStart=$(dir bindir)/roamctl gc" "$u" && grep -qx "Type=oneshot" "$u" &&
+	grep -qx "IOSchedulingClass=idle" "$u" && grep -q "^Nice=" "$u" &&
+	! grep -q "@[a-z]*@" "$u" &&
+	grep -qx "OnCalendar=hourly" "$t" && grep -qx "Persistent=true" "$t" &&
+	grep -q "^RandomizedDelaySec=" "$t" && grep -qx "WantedBy=timers.target" "$t"
+'
+
+test_expect_success 'systemd-analyze verify takes the gc units (when systemd-analyze is there)' '
+	command -v systemd-analyze >/dev/null || { echo "# no systemd-analyze"; return 0; }
+	mkdir -p "$TEST_DIR/units" &&
+	sed "s|^ExecStart=$(dir bindir)/|ExecStart=$D$(dir bindir)/|" \
+	    "$D$(dir systemdsystemunitdir)/roamfs-gc.service" >"$TEST_DIR/units/roamfs-gc.service" &&
+	cp "$D$(dir systemdsystemunitdir)/roamfs-gc.timer" "$TEST_DIR/units/" &&
+	systemd-analyze verify --man=no "$TEST_DIR/units/roamfs-gc.timer" \
+	    "$TEST_DIR/units/roamfs-gc.service"
 '
 
 test_expect_success 'the examples are under the doc directory' '
