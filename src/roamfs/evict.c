@@ -59,6 +59,7 @@ struct evictor {
 	uint64_t evicted_files, evicted_bytes;	/* since the mount */
 	uint64_t kept_bytes;	/* over the budget and not droppable, at the last walk */
 	int over_logged;	/* the warning about that was given */
+	time_t room_failed;	/* evict_make_room found nothing to drop then */
 	int publish_logged;	/* the usage file could not be written: said so */
 };
 
@@ -573,6 +574,45 @@ evict_grew(struct roamfs *fs, uint64_t bytes)
 		pthread_cond_signal(&e->cond);
 	}
 	pthread_mutex_unlock(&e->lock);
+}
+
+uint64_t
+evict_make_room(struct roamfs *fs, uint64_t need)
+{
+	struct evictor *e = fs->evictor;
+	struct evict_count n = { 0 };
+	struct cands cs = { 0 };
+	struct pathlist pins;
+	uint64_t freed = 0;
+	time_t now = time(NULL);
+
+	if (e == NULL)
+		return 0;
+	pthread_mutex_lock(&e->lock);
+	/* A disk that stays full: one walk every few seconds, not per write. */
+	if (e->room_failed && now - e->room_failed < 3) {
+		pthread_mutex_unlock(&e->lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&e->lock);
+	walk_dir(cache_data_fd(fs->cache), &cs);
+	if (prefetch_pins_copy(fs, &pins) == 0) {
+		/* Some room beyond this write, for the next ones. */
+		freed = drop_lru(fs->db, fs->nodes, &pins, &e->rw, cache_data_fd(fs->cache), &cs,
+		    need + ((uint64_t)8 << 20), &n);
+		pathlist_free(&pins);
+	}
+	free(cs.v);
+	pthread_mutex_lock(&e->lock);
+	e->room_failed = freed ? 0 : now;
+	e->evicted_files += n.files;
+	e->evicted_bytes += n.bytes;
+	pthread_mutex_unlock(&e->lock);
+	if (n.files)
+		log_notice("the cache's disk is full: dropped the cached contents of %llu clean "
+		    "files (%llu bytes, least recently used first) to make room",
+		    (unsigned long long)n.files, (unsigned long long)n.bytes);
+	return freed;
 }
 
 int

@@ -42,6 +42,12 @@ int evict_start(struct roamfs *fs, const struct evict_conf *c);
 void evict_stop(struct roamfs *fs);
 /* Contents grew by bytes (a download, writes): may wake the thread. */
 void evict_grew(struct roamfs *fs, uint64_t bytes);
+/*
+ * The cache's disk is full: drop clean contents now, least recently used
+ * first, for need bytes and some more.  Returns the bytes freed (0 when
+ * nothing could go, or a walk a moment ago found nothing).
+ */
+uint64_t evict_make_room(struct roamfs *fs, uint64_t need);
 /* Whether bytes more stay within 90% of the budget (for the working set). */
 int evict_room(struct roamfs *fs, uint64_t bytes);
 /* An open of a contents file: the file counts as used now. */

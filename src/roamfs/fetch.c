@@ -178,6 +178,8 @@ fetch_cancel(struct roamfs *fs)
 	pthread_mutex_unlock(&q->lock);
 }
 
+static void make_room_for(struct roamfs *fs, uint64_t ino);
+
 /* Drop a reference (lock held). */
 static void
 fetching_put(struct fetching *f)
@@ -347,6 +349,7 @@ fetch_stream(struct roamfs *fs, uint64_t ino, uint64_t size, int *fd, struct fet
 	 * an unreachable server fails the open (EHOSTUNREACH), not a read. */
 	if (size < STREAM_MIN || !remote_up(fs->fg))
 		return fetch_file(fs, ino);
+	make_room_for(fs, ino);
 	pthread_mutex_lock(&q->lock);
 	if ((r = fetching_get(fs, ino, fs->fg, &f)) < 0 || f == NULL) {
 		pthread_mutex_unlock(&q->lock);
@@ -491,6 +494,24 @@ fetch_busy(struct roamfs *fs)
 	return n;
 }
 
+/*
+ * Before a download of ino (not under the registry's lock): when the
+ * cache's disk has no room for it, drop clean contents to make some.
+ */
+static void
+make_room_for(struct roamfs *fs, uint64_t ino)
+{
+	struct inode in;
+	int64_t avail;
+
+	if (meta_inode_read(fs->db, ino, &in) < 0)
+		return;
+	if (S_ISREG(in.mode) && !(in.flags & I_CACHED) &&
+	    (avail = cache_free_bytes(fs->cache)) >= 0 && (uint64_t)avail < in.size)
+		evict_make_room(fs, in.size - (uint64_t)avail);
+	inode_free(&in);
+}
+
 int
 fetch_file_via(struct roamfs *fs, uint64_t ino, struct remote *via)
 {
@@ -498,6 +519,7 @@ fetch_file_via(struct roamfs *fs, uint64_t ino, struct remote *via)
 	struct fetching *f;
 	int r;
 
+	make_room_for(fs, ino);
 	pthread_mutex_lock(&q->lock);
 	if ((r = fetching_get(fs, ino, via, &f)) <= 0 && f) {
 		r = fetching_wait_end(q, f);	/* another thread is downloading it */

@@ -1647,6 +1647,15 @@ fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t o
 		out.buf[0].fd = fd;
 		out.buf[0].pos = off;
 		n = fuse_buf_copy(&out, in_buf, 0);
+		/* A full disk: clean contents make room, and the rest goes on
+		 * (both bufvecs were advanced past what was written). */
+		if ((n == -ENOSPC || n == -EDQUOT || (n >= 0 && (size_t)n < size)) &&
+		    evict_make_room(fs, size - (n > 0 ? (size_t)n : 0)) > 0) {
+			ssize_t m = fuse_buf_copy(&out, in_buf, 0);
+
+			if (m > 0)
+				n = (n > 0 ? n : 0) + m;
+		}
 		if (n > 0)
 			evict_grew(fs, (uint64_t)n);
 		if (n < 0)

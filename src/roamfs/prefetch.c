@@ -87,7 +87,8 @@ child(struct roamfs *fs, uint64_t dir, const char *name, uint64_t *ino)
 
 /*
  * The inode at rel (normalised), listing each directory on the way from
- * the server when its listing is due (list), else from the cache alone.
+ * the server when its listing is due: with list 1 waiting for the
+ * connection, with 2 only when it is at hand; with 0 from the cache alone.
  */
 static int
 resolve(struct roamfs *fs, const char *rel, int list, uint64_t *ino)
@@ -100,7 +101,7 @@ resolve(struct roamfs *fs, const char *rel, int list, uint64_t *ino)
 		return -ENOMEM;
 	for (c = strtok_r(copy, "/", &save); c && r == 0; c = strtok_r(NULL, "/", &save)) {
 		if (list)
-			listing_update(fs, dir, 1);	/* offline: the cache answers */
+			listing_update(fs, dir, list == 1);	/* offline: the cache answers */
 		r = child(fs, dir, c, &dir);
 	}
 	free(copy);
@@ -370,7 +371,8 @@ pins_version(struct roamfs *fs)
 	struct inode in;
 	uint64_t ino, v = 0;
 
-	if (resolve(fs, PATHLIST_PINS, 1, &ino) == 0 && meta_inode_read(fs->db, ino, &in) == 0) {
+	/* Never waits for the connection: applications may need it. */
+	if (resolve(fs, PATHLIST_PINS, 2, &ino) == 0 && meta_inode_read(fs->db, ino, &in) == 0) {
 		v = ino * 1000003 ^ in.size * 8191 ^ (uint64_t)in.mtime_s * 31 ^ in.mtime_ns;
 		inode_free(&in);
 	}
