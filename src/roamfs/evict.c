@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,6 +40,7 @@
 #define RESCAN_S	600	/* and walks the cache at least this often */
 #define STALE_S		60	/* a usage file older than this does not count */
 #define BATCH		64	/* files dropped per transaction */
+#define FRESH_S		5	/* contents fetched or opened this recently stay */
 #define USAGE_PREFIX	".usage."
 #define USAGE_TMP	".usage-tmp."
 
@@ -254,6 +256,21 @@ drop_batch(struct db *db, struct nodes *nodes, const struct pathlist *pins, int 
 	return freed;
 }
 
+/* Leave out the candidates used in the last FRESH_S seconds: a file just
+ * fetched for an open, or just closed, is not dropped under its reader's
+ * feet, even when what cannot go (pins, changes) keeps the cache over. */
+static void
+keep_fresh(struct cands *cs)
+{
+	int64_t since = ((int64_t)time(NULL) - FRESH_S) * 1000000000;
+	size_t i, k = 0;
+
+	for (i = 0; i < cs->n; i++)
+		if (cs->v[i].used < since)
+			cs->v[k++] = cs->v[i];
+	cs->n = k;
+}
+
 /*
  * Drop the least recently used of cs until need bytes are freed (all of
  * them with need UINT64_MAX).  Returns the bytes freed.
@@ -409,6 +426,7 @@ walk_and_drop(struct roamfs *fs, struct evictor *e, uint64_t limit)
 
 	__atomic_store_n(&e->grown, 0, __ATOMIC_RELAXED);
 	used = walk_dir(cache_data_fd(fs->cache), &cs) + walk_dir(cache_tmp_fd(fs->cache), NULL);
+	keep_fresh(&cs);
 	if (limit && used > limit && prefetch_pins_copy(fs, &pins) == 0) {
 		freed = drop_lru(fs->db, fs->nodes, &pins, &e->rw, cache_data_fd(fs->cache), &cs,
 		    used - limit + limit / 10, &n);
@@ -595,11 +613,20 @@ evict_make_room(struct roamfs *fs, uint64_t need)
 		return 0;
 	}
 	pthread_mutex_unlock(&e->lock);
-	walk_dir(cache_data_fd(fs->cache), &cs);
 	if (prefetch_pins_copy(fs, &pins) == 0) {
-		/* Some room beyond this write, for the next ones. */
+		/* Some room beyond this write, for the next ones; what was
+		 * used in the last seconds only when the rest is not enough. */
+		need += (uint64_t)8 << 20;
+		walk_dir(cache_data_fd(fs->cache), &cs);
+		keep_fresh(&cs);
 		freed = drop_lru(fs->db, fs->nodes, &pins, &e->rw, cache_data_fd(fs->cache), &cs,
-		    need + ((uint64_t)8 << 20), &n);
+		    need, &n);
+		cs.n = 0;
+		if (freed < need) {
+			walk_dir(cache_data_fd(fs->cache), &cs);
+			freed += drop_lru(fs->db, fs->nodes, &pins, &e->rw, cache_data_fd(fs->cache),
+			    &cs, need - freed, &n);
+		}
 		pathlist_free(&pins);
 	}
 	free(cs.v);
@@ -620,7 +647,12 @@ evict_room(struct roamfs *fs, uint64_t bytes)
 {
 	struct evictor *e = fs->evictor;
 	uint64_t limit, used;
+	struct statvfs vfs;
 
+	/* The disk first: a tenth of it stays free for what the user writes. */
+	if (fstatvfs(cache_data_fd(fs->cache), &vfs) == 0 &&
+	    (uint64_t)vfs.f_bavail * vfs.f_frsize < bytes + (uint64_t)vfs.f_blocks * vfs.f_frsize / 10)
+		return 0;
 	if (e == NULL || (limit = __atomic_load_n(&e->limit, __ATOMIC_RELAXED)) == 0)
 		return 1;
 	used = __atomic_load_n(&e->used, __ATOMIC_RELAXED) +

@@ -48,7 +48,8 @@ void evict_grew(struct roamfs *fs, uint64_t bytes);
  * nothing could go, or a walk a moment ago found nothing).
  */
 uint64_t evict_make_room(struct roamfs *fs, uint64_t need);
-/* Whether bytes more stay within 90% of the budget (for the working set). */
+/* Whether bytes more stay within 90% of the budget, and leave a tenth of
+ * the cache's disk free (for the working set). */
 int evict_room(struct roamfs *fs, uint64_t bytes);
 /* An open of a contents file: the file counts as used now. */
 void evict_touch(int fd);

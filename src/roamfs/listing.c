@@ -20,6 +20,7 @@
 #include "listing.h"
 #include "notify.h"
 #include "pending.h"
+#include "prefetch.h"
 #include "roamfs.h"
 #include "version.h"
 
@@ -393,11 +394,17 @@ listing_update(struct roamfs *fs, uint64_t ino, int wait)
 		}
 	}
 	if (r < 0 && (remote_is_transport_error(r) || r == -EAGAIN || r == -EOFFLINE)) {
+		if (need == 2)
+			mark_stale(fs, ino);
+		/* Never listed here: the folder's contents are not in the cache. */
+		if (need != 2 && r == -EOFFLINE && !prefetch_thread()) {
+			log_warn("%s: not in the cache and the server is unreachable", *rel ? rel :
+			    "the home");
+			prefetch_offline_miss(fs, *rel ? rel : ".");
+		}
 		free(rel);
 		free(path);
 		listing_free(&l);
-		if (need == 2)
-			mark_stale(fs, ino);
 		return need == 2 ? 0 : r;
 	}
 	if (r == 0 && l.root)

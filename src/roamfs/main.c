@@ -33,6 +33,7 @@
 #define MAP_SIZE	CACHE_MAP_SIZE	/* LMDB address space (cache.h) */
 #define LOG_FILE_MAX	((off_t)1 << 20)	/* DIR/roamfs.log, then roamfs.log.1 */
 #define LOGIN_RETRY_SECONDS 30	/* a handshake the server cut, at login */
+#define WARM_RETRY_SECONDS 3	/* the same with a cache that has the home */
 
 /* The budgets of the cached contents (evict.h), from the options. */
 static struct evict_conf evict_conf;
@@ -680,8 +681,9 @@ main(int argc, char **argv)
 		fatal("out of memory");
 	warm = meta_root_listed(fs.db);	/* the cache has listed the home */
 	/* The login's budget for getting in past a server that cuts
-	 * handshakes (roamfs(8)); later reconnections fail at once. */
-	so.retry_dropped = LOGIN_RETRY_SECONDS;
+	 * handshakes (roamfs(8)); later reconnections fail at once.  A warm
+	 * cache works offline meanwhile: it does not wait long. */
+	so.retry_dropped = warm ? WARM_RETRY_SECONDS : LOGIN_RETRY_SECONDS;
 	online = connect_server(&fs, warm);
 	so.retry_dropped = 0;
 	resolve_root(&fs, &o, warm, online);

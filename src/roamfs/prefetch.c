@@ -52,6 +52,15 @@ struct prefetch {
 
 /* ---- small helpers ---- */
 
+/* Set in the prefetch thread: what it misses offline is no user's miss. */
+static __thread int in_prefetch;
+
+int
+prefetch_thread(void)
+{
+	return in_prefetch;
+}
+
 static int
 stopping(struct prefetch *p)
 {
@@ -389,6 +398,7 @@ prefetch_main(void *arg)
 	uint64_t seen = 0, v;
 	int ws_left = p->conf.workingset_files != 0, r, wait_s = 0, run;
 
+	in_prefetch = 1;
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
 		clock_gettime(CLOCK_REALTIME, &until);

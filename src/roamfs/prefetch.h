@@ -39,6 +39,8 @@ void prefetch_free(struct roamfs *fs);
 void prefetch_kick(struct roamfs *fs);
 /* A regular file was opened: it joins the working set. */
 void prefetch_opened(struct roamfs *fs, uint64_t ino);
+/* Whether the caller is the prefetch thread. */
+int prefetch_thread(void);
 /* An open failed offline on a file not cached (rel: its path). */
 void prefetch_offline_miss(struct roamfs *fs, const char *rel);
 /* A copy of the pin list (empty when none), for eviction: 0 or -ENOMEM. */

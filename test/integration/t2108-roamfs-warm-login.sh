@@ -26,8 +26,15 @@ test_expect_success 'a new file on the server shows at the next login' '
 	unmount_roamfs "$M"
 '
 
+# The requests of the login and the programs, without those of the
+# background prefetch of pins and the working set (under .config/roamfs,
+# issue 14), which runs after the mount over its own connection.
+app_requests() {
+	grep -v '/\.config\(/roamfs\)\{0,1\}"' "$SFTP_LOG" | grep -v '/\.config/roamfs/'
+}
+
 opendirs_are() {
-	test "$(grep -c "opendir" "$SFTP_LOG")" = "$1"
+	test "$(app_requests | grep -c "opendir")" = "$1"
 }
 
 test_expect_success 'a warm login asks the server only for the listings it served' '
@@ -38,7 +45,7 @@ test_expect_success 'a warm login asks the server only for the listings it serve
 	wait_for opendirs_are 2 &&
 	sleep 1 &&
 	cat "$SFTP_LOG" &&
-	! grep -E "realpath|stat name|open \"" "$SFTP_LOG" &&
+	! app_requests | grep -E "realpath|stat name|open \"" &&
 	opendirs_are 2 &&
 	unmount_roamfs "$M"
 '

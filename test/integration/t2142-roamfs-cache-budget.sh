@@ -97,8 +97,8 @@ test_expect_success 'changes not on the server yet, open files and new files are
 		printf "edited offline\n" >"$W/docs/edited.txt" &&
 		dd if=/dev/urandom of="$W/docs/new.bin" bs=1024 count=1536 status=none &&
 		cp "$W/docs/new.bin" "$TEST_DIR/new.bin" &&
-		wait_server offline_miss mail/m12 &&
-		sleep 1 &&
+		WAIT_SERVER_SECONDS=40 wait_server at_most $((2 * MiB + 256 * 1024)) &&
+		offline_miss mail/m12 &&
 		bytes_are "$W/docs/edited.txt" "edited offline" &&
 		cmp "$W/docs/new.bin" "$TEST_DIR/new.bin" &&
 		same docs/held.bin &&

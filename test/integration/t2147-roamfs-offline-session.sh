@@ -92,8 +92,9 @@ test_expect_success 'ws2 logs in online and reads the files it will change' '
 
 LOGIN_SECONDS=
 test_expect_success 'with the server unreachable, a login on the warm cache goes on offline at once' '
-	ws_offline ws1 &&
-	t0=$(date +%s%N) &&
+	ws_offline ws1 || return 1
+	# In the background, so that a login that hangs fails the case.
+	t0=$(date +%s%N)
 	{ ws_mount ws1 2>"$TEST_DIR/login.err"; echo $? >"$TEST_DIR/login.rc"; } &
 	at_exit "unmount_quiet \"$W1\""
 	WAIT_TRIES=600 wait_for test -s "$TEST_DIR/login.rc" ||
@@ -173,6 +174,16 @@ test_expect_success 'a folder never listed fails at once too, and so does a file
 	rc=$?
 	echo "cat: $rc $out" &&
 	[ $rc -ne 0 ] && [ $rc -ne 124 ] && printf "%s\n" "$out" | grep -q "No route to host"
+'
+
+# roamfs.8 (PINS, THE WORKING SET AND OFFLINE MISSES): "opening a file that
+# is not cached fails at once with EHOSTUNREACH; the log names the file, and
+# roamctl status shows the last five".  A file in a folder never listed is
+# not cached either: its name (or at least its folder's) must be told.
+test_expect_success 'the file in the folder never listed is named in the log and in roamctl status' '
+	grep "unreachable" "$C1/roamfs.log" | grep -q "unread" &&
+	json_str offline_missed | grep -q "^unread" ||
+	{ grep -v " info: " "$C1/roamfs.log"; "$ROAMCTL" status "$C1"; return 1; }
 '
 
 test_expect_success 'roamctl status lists the misses, most recent first, in text and JSON' '
