@@ -187,7 +187,7 @@ pending_listed(struct roamfs *fs, const char *list)
 		return;
 	/* Written only when it changed: a listing costs no write. */
 	if (db_get(&t, DB_META, key, strlen(key), &v) == 0 && v.mv_size == n &&
-	    memcmp(v.mv_data, list, n) == 0)
+	    (n == 0 || memcmp(v.mv_data, list, n) == 0))
 		db_abort(&t);
 	else if (db_put(&t, DB_META, key, strlen(key), list ? list : "", n) == 0)
 		db_commit(&t);
