@@ -484,6 +484,9 @@ evict_main(void *arg)
 		__atomic_store_n(&e->limit, limit, __ATOMIC_RELAXED);
 		if ((limit && (estimate > limit || time(NULL) - e->walked >= RESCAN_S)) ||
 		    (asked && limit)) {
+			/* At most a walk a second, however often it is asked. */
+			if (time(NULL) - e->walked < 1)
+				usleep(1000000);
 			walk_and_drop(fs, e, limit);
 			estimate = e->used;
 		}

@@ -311,6 +311,8 @@ pass_pins(struct roamfs *fs, struct prefetch *p)
 	pthread_mutex_lock(&p->lock);
 	pathlist_free(&p->pins);
 	p->pins = pins;
+	if (pins.n == 0)
+		p->files = p->files_done = p->bytes = p->bytes_done = 0;
 	pthread_mutex_unlock(&p->lock);
 	if (pins.n == 0)
 		return 0;
@@ -351,7 +353,9 @@ pass_workingset(struct roamfs *fs, struct prefetch *p)
 		return r == -EOFFLINE ? r : 0;
 	}
 	set_state(p, "fetching the working set");
-	for (i = 0; i < ws.n && !stopping(p); i++) {
+	/* From the end of the list: the files the last session opened first,
+	 * which programs starting now open first too. */
+	for (i = ws.n; i-- > 0 && !stopping(p);) {
 		if (resolve(fs, ws.v[i], 1, &ino) < 0 || meta_inode_read(fs->db, ino, &in) < 0)
 			continue;
 		if (S_ISREG(in.mode) && !(in.flags & (I_CACHED | I_LOCALNEW | I_EXCLUDED)))

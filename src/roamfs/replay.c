@@ -26,6 +26,7 @@
 
 #include "roam/log.h"
 #include "conflict.h"
+#include "evict.h"
 #include "listing.h"
 #include "notify.h"
 #include "pending.h"
@@ -429,6 +430,8 @@ replay_end_txn(struct roamfs *fs, struct db_txn *t, struct jrec *r, int err,
 		journal_remove(t, r);
 	}
 	__atomic_fetch_add(&fs->progress.sent_changes, 1, __ATOMIC_RELAXED);
+	/* A file sent is clean: over its budget, the cache may drop it now. */
+	evict_grew(fs, 0);
 	if (err == 0 && r->type == J_RENAME)
 		renamed(fs, t, r);
 	if (err == 0 && o->set_base && o->foreign && journal_later_ino(t, r->ino, r->seq) == 0 &&

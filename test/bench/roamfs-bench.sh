@@ -10,14 +10,18 @@
 #   --quick   smaller sizes (a few minutes in all)
 #   --link    which link(s) to measure (default both)
 #   --cases   comma-separated subset of: login,logout,scale,memory,
-#             bigwrite,bigread,local,many (default all)
+#             bigwrite,bigread,local,many,evict,workingset (default all)
+#             evict: a write stream of several times cache_max, with the
+#               budget against without (issue 14);
+#             workingset: the first opens of a Thunderbird-like profile on
+#               a second workstation, with the working set against without
 #   --out     also write the result rows (tab-separated) to FILE
 # Needs: roamfs and test/bench/linksim built in $top_builddir, fuse3, column,
 # openssh-server/client, sshfs, rsync, python3.
 
 QUICK=0
 LINKS="loopback wan"
-CASES="login,logout,scale,memory,bigwrite,bigread,local,many"
+CASES="login,logout,scale,memory,bigwrite,bigread,local,many,evict,workingset"
 OUT=""
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -30,7 +34,7 @@ while [ $# -gt 0 ]; do
 		esac ;;
 	--cases) shift; CASES=${1:?--cases needs a list} ;;
 	--out) shift; OUT=${1:?--out needs a file} ;;
-	-h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "roamfs-bench: unknown argument $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -53,11 +57,16 @@ if [ $QUICK = 1 ]; then
 	HOME_N=2000 HOME_BYTES=$((40 * 1000 * 1000))
 	SCALE_SMALL=1000 SCALE_BIG=20000
 	BIG_MIB=128 MANY=2000
+	EVICT_MAX_MIB=32 EVICT_STREAM_MIB=128 PROFILE_FOLDERS=60
 else
 	HOME_N=10000 HOME_BYTES=$((200 * 1000 * 1000))
 	SCALE_SMALL=1000 SCALE_BIG=100000
 	BIG_MIB=1024 MANY=10000
+	EVICT_MAX_MIB=128 EVICT_STREAM_MIB=512 PROFILE_FOLDERS=160
 fi
+# The working-set case: how long after the mount the user starts
+# Thunderbird (the first open), as a few seconds after login.
+WS_DELAY=5
 # sshfs creates files one round trip after another: at 20 ms this many
 # files are timed and the time scaled up linearly (said in the note).
 SSHFS_WAN_MANY=$((MANY / 10))
@@ -86,6 +95,8 @@ RESULTS=$TEST_DIR/results.tsv
 # KIND time: ratio = roamfs / baseline, met when <= TARGET.
 # KIND speed: ratio = baseline / roamfs (relative throughput), met when >= TARGET.
 # KIND mib: an absolute value in MiB, met when <= TARGET.
+# KIND less: ratio = roamfs / baseline, met when < TARGET (strictly).
+# KIND info: ratio = roamfs / baseline, no target and no verdict.
 record() {
 	awk -v OFS='\t' -v l="$1" -v c="$2" -v r="$3" -v bn="$4" -v b="$5" \
 	    -v k="$6" -v t="$7" -v n="${8:-}" 'BEGIN {
@@ -94,6 +105,11 @@ record() {
 		} else if (k == "time") {
 			ratio = sprintf("%.3f", r / b); ok = (r / b <= t) ? "met" : "MISSED"
 			t = "<= " t "x time"
+		} else if (k == "less") {
+			ratio = sprintf("%.3f", r / b); ok = (r / b < t) ? "met" : "MISSED"
+			t = "< " t "x time"
+		} else if (k == "info") {
+			ratio = sprintf("%.3f", r / b); ok = "-"; t = "-"
 		} else if (k == "speed") {
 			ratio = sprintf("%.3g", b / r); ok = (b / r >= t) ? "met" : "MISSED"
 			t = ">= " t "x speed"
@@ -228,6 +244,31 @@ REF=$TEST_DIR/ref.bin
 if has_case bigwrite || has_case bigread || has_case local; then
 	say "making a reference file of $BIG_MIB MiB"
 	head -c $((BIG_MIB << 20)) /dev/urandom >"$REF" || bail_out "cannot write $REF"
+fi
+
+# The roamfs.conf files of the issue 14 cases (-o config=FILE), so that no
+# site configuration of the machine counts: one that sets nothing (the
+# defaults: no budget, workingset_files 500), one without a working set.
+CONF_PLAIN=$TEST_DIR/plain.conf
+CONF_NOWS=$TEST_DIR/no-workingset.conf
+printf '# roamfs-bench: the defaults\n' >"$CONF_PLAIN"
+printf 'workingset_files = 0\n' >"$CONF_NOWS"
+chmod 644 "$CONF_PLAIN" "$CONF_NOWS"
+POOL=$TEST_DIR/pool.bin
+if has_case evict; then
+	# The stream's contents: 1-4 MiB slices of 8 MiB of random bytes.
+	head -c $((8 << 20)) /dev/urandom >"$POOL" || bail_out "cannot write $POOL"
+	# The stream: files of 1-4 MiB (seeded), EVICT_STREAM_MIB in all.
+	awk -v t=$EVICT_STREAM_MIB 'BEGIN { srand(14); while (s < t) {
+		n = 1 + int(rand() * 4); if (s + n > t) n = t - s; s += n; print n } }' \
+	    >"$TEST_DIR/stream.sizes"
+fi
+TB_SRV=$SERVER/tb
+TB_LIST=$TEST_DIR/profile.list
+if has_case workingset; then
+	say "making a Thunderbird-like profile with $PROFILE_FOLDERS IMAP folders"
+	$GEN profile "$TB_SRV" $PROFILE_FOLDERS >"$TB_LIST" || bail_out "cannot make the profile"
+	say "profile: $(wc -l <"$TB_LIST") files, $(du -sb "$TB_SRV" | awk '{ printf "%.1f", $1 / 1048576 }') MiB"
 fi
 
 # --- cases ------------------------------------------------------------------
@@ -529,6 +570,155 @@ case_many() {
 	rm -rf "$_c" "$_h"
 }
 
+# contents CACHE: the bytes of a cache's contents, as roamfs counts them
+# against cache_max: the blocks of the files in CACHE/data and CACHE/tmp.
+contents() {
+	find "$1/data" "$1/tmp" -type f -printf '%b\n' 2>/dev/null |
+	    awk '{ s += $1 } END { printf "%d\n", s * 512 }'
+}
+
+# mib BYTES: in MiB, one decimal.
+mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
+
+# sample_contents CACHE FILE: until FILE.stop exists, keep in FILE the
+# largest contents of CACHE seen, looking every 0.2 s.
+sample_contents() {
+	_sm=0
+	echo 0 >"$2"
+	while [ ! -e "$2.stop" ]; do
+		_su=$(contents "$1")
+		[ "$_su" -le "$_sm" ] || { _sm=$_su; echo "$_sm" >"$2"; }
+		sleep 0.2
+	done
+}
+
+# write_stream DIR: write the files of the stream into DIR one after the
+# other with dd (sizes from stream.sizes, contents slices of the pool).
+write_stream() {
+	_wi=0
+	while read -r _wn; do
+		_wi=$((_wi + 1))
+		dd if="$POOL" of="$1/s$(printf %04d $_wi)" bs=1M count="$_wn" \
+		    skip=$((_wi % 4)) status=none || return 1
+	done <"$TEST_DIR/stream.sizes"
+}
+
+# Issue 14: a write stream of several times the budget, through a mount
+# with -o cache_max against the same without a budget.  Timed from the
+# first write until roamctl flush --wait returns (every file on the
+# server); the largest contents are sampled while it runs.
+case_evict() {
+	_l=$1
+	_h=$SERVER/evict
+	_c=$TEST_DIR/cache-evict
+	_budget=$((EVICT_MAX_MIB << 20))
+	_nf=$(wc -l <"$TEST_DIR/stream.sizes")
+	_tl="" _tu="" _wl="" _wu="" _pl="" _pu="" _al="" _sl=""
+	for _i in 1 2 3; do
+		for _m in u l; do
+			rm -rf "$_h" "$_c"; mkdir -p "$_h"
+			_o="config=$CONF_PLAIN"
+			[ $_m = u ] || _o="$_o,cache_max=${EVICT_MAX_MIB}M"
+			rmount "$_c" "$_h" "$_o" || return 1
+			ls "$M" >/dev/null
+			rm -f "$TEST_DIR/peak" "$TEST_DIR/peak.stop"
+			sample_contents "$_c" "$TEST_DIR/peak" &
+			_sp=$!
+			drop_caches; _t=$(now)
+			write_stream "$M" || { touch "$TEST_DIR/peak.stop"; wait $_sp; return 1; }
+			_w=$(since "$_t")
+			"$ROAMCTL" flush --wait --timeout=$EXIT_MAX "$_c" >/dev/null ||
+			    { touch "$TEST_DIR/peak.stop"; wait $_sp; say "roamctl flush --wait failed"; return 1; }
+			_tt=$(since "$_t")
+			touch "$TEST_DIR/peak.stop"; wait $_sp
+			_p=$(contents "$_c")
+			[ "$(cat "$TEST_DIR/peak")" -le "$_p" ] || _p=$(cat "$TEST_DIR/peak")
+			if [ $_m = l ]; then
+				# Once all is sent, eviction may drop it all: how long
+				# until the contents are back within the budget.
+				_t=$(now) _s=""
+				while [ "$(awk -v a="$_t" -v b="$(now)" 'BEGIN { print (b - a < 60) }')" = 1 ]; do
+					[ "$(contents "$_c")" -gt "$_budget" ] || { _s=$(since "$_t"); break; }
+					sleep 0.1
+				done
+				_al="$_al $(contents "$_c")" _sl="$_sl ${_s:-60+}"
+			fi
+			rumount || return 1
+			_got=$(find "$_h" -type f -name 's*' -printf '%s\n' | awk '{ n++; s += $1 } END { print n + 0, s + 0 }')
+			[ "$_got" = "$_nf $((EVICT_STREAM_MIB << 20))" ] ||
+			    { say "the server holds $_got (files, bytes) of $_nf, $((EVICT_STREAM_MIB << 20))"; return 1; }
+			eval "_t$_m=\"\$_t$_m $_tt\"; _w$_m=\"\$_w$_m $_w\"; _p$_m=\"\$_p$_m $(mib "$_p")\""
+		done
+	done
+	say "no budget: stream+flush$_tu, writes$_wu, largest MiB$_pu"
+	say "cache_max=${EVICT_MAX_MIB}M: stream+flush$_tl, writes$_wl, largest MiB$_pl, after flush$_al bytes, within the budget after$_sl s"
+	# shellcheck disable=SC2086
+	record "$_l" "write stream ${EVICT_STREAM_MIB} MiB, cache_max=${EVICT_MAX_MIB}M" "$(median $_tl)" \
+	    "no budget" "$(median $_tu)" time 1.10 \
+	    "median of 3, alternating; $_nf files of 1-4 MiB by dd, then roamctl flush --wait; dd alone $(median $_wl) s / $(median $_wu) s"
+	# shellcheck disable=SC2086
+	record "$_l" "largest contents during the stream" "$(median $_pl)" "budget (MiB)" \
+	    "$EVICT_MAX_MIB" info "" "MiB, median of 3 (no budget: $(median $_pu) MiB); unsent files cannot be dropped"
+	# shellcheck disable=SC2086
+	_amax=$(printf '%s\n' $_al | sort -n | tail -n 1)
+	record "$_l" "contents after flush, cache_max=${EVICT_MAX_MIB}M" "$(mib "$_amax")" "-" "" mib \
+	    "$EVICT_MAX_MIB" "largest of 3; within the budget$_sl s after flush --wait returned"
+	rm -rf "$_c" "$_h"
+}
+
+# Issue 14: the first open of each file of a Thunderbird-like profile on a
+# second workstation right after login.  Workstation A (its own cache)
+# mounts, reads every file of the profile in startup order and unmounts,
+# which writes .config/roamfs/workingset on the server.  Workstation B,
+# a fresh cache each time, mounts, waits WS_DELAY seconds (the user
+# starting Thunderbird a few seconds after login) and reads every file in
+# the same order: the total and the slowest single open+read, with the
+# working set against B mounted with workingset_files = 0.
+case_workingset() {
+	_l=$1
+	_h=$TB_SRV
+	_ws=$_h/.config/roamfs/workingset
+	_ca=$TEST_DIR/cache-wsA _cb=$TEST_DIR/cache-wsB
+	rm -rf "$_ca" "$_cb" "$_ws"
+	rmount "$_ca" "$_h" "config=$CONF_PLAIN,workstation=wsA" || return 1
+	$GEN opens "$M" "$TB_LIST" >/dev/null || return 1
+	rumount || return 1
+	[ -s "$_ws" ] || { say "workstation A wrote no working set"; return 1; }
+	cp "$_ws" "$TEST_DIR/workingset.A"
+	_nws=$(grep -vc '^#' "$_ws")
+	rm -rf "$_ca"
+	_nf=$(wc -l <"$TB_LIST")
+	_tw="" _tn="" _mw="" _mn="" _cw="" _slow=""
+	for _i in 1 2 3; do
+		for _m in n w; do
+			# Each round starts from A's list (B's logout writes its own).
+			cp "$TEST_DIR/workingset.A" "$_ws"
+			rm -rf "$_cb"
+			_o=$CONF_PLAIN
+			[ $_m = w ] || _o=$CONF_NOWS
+			drop_caches
+			rmount "$_cb" "$_h" "config=$_o,workstation=wsB" || return 1
+			sleep $WS_DELAY
+			_cached=$("$ROAMCTL" --json status "$_cb" | sed -n 's/.*"workingset_cached":\([0-9]*\).*/\1/p')
+			_r=$($GEN opens "$M" "$TB_LIST") || return 1
+			rumount || return 1
+			read -r _rt _rm _ _rp <<<"$_r"
+			eval "_t$_m=\"\$_t$_m $_rt\"; _m$_m=\"\$_m$_m $_rm\""
+			[ $_m = n ] || _cw="$_cw ${_cached:-?}"
+			_slow="$_slow $_m:${_rp##*/}"
+		done
+	done
+	say "without: total$_tn, slowest$_mn; with: total$_tw, slowest$_mw; cached at the first open:$_cw of $_nws"
+	say "slowest files:$_slow"
+	# shellcheck disable=SC2086
+	record "$_l" "first opens, profile of $_nf files" "$(median $_tw)" "no working set" "$(median $_tn)" \
+	    less 1 "median of 3, alternating; from ${WS_DELAY} s after the mount; working set $_nws files, cached at the first open:$_cw"
+	# shellcheck disable=SC2086
+	record "$_l" "slowest single open, $_nf files" "$(median $_mw)" "no working set" "$(median $_mn)" \
+	    less 1 "median of 3; open+read+close"
+	rm -rf "$_cb" "$_ws" "$TEST_DIR/workingset.A"
+}
+
 # run_case NAME LINK: run one case, noting a failure instead of stopping.
 run_case() {
 	has_case "$1" || return 0
@@ -550,6 +740,8 @@ for link in $LINKS; do
 	run_case bigread "$link"
 	[ "$link" != loopback ] || run_case local "$link"
 	run_case many "$link"
+	run_case evict "$link"
+	run_case workingset "$link"
 	rm -rf "$SERVER/bigw"
 done
 
