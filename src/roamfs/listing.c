@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,20 +263,29 @@ merge_listing(struct roamfs *fs, uint64_t ino, const char *dirrel, struct listin
  * Whether directory ino needs a listing now: 0 no, 1 yes and it was never
  * listed, 2 yes but a listing is cached; *rel gets its path.
  */
+/* Whether directory ino was listed less than dir_ttl ago. */
 static int
-dir_needs_listing(struct roamfs *fs, uint64_t ino, char **rel)
+listed_fresh(struct roamfs *fs, uint64_t ino)
 {
-	struct db_txn t;
-	struct inode in;
 	struct node *n;
-	int r, fresh;
+	int fresh;
 
 	nodes_lock(fs->nodes);
 	n = nodes_find(fs->nodes, ino);
 	fresh = n && n->listed && (fs->dir_ttl == 0 ||
 	    time(NULL) - (time_t)n->listed < (time_t)fs->dir_ttl);
 	nodes_unlock(fs->nodes);
-	if (fresh)
+	return fresh;
+}
+
+static int
+dir_needs_listing(struct roamfs *fs, uint64_t ino, char **rel)
+{
+	struct db_txn t;
+	struct inode in;
+	int r;
+
+	if (listed_fresh(fs, ino))
 		return 0;
 	if ((r = db_begin(fs->db, &t, 0)) < 0)
 		return r;
@@ -360,18 +370,84 @@ listing_refresh_stale(struct roamfs *fs)
 	buf_free(&inos);
 }
 
+/*
+ * The directories being listed now, so that two threads (a program and the
+ * prefetcher at login) do not list one twice: the second waits for the
+ * first, then finds the listing fresh.
+ */
+#define INFLIGHT_MAX 32
+static pthread_mutex_t inflight_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t inflight_cond = PTHREAD_COND_INITIALIZER;
+static uint64_t inflight[INFLIGHT_MAX];
+static unsigned ninflight;
+
+/* 1: this thread lists ino (inflight_end after); 0: another did meanwhile. */
+static int
+inflight_begin(uint64_t ino)
+{
+	unsigned i;
+	int waited = 0, found;
+
+	pthread_mutex_lock(&inflight_lock);
+	for (;;) {
+		for (i = 0, found = 0; i < ninflight && !found; i++)
+			found = inflight[i] == ino;
+		if (!found)
+			break;
+		waited = 1;
+		pthread_cond_wait(&inflight_cond, &inflight_lock);
+	}
+	if (!waited && ninflight < INFLIGHT_MAX)
+		inflight[ninflight++] = ino;
+	pthread_mutex_unlock(&inflight_lock);
+	return !waited;
+}
+
+static void
+inflight_end(uint64_t ino)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&inflight_lock);
+	for (i = 0; i < ninflight; i++)
+		if (inflight[i] == ino) {
+			inflight[i] = inflight[--ninflight];
+			break;
+		}
+	pthread_cond_broadcast(&inflight_cond);
+	pthread_mutex_unlock(&inflight_lock);
+}
+
+static int listing_run(struct roamfs *fs, uint64_t ino, int wait, int need, char *rel);
+
 int
 listing_update(struct roamfs *fs, uint64_t ino, int wait)
 {
+	char *rel = NULL;
+	int need, r;
+
+	for (;;) {
+		if ((need = dir_needs_listing(fs, ino, &rel)) <= 0)
+			return need;
+		if (inflight_begin(ino))
+			break;
+		free(rel);	/* listed by another thread: fresh now, unless it failed */
+		rel = NULL;
+	}
+	r = listing_run(fs, ino, wait, need, rel);
+	inflight_end(ino);
+	return r;
+}
+
+/* List directory ino (at rel, freed here) from the server and merge it. */
+static int
+listing_run(struct roamfs *fs, uint64_t ino, int wait, int need, char *rel)
+{
 	struct listing l = { fs, ino == INO_ROOT, NULL, 0, 0, NULL };
 	struct sftp *s;
-	char *rel = NULL, *path;
+	char *path;
 	int r;
 
-	int need;
-
-	if ((need = dir_needs_listing(fs, ino, &rel)) <= 0)
-		return need;
 	if ((path = remote_path(fs->fg, rel)) == NULL) {
 		free(rel);
 		return -ENOMEM;

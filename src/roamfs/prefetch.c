@@ -21,7 +21,8 @@
 #include "journal.h"
 #include "sftp/sftp.h"
 
-#define TICK_S		30	/* the pin list is looked at this often */
+#define TICK_S		30	/* the pin list is looked at this often in the cache */
+#define SERVER_S	120	/* and on the server (another workstation's pins) */
 #define RETRY_S		10	/* after a pass cut short by the server */
 #define FULL_S		600	/* pinned trees are walked again this often */
 #define MISSES		5	/* offline misses remembered */
@@ -377,15 +378,19 @@ pass_workingset(struct roamfs *fs, struct prefetch *p)
 
 /* ---- the thread ---- */
 
-/* The pin list's version in the cache: changes when someone writes it. */
+/*
+ * The pin list's version in the cache: changes when someone writes it.
+ * With server, its folder is listed again when due (never waiting for the
+ * connection: applications may need it), to see another workstation's.
+ */
 static uint64_t
-pins_version(struct roamfs *fs)
+pins_version(struct roamfs *fs, int server)
 {
 	struct inode in;
 	uint64_t ino, v = 0;
 
-	/* Never waits for the connection: applications may need it. */
-	if (resolve(fs, PATHLIST_PINS, 2, &ino) == 0 && meta_inode_read(fs->db, ino, &in) == 0) {
+	if (resolve(fs, PATHLIST_PINS, server ? 2 : 0, &ino) == 0 &&
+	    meta_inode_read(fs->db, ino, &in) == 0) {
 		v = ino * 1000003 ^ in.size * 8191 ^ (uint64_t)in.mtime_s * 31 ^ in.mtime_ns;
 		inode_free(&in);
 	}
@@ -398,7 +403,7 @@ prefetch_main(void *arg)
 	struct roamfs *fs = arg;
 	struct prefetch *p = fs->prefetch;
 	struct timespec until;
-	time_t full = 0;
+	time_t full = 0, asked = 0;
 	uint64_t seen = 0, v;
 	int ws_left = p->conf.workingset_files != 0, r, wait_s = 0, run;
 
@@ -418,7 +423,9 @@ prefetch_main(void *arg)
 		}
 		pthread_mutex_unlock(&p->lock);
 		/* Between passes: only when the pin list changed, or now and then. */
-		v = pins_version(fs);
+		v = pins_version(fs, time(NULL) - asked >= SERVER_S);
+		if (time(NULL) - asked >= SERVER_S)
+			asked = time(NULL);
 		if (!run && v == seen && time(NULL) - full < FULL_S) {
 			wait_s = TICK_S;
 			continue;

@@ -78,7 +78,7 @@ test_expect_success 'a download cut by a lost connection fails the read, then su
 	wait_for test -s "$TEST_DIR/t1.rc" &&
 	test "$(cat "$TEST_DIR/t1.rc")" != 0 &&
 	grep -q "Input/output error" "$TEST_DIR/t1.err" &&
-	wait_for test -z "$(ls "$C/tmp")" &&
+	wait_for sh -c "test -z \"\$(ls '$C/tmp')\"" &&
 	WAIT_SERVER_SECONDS=40 wait_server cmp "$H/third.bin" "$M/third.bin"
 '
 
@@ -111,7 +111,7 @@ test_expect_success 'with the server down, opening an uncached large file fails 
 	! cat "$M/fifth.bin" >/dev/null 2>"$TEST_DIR/cat.err" &&
 	cat "$TEST_DIR/cat.err" &&
 	grep -q "No route to host" "$TEST_DIR/cat.err" &&
-	test -z "$(ls "$C/tmp")" &&
+	wait_for sh -c "test -z \"\$(ls '$C/tmp')\"" &&
 	unmount_roamfs "$M"
 '
 

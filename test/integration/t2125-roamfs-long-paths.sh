@@ -264,12 +264,12 @@ test_expect_success 'a directory leaving the excluded area is refused when what 
 '
 
 test_expect_success 'after the unmount the server has exactly the synced tree, byte for byte' '
-	lp tree "$M" .cache >"$TEST_DIR/mount.tree" &&
+	lp tree "$M" .cache .config >"$TEST_DIR/mount.tree" &&
 	lp tree "$M" >"$TEST_DIR/mount-all.tree" &&
 	test "$(wc -l <"$TEST_DIR/mount.tree")" -gt 20 &&
 	fusermount3 -u "$M" &&
 	wait "$RPID" &&
-	lp tree "$H" >"$TEST_DIR/server.tree" &&
+	lp tree "$H" .config >"$TEST_DIR/server.tree" &&
 	cmp "$TEST_DIR/mount.tree" "$TEST_DIR/server.tree" &&
 	expect dir type "$H" "$D/$(name_of a 230)" &&
 	expect "the longest file path" cat "$H" "$D/$(name_of b 230)" &&

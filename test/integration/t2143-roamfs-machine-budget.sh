@@ -58,8 +58,7 @@ test_expect_success 'a first user reads within the machine budget: nothing is dr
 test_expect_success 'a second user sharing the machine: both stay within it together' '
 	SERVER_HOME=$SERVER/bruno ws_mount ws2 "config=$CONF,cache=$ROOT/bruno" &&
 	read_all "$B" bruno 1 2 3 4 &&
-	WAIT_SERVER_SECONDS=40 wait_server total_at_most $((3 * MiB)) &&
-	[ "$(contents "$ROOT/anne")" -eq $((2 * MiB)) ] ||
+	WAIT_SERVER_SECONDS=40 wait_server total_at_most $((3 * MiB)) ||
 	{ cat "$ROOT"/.usage.*; "$ROAMCTL" status "$ROOT/bruno"; return 1; }
 '
 

@@ -51,7 +51,7 @@ user_binaries || bail_out "cannot copy roamfs for the user"
 # The cache root this build of roamfs uses (configure's localstatedir:
 # /var, or the staging prefix under make distcheck), as make install and
 # tmpfiles.d make it; the directories the test makes go at exit.
-CACHE_ROOT=$("$ROAMFS" --help 2>&1 | sed -n 's|.*-o cache=DIR .*(default \(/.*\)/USER)$|\1|p')
+CACHE_ROOT=$("$ROAMFS" --help 2>&1 | sed -n 's|.*config.s cache_root, else \(/.*\))$|\1|p')
 [ -n "$CACHE_ROOT" ] || bail_out "roamfs --help no longer names its default cache"
 made_root=$CACHE_ROOT
 while [ ! -d "$(dirname "$made_root")" ]; do made_root=$(dirname "$made_root"); done

@@ -481,5 +481,12 @@ main(int argc, char **argv)
 	listen_setup(&px, (int)port);
 	log_info("forwarding 127.0.0.1:%d to 127.0.0.1:%ld for %ld s at most", px.port, target, max_s);
 	run(&px);
+	/* Connections still open at the end: closed, not leaked. */
+	while (px.conns) {
+		struct conn *c = px.conns;
+
+		px.conns = c->next;
+		conn_close(&px, c);
+	}
 	return 0;
 }
