@@ -41,6 +41,7 @@
 #define STALE_S		60	/* a usage file older than this does not count */
 #define BATCH		64	/* files dropped per transaction */
 #define FRESH_S		5	/* contents fetched or opened this recently stay */
+#define ROOM_QUIET_S	300	/* no working set fetched this long after a full disk */
 #define USAGE_PREFIX	".usage."
 #define USAGE_TMP	".usage-tmp."
 
@@ -62,6 +63,7 @@ struct evictor {
 	uint64_t kept_bytes;	/* over the budget and not droppable, at the last walk */
 	int over_logged;	/* the warning about that was given */
 	time_t room_failed;	/* evict_make_room found nothing to drop then */
+	time_t room_needed;	/* the last evict_make_room: the disk was full */
 	int publish_logged;	/* the usage file could not be written: said so */
 };
 
@@ -610,6 +612,7 @@ evict_make_room(struct roamfs *fs, uint64_t need)
 	if (e == NULL)
 		return 0;
 	pthread_mutex_lock(&e->lock);
+	e->room_needed = now;
 	/* A disk that stays full: one walk every few seconds, not per write. */
 	if (e->room_failed && now - e->room_failed < 3) {
 		pthread_mutex_unlock(&e->lock);
@@ -655,6 +658,9 @@ evict_room(struct roamfs *fs, uint64_t bytes)
 	/* The disk first: a tenth of it stays free for what the user writes. */
 	if (fstatvfs(cache_data_fd(fs->cache), &vfs) == 0 &&
 	    (uint64_t)vfs.f_bavail * vfs.f_frsize < bytes + (uint64_t)vfs.f_blocks * vfs.f_frsize / 10)
+		return 0;
+	/* The disk was full lately: what the user writes comes first. */
+	if (e && __atomic_load_n(&e->room_needed, __ATOMIC_RELAXED) + ROOM_QUIET_S > time(NULL))
 		return 0;
 	if (e == NULL || (limit = __atomic_load_n(&e->limit, __ATOMIC_RELAXED)) == 0)
 		return 1;

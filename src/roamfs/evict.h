@@ -49,7 +49,8 @@ void evict_grew(struct roamfs *fs, uint64_t bytes);
  */
 uint64_t evict_make_room(struct roamfs *fs, uint64_t need);
 /* Whether bytes more stay within 90% of the budget, and leave a tenth of
- * the cache's disk free (for the working set). */
+ * the cache's disk free, with no full disk in the last minutes (for the
+ * working set). */
 int evict_room(struct roamfs *fs, uint64_t bytes);
 /* An open of a contents file: the file counts as used now. */
 void evict_touch(int fd);

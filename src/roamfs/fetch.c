@@ -519,7 +519,8 @@ fetch_file_via(struct roamfs *fs, uint64_t ino, struct remote *via)
 	struct fetching *f;
 	int r;
 
-	make_room_for(fs, ino);
+	if (via == fs->fg)	/* a prefetch never drops other contents for room */
+		make_room_for(fs, ino);
 	pthread_mutex_lock(&q->lock);
 	if ((r = fetching_get(fs, ino, via, &f)) <= 0 && f) {
 		r = fetching_wait_end(q, f);	/* another thread is downloading it */
