@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
@@ -849,20 +850,16 @@ cmd_evict(char **paths, int n)
 static int
 pins_read(const char *mp, struct pathlist *l)
 {
-	char path[PATH_MAX], *text;
-	size_t n = 0;
-	FILE *f;
-	int r;
+	char path[PATH_MAX];
+	int fd, r;
 
 	snprintf(path, sizeof path, "%s/%s", mp, PATHLIST_PINS);
-	if ((f = fopen(path, "re")) == NULL)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return errno == ENOENT ? pathlist_parse("", 0, l) : -errno;
-	if ((text = malloc(PATHLIST_MAX_BYTES)) == NULL)
+	r = pathlist_read_fd(fd, l);
+	close(fd);
+	if (r == -ENOMEM)
 		die_oom();
-	n = fread(text, 1, PATHLIST_MAX_BYTES, f);
-	r = ferror(f) ? -EIO : pathlist_parse(text, n, l);
-	fclose(f);
-	free(text);
 	return r;
 }
 

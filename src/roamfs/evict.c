@@ -807,8 +807,7 @@ idle_pins(struct db *db, int datafd, struct pathlist *pins)
 	struct db_txn t;
 	struct inode in;
 	uint64_t ino = 0;
-	char name[24], *text;
-	ssize_t len = -1;
+	char name[24];
 	int fd, found = 0;
 
 	memset(pins, 0, sizeof *pins);
@@ -822,12 +821,8 @@ idle_pins(struct db *db, int datafd, struct pathlist *pins)
 	snprintf(name, sizeof name, "%016" PRIx64, ino);
 	if (!found || (fd = openat(datafd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return;
-	if ((text = malloc(PATHLIST_MAX_BYTES)) != NULL)
-		len = read(fd, text, PATHLIST_MAX_BYTES);
+	pathlist_read_fd(fd, pins);	/* an unreadable list leaves it empty */
 	close(fd);
-	if (len >= 0)
-		pathlist_parse(text, (size_t)len, pins);
-	free(text);
 }
 
 int

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pathlist.h"
 
@@ -164,6 +165,25 @@ pathlist_parse(const char *text, size_t len, struct pathlist *l)
 	free(buf);
 	if (r < 0)
 		pathlist_free(l);
+	return r;
+}
+
+int
+pathlist_read_fd(int fd, struct pathlist *l)
+{
+	size_t len = 0;
+	ssize_t n = 1;
+	char *text;
+	int r;
+
+	if ((text = malloc(PATHLIST_MAX_BYTES)) == NULL)
+		return -ENOMEM;
+	/* A read through a mount may return less than asked: up to EOF. */
+	while (len < PATHLIST_MAX_BYTES &&
+	    ((n = read(fd, text + len, PATHLIST_MAX_BYTES - len)) > 0 || (n < 0 && errno == EINTR)))
+		len += n > 0 ? (size_t)n : 0;
+	r = n < 0 ? -errno : pathlist_parse(text, len, l);
+	free(text);
 	return r;
 }
 

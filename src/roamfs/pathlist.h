@@ -31,6 +31,9 @@ struct pathlist {
 
 /* Parse text (any bytes) into l (emptied first): 0 or -ENOMEM. */
 int pathlist_parse(const char *text, size_t len, struct pathlist *l);
+/* Read fd (from its current offset, at most PATHLIST_MAX_BYTES) and
+ * parse it into l: 0, -ENOMEM or the read's -errno. */
+int pathlist_read_fd(int fd, struct pathlist *l);
 /* Normalise a path of len bytes: 0 and *out (malloc'd), or -EINVAL. */
 int pathlist_norm(const char *p, size_t len, char **out);
 /* Add a normalised copy of path: 1 added, 0 already there, -EINVAL, -ENOMEM. */

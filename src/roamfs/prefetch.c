@@ -123,20 +123,12 @@ resolve(struct roamfs *fs, const char *rel, int list, uint64_t *ino)
 static int
 read_cached_list(struct roamfs *fs, uint64_t ino, struct pathlist *l)
 {
-	char *text;
-	ssize_t n;
 	int fd, r;
 
 	if ((fd = cache_file_open(fs->cache, ino, O_RDONLY)) < 0)
 		return fd;
-	if ((text = malloc(PATHLIST_MAX_BYTES)) == NULL) {
-		close(fd);
-		return -ENOMEM;
-	}
-	n = pread(fd, text, PATHLIST_MAX_BYTES, 0);
+	r = pathlist_read_fd(fd, l);
 	close(fd);
-	r = n < 0 ? -errno : pathlist_parse(text, (size_t)n, l);
-	free(text);
 	return r;
 }
 
