@@ -529,6 +529,13 @@ no_conflicts() {
 	[ -z "$_nc" ] || { printf 'unexpected conflict copies:\n%s\n' "$_nc"; return 1; }
 }
 
+# cache_contents CACHE: the bytes of a cache's contents, the blocks of its
+# data and tmp files, as roamfs counts them against its budgets (issue 14).
+cache_contents() {
+	find "$1/data" "$1/tmp" -type f -printf '%b\n' 2>/dev/null |
+	    awk '{ s += $1 } END { printf "%d\n", s * 512 }'
+}
+
 # bytes_are FILE TEXT: the file holds exactly TEXT and a newline, compared
 # byte for byte (content_is cannot see NUL bytes: the shell drops them).
 bytes_are() {

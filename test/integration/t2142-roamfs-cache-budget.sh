@@ -21,13 +21,6 @@ W=$(ws_dir ws1)
 C=$(ws_cache ws1)
 MiB=1048576
 
-# contents DIR: the bytes of a cache's contents (the blocks of its data and
-# tmp files, as roamfs counts them).
-contents() {
-	find "$1/data" "$1/tmp" -type f -printf '%b\n' 2>/dev/null |
-	    awk '{ s += $1 } END { printf "%d\n", s * 512 }'
-}
-
 # status_field NAME: a number from roamctl status --json of ws1.
 status_field() {
 	"$ROAMCTL" --json status "$C" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"
@@ -35,7 +28,7 @@ status_field() {
 
 # at_most BYTES: the cache's contents are within BYTES.
 at_most() {
-	[ "$(contents "$C")" -le "$1" ]
+	[ "$(cache_contents "$C")" -le "$1" ]
 }
 
 # same FILE...: each file of the mount is byte for byte the server's.
@@ -143,7 +136,7 @@ test_expect_success 'a long write stream stays within the budget once sent' '
 	max=0 &&
 	for i in $(seq 1 24); do
 		dd if=/dev/urandom of="$W/docs/stream$i" bs=1024 count=256 status=none || return 1
-		u=$(contents "$C") && [ "$u" -le "$max" ] || max=$u
+		u=$(cache_contents "$C") && [ "$u" -le "$max" ] || max=$u
 	done &&
 	"$ROAMCTL" flush --wait --timeout=60 "$C" >/dev/null &&
 	wait_server at_most $((2 * MiB)) &&

@@ -23,20 +23,15 @@ done
 A=$(ws_dir ws1)
 B=$(ws_dir ws2)
 
-contents() {
-	find "$1/data" "$1/tmp" -type f -printf '%b\n' 2>/dev/null |
-	    awk '{ s += $1 } END { printf "%d\n", s * 512 }'
-}
-
 # total_at_most BYTES: both caches together keep at most BYTES.
 total_at_most() {
-	[ $(( $(contents "$ROOT/anne") + $(contents "$ROOT/bruno") )) -le "$1" ]
+	[ $(( $(cache_contents "$ROOT/anne") + $(cache_contents "$ROOT/bruno") )) -le "$1" ]
 }
 
 # at_most CACHE BYTES: one cache keeps at most BYTES (an idle one is
 # roamctl gc's to trim).
 at_most() {
-	[ "$(contents "$1")" -le "$2" ]
+	[ "$(cache_contents "$1")" -le "$2" ]
 }
 
 # read_all MOUNT USER N...: read files fN of the user, checking the bytes.
@@ -52,7 +47,7 @@ test_expect_success 'a first user reads within the machine budget: nothing is dr
 	SERVER_HOME=$SERVER/anne ws_mount ws1 "config=$CONF,cache=$ROOT/anne" &&
 	read_all "$A" anne 1 2 3 4 &&
 	wait_for test -s "$ROOT/.usage.anne" &&
-	sleep 1 && [ "$(contents "$ROOT/anne")" -eq $((2 * MiB)) ]
+	sleep 1 && [ "$(cache_contents "$ROOT/anne")" -eq $((2 * MiB)) ]
 '
 
 test_expect_success 'a second user sharing the machine: both stay within it together' '
@@ -73,15 +68,15 @@ test_expect_success 'when the second user logs out, the first may use the whole 
 	! test -e "$ROOT/.usage.bruno" &&
 	read_all "$A" anne 5 6 7 8 &&
 	WAIT_SERVER_SECONDS=40 wait_server at_most "$ROOT/anne" $((3 * MiB)) &&
-	[ "$(contents "$ROOT/anne")" -ge $((2 * MiB)) ] ||
-	{ ls -la "$ROOT"; contents "$ROOT/anne"; "$ROAMCTL" status "$ROOT/anne"; return 1; }
+	[ "$(cache_contents "$ROOT/anne")" -ge $((2 * MiB)) ] ||
+	{ ls -la "$ROOT"; cache_contents "$ROOT/anne"; "$ROAMCTL" status "$ROOT/anne"; return 1; }
 '
 
 test_expect_success 'a usage file of another owner does not count' '
 	touch "$ROOT/.usage.mallory" && mkdir -p "$ROOT/mallory" &&
 	chown nobody "$ROOT/.usage.mallory" && echo 999999999 >"$ROOT/.usage.mallory" &&
 	sleep 12 &&
-	[ "$(contents "$ROOT/anne")" -ge $((2 * MiB)) ]
+	[ "$(cache_contents "$ROOT/anne")" -ge $((2 * MiB)) ]
 '
 
 test_done

@@ -29,13 +29,6 @@ done
 OUT=$TEST_DIR/gc.out
 ERR=$TEST_DIR/gc.err
 
-# contents DIR: the bytes of a cache's contents (the blocks of its data and
-# tmp files, as the budgets count them).
-contents() {
-	find "$1/data" "$1/tmp" -type f -printf '%b\n' 2>/dev/null |
-	    awk '{ s += $1 } END { printf "%d\n", s * 512 }'
-}
-
 # login USER WS [CONFIG [OPTIONS]]: mount USER's home on workstation WS,
 # with its cache ROOT/USER of the configuration (default $CONF).
 login() {
@@ -120,7 +113,7 @@ test_expect_success 'gc removes the old cache and says how much it freed; the ot
 	grep -q "^kept $ROOT/dora (user root): in use by a running roamfs$" "$OUT" &&
 	tail -n 1 "$OUT" | grep -qx "freed $want in all (1 caches removed, 0 trimmed, 2 kept)" &&
 	snapshot "$ROOT/bruno" "$ROOT/carla" >"$TEST_DIR/after" &&
-	cmp -s "$TEST_DIR/before" "$TEST_DIR/after" && [ "$(contents "$ROOT/bruno")" -eq $MiB ] &&
+	cmp -s "$TEST_DIR/before" "$TEST_DIR/after" && [ "$(cache_contents "$ROOT/bruno")" -eq $MiB ] &&
 	test ! -s "$ERR" || show
 '
 
@@ -156,11 +149,11 @@ test_expect_success 'the changes kept reach the server at the next login, online
 
 test_expect_success 'a cache over cache_max is trimmed within it, least recently used first, keeping its last use' '
 	login erik ws5 && read_all ws5 erik 1 2 3 4 5 6 7 8 && logout erik ws5 &&
-	[ "$(contents "$ROOT/erik")" -eq $((4 * MiB)) ] && age "$ROOT/erik" 2 &&
+	[ "$(cache_contents "$ROOT/erik")" -eq $((4 * MiB)) ] && age "$ROOT/erik" 2 &&
 	touch -r "$ROOT/erik/db/data.mdb" "$TEST_DIR/erik.used" &&
 	printf "cache_root = %s\ncache_max = 2M\n" "$ROOT" >"$TEST_DIR/max.conf" &&
 	gc --config="$TEST_DIR/max.conf" gc && test $st -eq 0 &&
-	[ "$(contents "$ROOT/erik")" -le $((2 * MiB)) ] && [ "$(contents "$ROOT/erik")" -gt 0 ] &&
+	[ "$(cache_contents "$ROOT/erik")" -le $((2 * MiB)) ] && [ "$(cache_contents "$ROOT/erik")" -gt 0 ] &&
 	grep -q "^trimmed $ROOT/erik (user root, over its own budget, cache_max): [0-9.]* MiB freed; what went is fetched again when opened$" "$OUT" &&
 	! grep -q "bruno\|carla" "$OUT" &&
 	tail -n 1 "$OUT" | grep -q "in all (0 caches removed, 1 trimmed, 1 kept)$" &&
@@ -173,7 +166,7 @@ test_expect_success 'the trimmed home: the last read stay offline, the others ar
 	read_all ws5 erik 7 8 && ! timeout 10 cat "$(ws_dir ws5)/f1" >/dev/null 2>&1 &&
 	ws_online ws5 && wait_server ws_connected ws5 &&
 	read_all ws5 erik 1 2 3 4 5 6 7 8 &&
-	[ "$(contents "$ROOT/erik")" -eq $((4 * MiB)) ] && logout erik ws5
+	[ "$(cache_contents "$ROOT/erik")" -eq $((4 * MiB)) ] && logout erik ws5
 '
 
 test_expect_success 'the machine budget: idle caches are trimmed least recently used first, one in use is not' '
@@ -198,10 +191,10 @@ test_expect_success 'the machine budget: idle caches are trimmed least recently 
 	assert h["action"] == "kept" and h["reason"] == "in use by a running roamfs", h
 	assert f["last_used"] < g["last_used"], (f, g)
 	EOF
-	[ "$(contents "$ROOT2/gina")" -eq $((2 * MiB)) ] &&
-	[ "$(contents "$ROOT2/hanna")" -eq $MiB ] &&
-	[ "$(contents "$ROOT2/fritz")" -lt $((2 * MiB)) ] &&
-	[ $(( $(contents "$ROOT2/fritz") + 3 * MiB )) -le 3774873 ] &&
+	[ "$(cache_contents "$ROOT2/gina")" -eq $((2 * MiB)) ] &&
+	[ "$(cache_contents "$ROOT2/hanna")" -eq $MiB ] &&
+	[ "$(cache_contents "$ROOT2/fritz")" -lt $((2 * MiB)) ] &&
+	[ $(( $(cache_contents "$ROOT2/fritz") + 3 * MiB )) -le 3774873 ] &&
 	read_all ws8 hanna 1 2 || show
 '
 
