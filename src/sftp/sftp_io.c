@@ -34,6 +34,19 @@ sftp_io_fail(struct sftp *s, const char *why)
 	return -ENOTCONN;
 }
 
+/*
+ * A libssh call on the channel failed.  A channel the server has closed or
+ * ended is named so whichever call met it first (libssh's own words for it
+ * differ between the read and the write side and with timing).
+ */
+static int
+channel_fail(struct sftp *s)
+{
+	if (ssh_channel_is_eof(s->channel) || ssh_channel_is_closed(s->channel))
+		return sftp_io_fail(s, "the server closed the SFTP channel");
+	return sftp_io_fail(s, ssh_get_error(s->session));
+}
+
 /* Count one request in the statistics. */
 static void
 count_request(struct sftp *s, uint8_t type)
@@ -69,7 +82,7 @@ sftp_io_send(struct sftp *s)
 	    s->tx.len);
 	n = ssh_channel_write(s->channel, s->tx.data, (uint32_t)s->tx.len);
 	if (n == SSH_ERROR)
-		return sftp_io_fail(s, ssh_get_error(s->session));
+		return channel_fail(s);
 	if ((size_t)n != s->tx.len)	/* libssh's timeout waiting for window */
 		return sftp_io_fail(s, "the server stopped accepting data");
 	return 0;
@@ -103,7 +116,7 @@ rx_fill(struct sftp *s)
 	n = ssh_channel_read_timeout(s->channel, s->rx.data + s->rx.len,
 	    RX_READ_SIZE, 0, SFTP_REPLY_TIMEOUT_MS);
 	if (n == SSH_ERROR)
-		return sftp_io_fail(s, ssh_get_error(s->session));
+		return channel_fail(s);
 	if (n > 0) {
 		s->rx.len += (size_t)n;
 		return 0;
