@@ -679,6 +679,13 @@ main(int argc, char **argv)
 	    remote_new(&so, "foreground", &fs.fg) < 0 || remote_new(&so, "replay", &fs.bg) < 0 ||
 	    remote_new(&so, "prefetch", &fs.pf) < 0)
 		fatal("out of memory");
+	/* Whichever connection finds the server back tells the other two. */
+	remote_add_peer(fs.fg, fs.bg);
+	remote_add_peer(fs.fg, fs.pf);
+	remote_add_peer(fs.bg, fs.fg);
+	remote_add_peer(fs.bg, fs.pf);
+	remote_add_peer(fs.pf, fs.fg);
+	remote_add_peer(fs.pf, fs.bg);
 	warm = meta_root_listed(fs.db);	/* the cache has listed the home */
 	/* The login's budget for getting in past a server that cuts
 	 * handshakes (roamfs(8)); later reconnections fail at once.  A warm

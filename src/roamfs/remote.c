@@ -15,6 +15,7 @@
 
 #define BACKOFF_MIN	1
 #define BACKOFF_MAX	30
+#define MAX_PEERS	3
 
 struct remote {
 	pthread_mutex_t lock;		/* held by the user of conn */
@@ -34,6 +35,8 @@ struct remote {
 	uint64_t attempts;		/* how many were made */
 	int last_err;			/* its result */
 	char *cause;			/* why it failed (malloc'd) or NULL */
+	struct remote *peers[MAX_PEERS];	/* told when this one is back */
+	int npeers;
 };
 
 int
@@ -91,11 +94,43 @@ remote_is_transport_error(int err)
 	}
 }
 
+void
+remote_add_peer(struct remote *r, struct remote *peer)
+{
+	if (r->npeers < MAX_PEERS && peer != r)
+		r->peers[r->npeers++] = peer;
+}
+
+/*
+ * The server answers again: a peer waiting out its backoff tries at its
+ * next use instead of failing for up to BACKOFF_MAX seconds more.  Only
+ * the peer's state lock is taken, never while holding ours.
+ */
+static void
+remote_tell_peers(struct remote *r)
+{
+	int i;
+
+	for (i = 0; i < r->npeers; i++) {
+		struct remote *p = r->peers[i];
+
+		pthread_mutex_lock(&p->state);
+		if (p->retry_at) {
+			p->retry_at = 0;
+			p->backoff = BACKOFF_MIN;
+		}
+		pthread_mutex_unlock(&p->state);
+	}
+}
+
 /* Count a connection attempt for the backoff; called with r->lock held. */
 static void
 remote_attempted(struct remote *r, int err, time_t now, const char *cause)
 {
+	int back;
+
 	pthread_mutex_lock(&r->state);
+	back = err == 0 && r->last_err < 0;
 	r->last_attempt = now;
 	r->last_err = err;
 	r->attempts++;
@@ -118,6 +153,8 @@ remote_attempted(struct remote *r, int err, time_t now, const char *cause)
 		r->backoff = r->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : r->backoff * 2;
 	}
 	pthread_mutex_unlock(&r->state);
+	if (back)
+		remote_tell_peers(r);
 }
 
 /* Whether conn serves requests; called with r->lock held. */

@@ -61,6 +61,12 @@ char *remote_path(const struct remote *r, const char *rel);
 size_t remote_path_len(const struct remote *r, size_t rel_len);
 /* 1 if the connection is open and was not found dead since (never waits). */
 int remote_up(struct remote *r);
+/*
+ * When r connects again after a failed attempt, peer forgets its backoff
+ * (the other connections of the same mount: the network is back for all).
+ * Set up before any thread uses them; at most 3 peers.
+ */
+void remote_add_peer(struct remote *r, struct remote *peer);
 /* Forget the backoff so that the next acquire tries at once. */
 void remote_kick(struct remote *r);
 /*

@@ -234,6 +234,16 @@ test_expect_success 'every change replays: bytes, renames, deletions, new folder
 	show_files "$H"
 '
 
+# Once the replay's connection is back, so is the one that serves
+# applications: it does not wait out its own backoff (up to 30 s) first.
+test_expect_success 'with the changes on the server, a file never fetched opens at the first try' '
+	out=$(timeout 20 cat "$W1/unread/never2.txt" 2>&1)
+	rc=$?
+	echo "cat: $rc $out" &&
+	[ $rc = 0 ] && [ "$out" = "original unread/never2.txt" ] ||
+	{ tail -n 20 "$C1/roamfs.log"; return 1; }
+'
+
 test_expect_success 'the edit that met an edit elsewhere keeps both versions, the server'"'"'s under the name' '
 	WAIT_SERVER_SECONDS=60 wait_server kept_as "$H/docs" report.txt "ws2 online report" ws1 "ws1 offline report" &&
 	wait_server kept_as "$W1/docs" report.txt "ws2 online report" ws1 "ws1 offline report" &&
