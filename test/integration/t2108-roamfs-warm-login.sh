@@ -12,6 +12,9 @@ H=$SERVER/home
 M=$TEST_DIR/mnt
 mkdir -p "$H/docs"
 echo "cached" >"$H/docs/a.txt"
+# Files fetched within the second of their mtime are fetched again at
+# their next open (roamfs(8)): these are older, so the count below holds.
+touch -d "1 minute ago" "$H/docs/a.txt"
 
 test_expect_success 'first login fills the cache' '
 	mount_roamfs "$M" &&
@@ -20,7 +23,7 @@ test_expect_success 'first login fills the cache' '
 '
 
 test_expect_success 'a new file on the server shows at the next login' '
-	echo "from elsewhere" >"$H/docs/b.txt" &&
+	echo "from elsewhere" >"$H/docs/b.txt" && touch -d "1 minute ago" "$H/docs/b.txt" &&
 	mount_roamfs "$M" &&
 	test "$(cat "$M/docs/b.txt")" = "from elsewhere" &&
 	unmount_roamfs "$M"
@@ -37,12 +40,19 @@ opendirs_are() {
 	test "$(app_requests | grep -c "opendir")" = "$1"
 }
 
+# A warm login serves the cached listings and lists them again in the
+# background.  A file opened before its directory is listed again, more
+# than attr_ttl after the last listing, is checked with a stat of its
+# own, and so are the files of the working set (t2146): this login goes
+# without the working set and opens the file once the listings are in.
+printf 'workingset_files = 0\n' >"$TEST_DIR/nows.conf"
 test_expect_success 'a warm login asks the server only for the listings it served' '
 	: >"$SFTP_LOG" &&
-	mount_roamfs "$M" &&
+	mount_roamfs "$M" "config=$TEST_DIR/nows.conf" &&
+	ls "$M/docs" >/dev/null &&
+	wait_for opendirs_are 2 &&
 	test "$(cat "$M/docs/a.txt")" = cached &&
 	ls "$M" >/dev/null &&
-	wait_for opendirs_are 2 &&
 	sleep 1 &&
 	cat "$SFTP_LOG" &&
 	! app_requests | grep -E "realpath|stat name|open \"" &&
