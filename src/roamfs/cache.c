@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,24 +156,86 @@ cache_check(int fd, const char *dir, uid_t uid, char **cause)
 	return 0;
 }
 
+/* How long a lock held by no running roamfs (roamctl gc's) is waited for. */
+#define LOCK_WAIT_MS	30000
+#define LOCK_POLL_MS	100
+
+/* 1 if process pid has exited and waits to be reaped (a roamfs no more). */
+static int
+zombie(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	/* "PID (COMM) STATE ...": COMM may hold anything, so the last ')'. */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
+		return 0;
+	return p[2] == 'Z' || p[2] == 'X';
+}
+
+/* The pid in the lock file, into pid (size n); 1 if that process runs. */
+static int
+lock_holder(int fd, char *pid, size_t n)
+{
+	ssize_t r = pread(fd, pid, n - 1, 0);
+	long v;
+	char *end;
+
+	pid[r > 0 ? r : 0] = '\0';
+	pid[strcspn(pid, "\n")] = '\0';
+	v = strtol(pid, &end, 10);
+	if (*pid == '\0' || *end != '\0' || v <= 0 || v == (long)getpid())
+		return 0;
+	if (kill((pid_t)v, 0) < 0 && errno != EPERM)
+		return 0;
+	return !zombie((pid_t)v);
+}
+
+/*
+ * Take the cache's lock.  A roamfs running on the cache (the pid the lock
+ * holds is alive) refuses at once.  A lock held by anything else is
+ * roamctl gc looking at an idle cache: that takes seconds, and a login
+ * must not fail for it, so it is waited for.  -EAGAIN: gc removed the
+ * cache meanwhile (the lock file is gone); open it again from the start.
+ */
 static int
 cache_lock(struct cache *c, char **cause)
 {
 	char pid[32];
-	ssize_t n;
+	struct stat st;
+	int waited = 0, told = 0;
 
 	c->lockfd = openat(c->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (c->lockfd < 0)
 		return cache_fail(cause, -errno, "cannot create the lock file in %s: %s", c->dir);
-	if (flock(c->lockfd, LOCK_EX | LOCK_NB) < 0) {
-		n = pread(c->lockfd, pid, sizeof pid - 1, 0);
-		pid[n > 0 ? n : 0] = '\0';
-		pid[strcspn(pid, "\n")] = '\0';
-		if (asprintf(cause, "the cache %s is in use by another roamfs (pid %s): "
-		    "unmount that one first, or use another -o cache=DIR",
-		    c->dir, *pid ? pid : "unknown") < 0)
-			*cause = NULL;
-		return -EBUSY;
+	while (flock(c->lockfd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (lock_holder(c->lockfd, pid, sizeof pid) || waited >= LOCK_WAIT_MS) {
+			if (asprintf(cause, "the cache %s is in use by another roamfs (pid %s): "
+			    "unmount that one first, or use another -o cache=DIR",
+			    c->dir, *pid ? pid : "unknown") < 0)
+				*cause = NULL;
+			return -EBUSY;
+		}
+		if (!told++)
+			log_notice("the cache %s is locked by a program that is not a running "
+			    "roamfs (roamctl gc?): waiting up to %d s for it", c->dir,
+			    LOCK_WAIT_MS / 1000);
+		usleep(LOCK_POLL_MS * 1000);
+		waited += LOCK_POLL_MS;
+	}
+	if (told && fstat(c->lockfd, &st) == 0 && st.st_nlink == 0) {
+		log_notice("the cache %s was removed while waiting for its lock: making it anew",
+		    c->dir);
+		return -EAGAIN;
 	}
 	return 0;
 }
@@ -199,8 +262,24 @@ cache_subdir(struct cache *c, const char *name, int *fd, char **cause)
 	return 0;
 }
 
+static int cache_open_once(const char *, uid_t, struct cache **, char **);
+
 int
 cache_open(const char *dir, uid_t uid, struct cache **out, char **cause)
+{
+	int r, tries = 0;
+
+	while ((r = cache_open_once(dir, uid, out, cause)) == -EAGAIN && ++tries < 3)
+		;
+	if (r == -EAGAIN && *cause == NULL &&
+	    asprintf(cause, "the cache %s was removed again and again while opening it: "
+	    "stop what removes it (roamctl gc?) and log in again", dir) < 0)
+		*cause = NULL;
+	return r;
+}
+
+static int
+cache_open_once(const char *dir, uid_t uid, struct cache **out, char **cause)
 {
 	struct cache *c;
 	int r, junk;

@@ -203,6 +203,45 @@ test_expect_success 'the trimmed idle cache reads back whole at its next login' 
 	logout fritz ws6 "$ROOT2"
 '
 
+# hold_lock CACHE SECONDS [THEN]: as gc does, hold the cache's lock for
+# SECONDS (then run THEN under it), in the background; returns once held.
+hold_lock() {
+	rm -f "$TEST_DIR/held"
+	flock "$1/lock" sh -c "touch '$TEST_DIR/held'; sleep $2; ${3:-:}" &
+	_hl=0
+	while [ ! -e "$TEST_DIR/held" ] && [ $_hl -lt 100 ]; do sleep 0.1; _hl=$((_hl + 1)); done
+	test -e "$TEST_DIR/held"
+}
+
+test_expect_success 'a login while gc holds the idle cache waits for it and gets in' '
+	hold_lock "$ROOT/bruno" 3 && lock_pid=$! &&
+	login bruno ws2 2>"$TEST_DIR/err" &&
+	! running $lock_pid &&
+	read_all ws2 bruno 1 2 3 &&
+	grep -q "is locked by a program that is not a running roamfs (roamctl gc?): waiting up to 30 s" \
+	    "$TEST_DIR/err" &&
+	logout bruno ws2 || { cat "$TEST_DIR/err"; return 1; }
+'
+
+test_expect_success 'a login while gc removes the cache waits, then makes it anew' '
+	hold_lock "$ROOT/bruno" 2 "rm -rf \"$ROOT/bruno\"" &&
+	login bruno ws2 2>"$TEST_DIR/err" &&
+	test -d "$ROOT/bruno/db" && test -s "$ROOT/bruno/lock" &&
+	read_all ws2 bruno 1 2 3 4 &&
+	grep -q "was removed while waiting for its lock: making it anew" "$TEST_DIR/err" &&
+	logout bruno ws2 || { cat "$TEST_DIR/err"; return 1; }
+'
+
+test_expect_success 'a running roamfs on the cache still refuses a second one at once' '
+	login bruno ws2 &&
+	t0=$(date +%s) &&
+	! login bruno ws9 2>"$TEST_DIR/err" &&
+	[ $(( $(date +%s) - t0 )) -lt 10 ] &&
+	grep -q "is in use by another roamfs (pid [0-9]*)" "$TEST_DIR/err" &&
+	read_all ws2 bruno 1 && logout bruno ws2 ||
+	{ cat "$TEST_DIR/err"; return 1; }
+'
+
 test_expect_success 'cache_expire = 0: an old cache is never removed' '
 	age "$ROOT/bruno" 3000 &&
 	printf "cache_root = %s\ncache_expire = 0\n" "$ROOT" >"$TEST_DIR/never.conf" &&
