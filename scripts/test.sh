@@ -12,6 +12,7 @@ cd "$top"
 [ -x configure ] && [ configure -nt configure.ac ] || autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 mkdir -p "$build"
 cd "$build"
+build=$(pwd)	# absolute: the sanitizers' log_path must not depend on a test's cwd
 "$top/configure" --enable-debug "$@" >configure.out 2>&1 || { tail -n 20 configure.out; exit 1; }
 make -j"$(nproc)" >make.out 2>&1 || { grep -E 'error|warning' make.out | head -n 40; tail -n 20 make.out; exit 1; }
 # show_failures DIR...: what the failing cases printed, from the test logs under DIR.
