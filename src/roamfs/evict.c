@@ -59,6 +59,7 @@ struct evictor {
 	uint64_t grown;		/* added since (atomic) */
 	uint64_t limit;		/* what this cache may keep (0: no limit) (atomic) */
 	time_t walked;		/* when */
+	time_t again;		/* walk again then: fresh files kept it over (0: tick) */
 	uint64_t evicted_files, evicted_bytes;	/* since the mount */
 	uint64_t kept_bytes;	/* over the budget and not droppable, at the last walk */
 	int over_logged;	/* the warning about that was given */
@@ -260,17 +261,21 @@ drop_batch(struct db *db, struct nodes *nodes, const struct pathlist *pins, int 
 
 /* Leave out the candidates used in the last FRESH_S seconds: a file just
  * fetched for an open, or just closed, is not dropped under its reader's
- * feet, even when what cannot go (pins, changes) keeps the cache over. */
-static void
+ * feet, even when what cannot go (pins, changes) keeps the cache over.
+ * Returns when the first of those left out may go (seconds), or 0. */
+static time_t
 keep_fresh(struct cands *cs)
 {
-	int64_t since = ((int64_t)time(NULL) - FRESH_S) * 1000000000;
+	int64_t since = ((int64_t)time(NULL) - FRESH_S) * 1000000000, first = 0;
 	size_t i, k = 0;
 
 	for (i = 0; i < cs->n; i++)
 		if (cs->v[i].used < since)
 			cs->v[k++] = cs->v[i];
+		else if (first == 0 || cs->v[i].used < first)
+			first = cs->v[i].used;
 	cs->n = k;
+	return first ? (time_t)(first / 1000000000) + FRESH_S + 1 : 0;
 }
 
 /*
@@ -424,11 +429,12 @@ walk_and_drop(struct roamfs *fs, struct evictor *e, uint64_t limit)
 	struct cands cs = { 0 };
 	struct pathlist pins;
 	uint64_t used, freed = 0;
+	time_t fresh_until;
 	char a[32], b[32];
 
 	__atomic_store_n(&e->grown, 0, __ATOMIC_RELAXED);
 	used = walk_dir(cache_data_fd(fs->cache), &cs) + walk_dir(cache_tmp_fd(fs->cache), NULL);
-	keep_fresh(&cs);
+	fresh_until = keep_fresh(&cs);
 	if (limit && used > limit && prefetch_pins_copy(fs, &pins) == 0) {
 		freed = drop_lru(fs->db, fs->nodes, &pins, &e->rw, cache_data_fd(fs->cache), &cs,
 		    used - limit + limit / 10, &n);
@@ -438,6 +444,9 @@ walk_and_drop(struct roamfs *fs, struct evictor *e, uint64_t limit)
 	pthread_mutex_lock(&e->lock);
 	__atomic_store_n(&e->used, used > freed ? used - freed : 0, __ATOMIC_RELAXED);
 	e->walked = time(NULL);
+	/* Over the budget with files left only for being fresh (just sent,
+	 * just read): they may go in seconds, not at the next tick. */
+	e->again = limit && e->used > limit ? fresh_until : 0;
 	e->evicted_files += n.files;
 	e->evicted_bytes += n.bytes;
 	e->kept_bytes = limit && e->used > limit ? n.kept_bytes : 0;
@@ -471,6 +480,8 @@ evict_main(void *arg)
 		pthread_mutex_lock(&e->lock);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += TICK_S;
+		if (e->again && e->again < until.tv_sec)
+			until.tv_sec = e->again;
 		while (!e->stop && !e->asked &&
 		    pthread_cond_timedwait(&e->cond, &e->lock, &until) != ETIMEDOUT)
 			;
