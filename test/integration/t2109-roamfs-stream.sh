@@ -86,7 +86,10 @@ test_expect_success 'unmounting during a download ends it and leaves no temporar
 	{ cat "$M/fourth.bin" >/dev/null 2>&1 & } &&
 	wait_for downloading &&
 	freeze_server &&
-	kill $! &&
+	_cat=$! && kill $_cat &&
+	# The reader ends once roamfs answers the interrupt of the kernel; until
+	# then it holds the file open and the unmount would be refused (busy).
+	wait_gone "$_cat" 10 &&
 	_pid=$(roamfs_pid "$C") &&
 	fusermount3 -u "$M" &&
 	thaw_server &&
