@@ -680,12 +680,14 @@ main(int argc, char **argv)
 	    remote_new(&so, "prefetch", &fs.pf) < 0)
 		fatal("out of memory");
 	/* Whichever connection finds the server back tells the other two. */
-	remote_add_peer(fs.fg, fs.bg);
-	remote_add_peer(fs.fg, fs.pf);
-	remote_add_peer(fs.bg, fs.fg);
-	remote_add_peer(fs.bg, fs.pf);
-	remote_add_peer(fs.pf, fs.fg);
-	remote_add_peer(fs.pf, fs.bg);
+	{
+		struct remote *all[] = { fs.fg, fs.bg, fs.pf };
+		size_t i, j;
+
+		for (i = 0; i < 3; i++)
+			for (j = 0; j < 3; j++)
+				remote_add_peer(all[i], all[j]);	/* itself skipped */
+	}
 	warm = meta_root_listed(fs.db);	/* the cache has listed the home */
 	/* The login's budget for getting in past a server that cuts
 	 * handshakes (roamfs(8)); later reconnections fail at once.  A warm

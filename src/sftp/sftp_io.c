@@ -115,14 +115,12 @@ rx_fill(struct sftp *s)
 		return sftp_io_fail(s, "out of memory");
 	n = ssh_channel_read_timeout(s->channel, s->rx.data + s->rx.len,
 	    RX_READ_SIZE, 0, SFTP_REPLY_TIMEOUT_MS);
-	if (n == SSH_ERROR)
-		return channel_fail(s);
 	if (n > 0) {
 		s->rx.len += (size_t)n;
 		return 0;
 	}
-	if (ssh_channel_is_eof(s->channel) || ssh_channel_is_closed(s->channel))
-		return sftp_io_fail(s, "the server closed the SFTP channel");
+	if (n == SSH_ERROR || ssh_channel_is_eof(s->channel) || ssh_channel_is_closed(s->channel))
+		return channel_fail(s);
 	return sftp_io_fail(s, "no reply from the server within 60 seconds");
 }
 
