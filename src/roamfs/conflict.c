@@ -36,6 +36,7 @@
 #include "conflict.h"
 #include "listing.h"
 #include "notify.h"
+#include "own.h"
 #include "version.h"
 
 #define CONFLICT_VERSION	1
@@ -279,6 +280,28 @@ server_is(struct sftp *s, const char *path, uint64_t size, uint64_t racy)
 	return h != 0 && h == racy;
 }
 
+int
+conflict_own(struct roamfs *fs, struct sftp *s, const char *rel, const char *path,
+    const struct sftp_attr *a)
+{
+	struct db_txn t;
+	struct base b;
+	int e;
+
+	if (db_begin(fs->db, &t, 0) < 0)
+		return 0;
+	e = own_get(&t, rel, &b);
+	db_abort(&t);
+	if (e < 0 || !same_version(a, &b))
+		return 0;
+	/* Within its second another version of the same size could have
+	 * followed: only the contents tell, and one that cannot be read
+	 * back is not taken for ours. */
+	if (b.racy && S_ISREG(b.mode))
+		return server_is(s, path, b.size, b.racy) == 1;
+	return 1;
+}
+
 /* The last component of a relative path. */
 static const char *
 base_name(const char *rel)
@@ -355,6 +378,7 @@ divert(struct roamfs *fs, const struct jrec *r, const char *name, const char *co
 		journal_replace(&t, &now);
 		jrec_free(&now);
 	}
+	own_del(&t, name);	/* another workstation's version is there */
 	journal_repath_ino(&t, r->ino, r->seq, name, copy);
 	if (isdir)	/* and what was made or changed in it here goes with it */
 		journal_repath_under(&t, r->seq, name, copy);
@@ -423,6 +447,10 @@ conflict_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, struct s
 	/* The same bytes: ours sent before a crash, or the same save made
 	 * elsewhere.  Compared in full, as size and mtime can be equal by
 	 * chance: this is the rare case. */
+	/* What this workstation's replay left there itself (an upload or
+	 * rename of ours that the record's base could not know of). */
+	} else if (conflict_own(fs, s, r->path, p->path, f)) {
+		e = sftp_rename(s, p->tmp, p->path);
 	} else if ((f->flags & SFTP_ATTR_PERMISSIONS) && S_ISREG(f->mode) && f->size == p->sent &&
 	    same_contents(s, p->path, p->fd, p->sent)) {
 		e = sftp_rename(s, p->tmp, p->path);
@@ -563,7 +591,7 @@ conflict_remove(struct roamfs *fs, struct sftp *s, const struct jrec *r, const c
 	/* A version not known (a file made here that never reached the
 	 * server, whose name another workstation used since) is not ours to
 	 * remove. */
-	if (known && same_version(&a, &b))
+	if ((known && same_version(&a, &b)) || conflict_own(fs, s, r->path, path, &a))
 		return 0;
 	log_debug("%s: the server has %llu bytes, mtime %u, mode %o; the removal expected "
 	    "%llu bytes, mtime %lld, mode %o", r->path, (unsigned long long)a.size, a.mtime,
@@ -638,7 +666,7 @@ conflict_rename(struct roamfs *fs, struct sftp *s, const struct jrec *r, const c
 	/* The file renamed here was changed on the server meanwhile: that
 	 * version stays where it is, and ours is sent to its new name. */
 	if (have_src && known && S_ISREG(ours.mode) && (src.flags & SFTP_ATTR_PERMISSIONS) &&
-	    S_ISREG(src.mode) && !same_version(&src, &ours))
+	    S_ISREG(src.mode) && !same_version(&src, &ours) && !conflict_own(fs, s, r->path, path, &src))
 		return moved_changed(fs, r);
 	if ((e = sftp_lstat(s, path2, &a)) == -ENOENT)
 		return 0;
@@ -648,6 +676,11 @@ conflict_rename(struct roamfs *fs, struct sftp *s, const struct jrec *r, const c
 	 * it had begun, say, but never ended) cannot be told from another
 	 * workstation's: it is not replaced. */
 	if (r->victim && expected(fs, r->victim, &vb) && same_version(&a, &vb))
+		return 0;
+	/* What this workstation's replay left there: a version the record
+	 * could not know of (its upload was on its way when the rename was
+	 * made here, or its inode is gone from the cache since). */
+	if (conflict_own(fs, s, r->path2, path2, &a))
 		return 0;
 	/* Ours there already: the rename was made before a crash. */
 	if (!have_src && known && same_version(&a, &ours))

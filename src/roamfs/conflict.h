@@ -50,6 +50,15 @@ int conflict_decode(const void *p, size_t n, struct conflict *c);
 void conflict_free(struct conflict *c);
 
 /*
+ * Whether the object the server has at rel (server path path, attributes
+ * a) is the version this workstation's replay left there (own.h): 1 yes,
+ * 0 no.  Size, type and mtime must match; a version noted within its
+ * mtime's second (racy) must have the same contents too, read back.
+ */
+int conflict_own(struct roamfs *fs, struct sftp *s, const char *rel, const char *path,
+    const struct sftp_attr *a);
+
+/*
  * An upload of r's file found another object at its server path than the
  * one the change was based on (p->kept): decide.  Our own upload (a record
  * replayed again) or the same contents: ours replaces it.  Otherwise the

@@ -280,6 +280,14 @@ journal_head(struct db_txn *t)
 }
 
 int
+journal_empty(struct db_txn *t)
+{
+	size_t n = 1;
+
+	return db_count(t, DB_JOURNAL, &n) == 0 && n == 0;
+}
+
+int
 journal_remove(struct db_txn *t, const struct jrec *r)
 {
 	uint8_t k[16];
@@ -335,6 +343,33 @@ int
 journal_later_ino(struct db_txn *t, uint64_t ino, uint64_t seq)
 {
 	return jino_from(t, ino, seq + 1);
+}
+
+int
+journal_ino_has(struct db_txn *t, uint64_t ino, uint8_t type)
+{
+	struct buf seqs;
+	struct jrec r;
+	uint8_t k[8];
+	size_t i;
+	int e, found = 0;
+
+	if (jino_from(t, ino, 0) <= 0)
+		return 0;	/* the common case: nothing pending for ino */
+	buf_init(&seqs, 0);
+	be_put_u64(k, ino);
+	if ((e = db_scan(t, DB_JINO, k, 8, seq_collect, &seqs)) < 0) {
+		buf_free(&seqs);
+		return e;
+	}
+	for (i = 0; i + 8 <= seqs.len && !found; i += 8) {
+		if (journal_get(t, be_get_u64(seqs.data + i), &r) < 0)
+			continue;
+		found = r.type == type;
+		jrec_free(&r);
+	}
+	buf_free(&seqs);
+	return found;
 }
 
 /*

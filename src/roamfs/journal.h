@@ -85,8 +85,12 @@ int journal_set_aside(struct db_txn *t, struct jrec *r, int err);
 int journal_pending_ino(struct db_txn *t, uint64_t ino);
 /* 1 if a record for ino newer than seq is pending, else 0. */
 int journal_later_ino(struct db_txn *t, uint64_t ino, uint64_t seq);
+/* 1 if a record of ino of type type is pending, else 0 (or -errno). */
+int journal_ino_has(struct db_txn *t, uint64_t ino, uint8_t type);
 /* Sequence number the next record will get. */
 int journal_next_seq(struct db_txn *t, uint64_t *seq);
+/* 1 when no record is pending, else 0. */
+int journal_empty(struct db_txn *t);
 /* Seq of the oldest pending record, or UINT64_MAX when empty. */
 uint64_t journal_head(struct db_txn *t);
 /*

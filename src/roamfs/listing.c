@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "roam/log.h"
+#include "journal.h"
 #include "listing.h"
 #include "notify.h"
 #include "pending.h"
@@ -35,6 +36,88 @@ struct listing {
 		struct sftp_attr a;
 	} *e;
 };
+
+/*
+ * The records the replay ended lately, numbered: a listing notes the
+ * number before it asks the server, and before it merges it looks here
+ * for records that ended since in the directory it lists (or that moved
+ * the directory or a folder above it).  The journal no longer holds
+ * those, so the merge could not tell that the listing predates them: it
+ * would bring back a name just removed, or drop one just made.  Such a
+ * listing is taken again.
+ */
+#define REPLAYED_MAX	1024
+static pthread_mutex_t replayed_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t replayed_gen;		/* records ended so far */
+static struct replayed {
+	uint64_t gen;
+	uint8_t type;
+	char *path, *path2;
+} replayed[REPLAYED_MAX];
+
+void
+listing_replayed(const struct jrec *r)
+{
+	struct replayed *e;
+
+	pthread_mutex_lock(&replayed_lock);
+	e = &replayed[replayed_gen % REPLAYED_MAX];
+	free(e->path);
+	free(e->path2);
+	e->gen = ++replayed_gen;
+	e->type = r->type;
+	e->path = strdup(r->path);
+	e->path2 = r->path2 ? strdup(r->path2) : NULL;
+	pthread_mutex_unlock(&replayed_lock);
+}
+
+static uint64_t
+replayed_now(void)
+{
+	uint64_t g;
+
+	pthread_mutex_lock(&replayed_lock);
+	g = replayed_gen;
+	pthread_mutex_unlock(&replayed_lock);
+	return g;
+}
+
+/* Whether a change at p (relative to the home) shows in a listing of dir,
+ * or moved dir or a folder above it. */
+static int
+touches(const char *p, const char *dir)
+{
+	const char *slash;
+	size_t n, dl = strlen(dir);
+
+	if (p == NULL)
+		return 0;
+	slash = strrchr(p, '/');
+	n = slash ? (size_t)(slash - p) : 0;
+	if (n == dl && strncmp(p, dir, n) == 0)
+		return 1;	/* in dir */
+	n = strlen(p);
+	return n <= dl && strncmp(p, dir, n) == 0 && (dir[n] == '/' || dir[n] == '\0');
+}
+
+/* Whether a record that ended after gen touched dir (or too many ended to tell). */
+static int
+replayed_since(uint64_t gen, const char *dir)
+{
+	uint64_t g;
+	int hit = 0;
+
+	pthread_mutex_lock(&replayed_lock);
+	if (replayed_gen - gen >= REPLAYED_MAX)
+		hit = 1;
+	for (g = gen + 1; !hit && g <= replayed_gen; g++) {
+		const struct replayed *e = &replayed[(g - 1) % REPLAYED_MAX];
+
+		hit = e->path == NULL || touches(e->path, dir) || touches(e->path2, dir);
+	}
+	pthread_mutex_unlock(&replayed_lock);
+	return hit;
+}
 
 static int
 listing_add(void *arg, const char *name, const struct sftp_attr *a)
@@ -208,9 +291,16 @@ collect_local(void *arg, const char *name, size_t len, uint64_t ino)
 	return buf_put_u64(b, ino) || buf_put_str(b, name, len) ? -ENOMEM : 0;
 }
 
-/* Merge a server listing of directory ino into LMDB. */
+/*
+ * Merge a server listing of directory ino, asked for when the replay had
+ * ended gen records, into LMDB: -ESTALE when records that ended since
+ * touched the directory, unless careful.  A careful merge only adds the
+ * names the cache lacks and never removed: it drops nothing and takes no
+ * version, as the listing may predate changes of ours.
+ */
 static int
-merge_listing(struct roamfs *fs, uint64_t ino, const char *dirrel, struct listing *l)
+merge_listing(struct roamfs *fs, uint64_t ino, const char *dirrel, struct listing *l,
+    uint64_t gen, int careful)
 {
 	struct db_txn t;
 	struct inode dir;
@@ -230,8 +320,16 @@ merge_listing(struct roamfs *fs, uint64_t ino, const char *dirrel, struct listin
 		db_abort(&t);
 		return t.ret;
 	}
+	/* Checked in the transaction: a record whose end is not committed
+	 * yet is still in the journal this merge reads. */
+	if (!careful && replayed_since(gen, dirrel)) {
+		inode_free(&dir);
+		db_abort(&t);
+		return -ESTALE;
+	}
 	nlink = dir.nlink;
-	meta_dir_scan(&t, ino, collect_local, &local);
+	if (!careful)
+		meta_dir_scan(&t, ino, collect_local, &local);
 	buf_wrap(&rd, local.data, local.len);
 	while (t.ret == 0 && buf_avail(&rd) > 0) {
 		if (buf_get_u64(&rd, &cino) < 0 || buf_get_cstr(&rd, &name) < 0)
@@ -242,9 +340,12 @@ merge_listing(struct roamfs *fs, uint64_t ino, const char *dirrel, struct listin
 	}
 	for (i = 0; i < l->n && t.ret == 0; i++) {
 		if (meta_dirent_get(&t, ino, l->e[i].name, &cino) == 0) {
-			merge_known(fs, &t, cino, &l->e[i].a);
+			if (!careful)
+				merge_known(fs, &t, cino, &l->e[i].a);
 			continue;
 		}
+		if (careful && meta_tomb_get(&t, ino, l->e[i].name, &cino) == 0)
+			continue;	/* removed here, lately or not */
 		if (asprintf(&rel, "%s%s%s", dirrel, *dirrel ? "/" : "", l->e[i].name) < 0)
 			continue;
 		merge_new(fs, &t, &dir, rel, l->e[i].name, &l->e[i].a);
@@ -278,6 +379,32 @@ listed_fresh(struct roamfs *fs, uint64_t ino)
 	return fresh;
 }
 
+/*
+ * Whether directory in, or a folder above it, was renamed here by a record
+ * still to be sent: the server's object at its path is not it yet (a
+ * folder renamed over an empty one, say), and a listing of that path would
+ * drop what it holds.
+ */
+static int
+moving(struct db_txn *t, const struct inode *in)
+{
+	struct inode up;
+	uint64_t ino = in->ino, next = in->parent;
+	int depth, hit = 0;
+
+	for (depth = 0; ino != INO_ROOT && ino != 0 && depth < 4096 && !hit; depth++) {
+		hit = journal_ino_has(t, ino, J_RENAME) > 0;
+		if (depth > 0 && meta_inode_get(t, ino, &up) == 0) {
+			next = up.parent;
+			inode_free(&up);
+		} else if (depth > 0) {
+			break;
+		}
+		ino = next;
+	}
+	return hit;
+}
+
 static int
 dir_needs_listing(struct roamfs *fs, uint64_t ino, char **rel)
 {
@@ -294,6 +421,8 @@ dir_needs_listing(struct roamfs *fs, uint64_t ino, char **rel)
 			r = -ENOTDIR;
 		else if ((in.flags & (I_EXCLUDED | I_LOCALNEW)) || !(in.flags & I_REMOTE))
 			r = 0;
+		else if ((in.flags & I_LISTED) && moving(&t, &in))
+			r = 0;	/* the server has it elsewhere until the rename is sent */
 		else
 			r = meta_path(&t, ino, rel) < 0 ? t.ret : (in.flags & I_LISTED) ? 2 : 1;
 		inode_free(&in);
@@ -445,13 +574,16 @@ listing_run(struct roamfs *fs, uint64_t ino, int wait, int need, char *rel)
 {
 	struct listing l = { fs, ino == INO_ROOT, NULL, 0, 0, NULL };
 	struct sftp *s;
+	uint64_t gen;
 	char *path;
-	int r;
+	int r, tries = 0;
 
 	if ((path = remote_path(fs->fg, rel)) == NULL) {
 		free(rel);
 		return -ENOMEM;
 	}
+again:
+	gen = replayed_now();
 	/* A cached listing is served at once when the server is not at hand. */
 	r = need == 2 && !wait ? remote_try_acquire(fs->fg, &s) : remote_acquire(fs->fg, &s);
 	if (r == 0) {
@@ -485,9 +617,17 @@ listing_run(struct roamfs *fs, uint64_t ino, int wait, int need, char *rel)
 	}
 	if (r == 0 && l.root)
 		pending_listed(fs, l.marks);
-	if (r == 0)
-		r = merge_listing(fs, ino, rel, &l);
-	else if (r == -ENOENT)
+	if (r == 0 && (r = merge_listing(fs, ino, rel, &l, gen, tries == 2)) == -ESTALE) {
+		/* Older than changes of ours that ended meanwhile: again,
+		 * and the third time merged with care. */
+		listing_free(&l);
+		memset(&l, 0, sizeof l);
+		l.fs = fs;
+		l.root = ino == INO_ROOT;
+		tries++;
+		goto again;
+	}
+	if (r == -ENOENT)
 		r = 0;	/* not on the server yet: our own creation still on its way */
 	if (r == 0)
 		mark_listed(fs, ino);

@@ -28,4 +28,12 @@ void listing_expire(struct roamfs *fs, uint64_t dir);
 struct db_txn;
 int listing_expire_parent(struct roamfs *fs, struct db_txn *t, const char *rel, uint64_t *dir);
 
+/*
+ * The replay is about to commit the end of record r (its change is on the
+ * server): a listing taken before may miss it, and must not be merged as
+ * if it were newer (called inside the replay's end transaction).
+ */
+struct jrec;
+void listing_replayed(const struct jrec *r);
+
 #endif

@@ -29,6 +29,7 @@
 #include "evict.h"
 #include "listing.h"
 #include "notify.h"
+#include "own.h"
 #include "pending.h"
 #include "replay_int.h"
 #include "version.h"
@@ -416,19 +417,71 @@ set_aside(struct roamfs *fs, struct db_txn *t, struct jrec *r, int err)
 	}
 }
 
+/*
+ * Note what r, replayed, left on the server (own.h).  The record as it is
+ * stored now: a conflict may have sent it to another name meanwhile.
+ */
+static void
+note_own(struct db_txn *t, const struct jrec *r, const struct outcome *o)
+{
+	struct jrec now;
+	struct base was;
+
+	if (journal_get(t, r->seq, &now) < 0)
+		return;
+	switch (now.type) {
+	case J_STORE:
+	case J_MKDIR:
+	case J_SYMLINK:
+	case J_SETATTR:
+		if (!o->set_base || o->foreign) {
+			own_del(t, now.path);	/* not known: nothing is taken for ours */
+			break;
+		}
+		/* A change of mode or times keeps what is known of the contents. */
+		if (now.type == J_SETATTR && own_get(t, now.path, &was) == 0 &&
+		    was.size == o->base.size && was.mtime == o->base.mtime) {
+			struct base b = o->base;
+
+			b.racy = was.racy;
+			own_put(t, now.path, &b);
+		} else {
+			own_put(t, now.path, &o->base);
+		}
+		break;
+	case J_LINK:
+		if (own_get(t, now.path, &was) == 0)
+			own_put(t, now.path2, &was);
+		break;
+	case J_UNLINK:
+	case J_RMDIR:
+		own_del(t, now.path);
+		break;
+	case J_RENAME:
+		own_move(t, now.path, now.path2);
+		break;
+	}
+	jrec_free(&now);
+}
+
 void
 replay_end_txn(struct roamfs *fs, struct db_txn *t, struct jrec *r, int err,
     const struct outcome *o)
 {
 	struct inode in;
 
+	listing_replayed(r);	/* listings taken before may not show it */
 	if (err == 0 && o->replaced)
 		return;	/* the record under r->seq is another one now: replayed next */
 	if (err < 0) {
 		set_aside(fs, t, r, -err);
 	} else {
+		note_own(t, r, o);
 		journal_remove(t, r);
 	}
+	/* Nothing on its way: the cache's bases say it all (own.h). */
+	if (journal_empty(t))
+		own_clear(t);
 	__atomic_fetch_add(&fs->progress.sent_changes, 1, __ATOMIC_RELAXED);
 	/* A file sent is clean: over its budget, the cache may drop it now. */
 	evict_grew(fs, 0);

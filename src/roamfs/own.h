@@ -1,0 +1,41 @@
+/*
+ * own: the server versions this workstation's replay produced itself.
+ *
+ * The replay sends the journal in order, one record after another, so
+ * what it left at a server path when a record ends is exactly what the
+ * server holds there unless another workstation changed it since.  Each
+ * record that puts an object at a path (an upload, mkdir, symlink, link,
+ * rename, change of mode or times) notes the version it left there; each
+ * that removes one forgets it.  A conflict check that finds at a path the
+ * version noted there knows it is its own, whatever the record it checks
+ * was based on: a record made while an earlier upload of the same name
+ * was still on its way, or whose object is gone from the cache since,
+ * carries no usable base of its own.
+ *
+ * The notes live in DB_META under "own/PATH" and are written in the same
+ * transaction as the end of the record.  Once the journal is empty every
+ * object in the cache carries the version the server has of it, and the
+ * records made from then on carry it too: the notes are dropped then, so
+ * that they never outgrow the changes on their way.  Paths longer than
+ * OWN_PATH_MAX are not noted (LMDB's key limit); their checks rely on the
+ * records' bases alone.
+ */
+#ifndef ROAMFS_OWN_H
+#define ROAMFS_OWN_H
+
+#include "meta.h"
+#include "roam/db.h"
+
+#define OWN_PATH_MAX	480
+
+/* Note that the replay left version b at rel. */
+void own_put(struct db_txn *t, const char *rel, const struct base *b);
+/* The version the replay left at rel: 0, or -ENOENT when none is noted. */
+int own_get(struct db_txn *t, const char *rel, struct base *b);
+/* The replay removed what was at rel, and below it. */
+void own_del(struct db_txn *t, const char *rel);
+/* The replay renamed from over to: the notes of from and below it move. */
+void own_move(struct db_txn *t, const char *from, const char *to);
+/* The journal is empty: forget every note. */
+void own_clear(struct db_txn *t);
+#endif
