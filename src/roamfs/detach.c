@@ -105,6 +105,63 @@ write_back(struct roamfs *fs)
 	buf_free(&inos);
 }
 
+/* The kernel has ended the FUSE connection: the file system is gone for
+ * good (the device polls POLLERR), and the loop ends by itself. */
+static int
+conn_ended(struct roamfs *fs)
+{
+	struct pollfd p = { fuse_session_fd(fs->se), 0, 0 };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
+}
+
+/* Whether programs hold files open here (roamfs's table of open files). */
+static int
+files_open(struct roamfs *fs)
+{
+	struct buf inos;
+	int any;
+
+	buf_init(&inos, 0);
+	nodes_lock(fs->nodes);
+	nodes_foreach_open(fs->nodes, nodes_put_ino, &inos);
+	nodes_unlock(fs->nodes);
+	any = inos.len > 0;
+	buf_free(&inos);
+	return any;
+}
+
+/*
+ * How the mount left the table.  An unmount of a file system nothing uses
+ * ends the kernel's connection, hence the loop, however long the loop
+ * takes to see it on a busy machine.  A lazy one keeps the connection
+ * while programs still use the file system: with files open here, that
+ * is plain after a short grace; with none, after a longer one (a
+ * program's current directory or open directory, or a copy of the mount
+ * in another mount namespace, holds it).
+ */
+enum gone { GONE_UNMOUNTED, GONE_FILES_OPEN, GONE_IN_USE };
+
+#define GONE_TICK_US		50000
+#define GONE_FILES_TICKS	10	/* 0.5 s */
+#define GONE_IN_USE_TICKS	100	/* 5 s */
+
+static enum gone
+gone_how(struct roamfs *fs)
+{
+	int i;
+
+	for (i = 0;; i++) {
+		if (fuse_session_exited(fs->se) || conn_ended(fs))
+			return GONE_UNMOUNTED;
+		if (i >= GONE_FILES_TICKS && files_open(fs))
+			return GONE_FILES_OPEN;
+		if (i >= GONE_IN_USE_TICKS)
+			return GONE_IN_USE;
+		usleep(GONE_TICK_US);
+	}
+}
+
 static void
 wake_loop(int sig)
 {
@@ -117,7 +174,8 @@ detach_thread(void *arg)
 	struct roamfs *fs = arg;
 	struct detach *d = fs->detach;
 	struct pollfd p[2] = { { d->mfd, POLLPRI, 0 }, { d->wake[0], POLLIN, 0 } };
-	int i, n;
+	enum gone how;
+	int n;
 
 	for (;;) {
 		n = poll(p, 2, d->detached ? 200 : -1);
@@ -133,14 +191,17 @@ detach_thread(void *arg)
 		}
 		if (n <= 0 || !(p[0].revents & (POLLPRI | POLLERR)) || scan(d, d->id) != 0)
 			continue;
-		/* Gone.  An unmount with nothing open ends the loop by
-		 * itself, at once. */
-		for (i = 0; i < 10 && !fuse_session_exited(fs->se); i++)
-			usleep(50000);
-		if (fuse_session_exited(fs->se))
+		if ((how = gone_how(fs)) == GONE_UNMOUNTED)
 			break;
-		log_info("%s was unmounted while programs still held files open there (fusermount -z): "
-		    "sending the last changes, then ending; those programs get ENOTCONN", fs->mountpoint);
+		if (how == GONE_FILES_OPEN)
+			log_info("%s was unmounted while programs still held files open there "
+			    "(fusermount -z): sending the last changes, then ending; those programs "
+			    "get ENOTCONN", fs->mountpoint);
+		else
+			log_info("%s was unmounted while the kernel kept it in use (fusermount -z; a "
+			    "program's current directory or open directory there, or a copy in "
+			    "another mount namespace): sending the last changes, then ending; those "
+			    "programs get ENOTCONN", fs->mountpoint);
 		write_back(fs);
 		d->detached = 1;
 		fuse_session_exit(fs->se);

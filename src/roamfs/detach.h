@@ -9,7 +9,9 @@
  * keeps the filesystem alive, and roamfs's loop running, until the last
  * of those files is closed.  The watcher sees the mount leave the mount
  * table and ends the loop: roamfs then sends the last changes and exits,
- * and the processes that still hold files get ENOTCONN.
+ * and the processes that still hold files get ENOTCONN.  A plain unmount
+ * ends the kernel's connection (the device polls POLLERR), and the loop by
+ * itself, however late it sees it: the watcher then does nothing.
  */
 #ifndef ROAMFS_DETACH_H
 #define ROAMFS_DETACH_H

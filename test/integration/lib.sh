@@ -84,7 +84,8 @@ _user_reports_home() {
 
 # user_binaries: copy roamfs (and roamctl, once it exists) where any user
 # may run them: the build directory may be closed to others.  Sets
-# USER_ROAMFS (and USER_ROAMCTL) to the copies.
+# USER_ROAMFS (and USER_ROAMCTL) to the copies, and USER_CONFIG and
+# USER_CACHE_ROOT (user_site).
 user_binaries() {
 	mkdir -p "$TEST_DIR/bin" &&
 	chmod 755 "$TEST_DIR/bin" &&
@@ -97,6 +98,47 @@ user_binaries() {
 		USER_ROAMCTL=$TEST_DIR/bin/roamctl
 		export USER_ROAMCTL
 	fi
+	user_site
+}
+
+# user_site: the site configuration and cache root for processes run as
+# another user.  Installed, roamfs keeps them under /etc and /var, which
+# every user may enter; under make distcheck they lie in the staging
+# prefix inside the build tree, which users cannot enter when the checkout
+# is private (root's home is 0700), and roamfs rightly refuses a site
+# configuration it cannot read.  There, users get a copy of the site
+# configuration in TEST_DIR naming a cache root there.  Sets USER_CONFIG
+# (empty when the default serves; else give it to user processes:
+# roamfs -o config=, roamctl --config=) and USER_CACHE_ROOT (which may not
+# exist yet: make it 1777 as make install does).
+user_site() {
+	_us_help=$("$ROAMFS" --help 2>&1)
+	_us_conf=$(printf '%s\n' "$_us_help" | sed -n 's|.*site configuration (default \(/.*\));$|\1|p')
+	USER_CACHE_ROOT=$(printf '%s\n' "$_us_help" | sed -n 's|.*config.s cache_root, else \(/.*\))$|\1|p')
+	USER_CONFIG=
+	export USER_CONFIG USER_CACHE_ROOT
+	[ -n "$_us_conf" ] && [ -n "$USER_CACHE_ROOT" ] ||
+	    { echo "roamfs --help no longer names its site configuration and cache root"; return 1; }
+	others_reach "$(dirname "$_us_conf")" && others_reach "$USER_CACHE_ROOT" && return 0
+	USER_CONFIG=$TEST_DIR/site/roamfs.conf
+	mkdir -p "$TEST_DIR/site" && chmod 755 "$TEST_DIR/site" || return 1
+	if [ -e "$_us_conf" ]; then
+		grep -v '^[[:space:]]*cache_root[[:space:]]*=' "$_us_conf" >"$USER_CONFIG" || [ $? -eq 1 ] || return 1
+	else
+		: >"$USER_CONFIG" || return 1
+	fi
+	others_reach "$USER_CACHE_ROOT" || USER_CACHE_ROOT=$TEST_DIR/cache-root
+	echo "cache_root = $USER_CACHE_ROOT" >>"$USER_CONFIG" && chmod 644 "$USER_CONFIG" &&
+	say "users cannot enter $(dirname "$_us_conf") (a private build tree, as under make distcheck):" \
+	    "their roamfs and roamctl get the site configuration $USER_CONFIG"
+}
+
+# others_reach PATH: a user without privileges may enter PATH, or would
+# once it is made (its nearest existing directory); PATH need not exist.
+others_reach() {
+	_or=$1
+	while [ ! -d "$_or" ]; do _or=$(dirname "$_or"); done
+	setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$_or"
 }
 
 # run_as USER CMD...: run a command as USER with the user's groups,

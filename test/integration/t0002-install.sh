@@ -45,7 +45,8 @@ test_expect_success 'the aclwatch unit runs the installed aclwatch with the inst
 
 test_expect_success 'the PAM check and the logout screen are in the package libexec directory' '
 	c=$D$(dir pkglibexecdir)/roamfs-home-check &&
-	test -x "$c" && grep -q "^log=$(dir localstatedir)/cache/roamfs/" "$c" &&
+	test -x "$c" && grep -qF "log=\${root:-$(dir localstatedir)/cache/roamfs}/" "$c" &&
+	grep -qF " config=$(dir sysconfdir)/roamfs/roamfs.conf" "$c" &&
 	! grep -q "@[a-z]*@" "$c" &&
 	l=$D$(dir pkglibexecdir)/roamfs-logout &&
 	test -x "$l" && grep -q "^ROAMCTL=\${ROAMCTL:-$(dir bindir)/roamctl}" "$l" &&

@@ -27,7 +27,7 @@ user_binaries || bail_out "cannot copy roamfs for the user"
 as_user() {
 	run_as "$U" "$@"
 }
-OPTS="password_stdin,port=$SSHD_PORT,UserKnownHostsFile=$UD/known_hosts,cache=$UD/cache"
+OPTS="password_stdin,port=$SSHD_PORT,UserKnownHostsFile=$UD/known_hosts,cache=$UD/cache${USER_CONFIG:+,config=$USER_CONFIG}"
 
 test_expect_success 'the user mounts with the password on stdin' '
 	printf "%s\n" "$PW" | as_user "$USER_ROAMFS" -o "$OPTS" "$U@127.0.0.1:$H" "$UD/mnt" &&
@@ -72,7 +72,7 @@ test_expect_success 'a wrong password is refused with a clear message' '
 # refused_home DIR CACHE: the user's mount of the server directory DIR
 # fails at once, in one line that says why, and leaves nothing mounted.
 refused_home() {
-	if printf "%s\n" "$PW" | as_user timeout 60 "$USER_ROAMFS" -o "password_stdin,port=$SSHD_PORT,UserKnownHostsFile=$UD/known_hosts,cache=$2" \
+	if printf "%s\n" "$PW" | as_user timeout 60 "$USER_ROAMFS" -o "password_stdin,port=$SSHD_PORT,UserKnownHostsFile=$UD/known_hosts,cache=$2${USER_CONFIG:+,config=$USER_CONFIG}" \
 	    "$U@127.0.0.1:$1" "$UD/mnt" >"$TEST_DIR/out" 2>&1; then
 		fusermount3 -u "$UD/mnt"
 		return 1

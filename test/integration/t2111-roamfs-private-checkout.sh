@@ -3,7 +3,9 @@
 # 0700): the tests that run roamfs as a user still pass, and sanitizer
 # reports of those users' processes still reach the report directory.
 # The build (and source) directory is bind-mounted inside a 0700
-# directory, and t2105 runs from there.
+# directory, and t2105 runs from there.  Then as under make distcheck:
+# the release tree built again with the installation prefix, hence the
+# site configuration and the cache root, inside that directory.
 . "$(dirname "$0")/lib.sh"
 require_root
 P=$TEST_DIR/private
@@ -43,6 +45,48 @@ test_expect_success 't2105 passes from the private checkout' '
 	test "$rc" -eq 0 &&
 	! grep -q "^not ok\|^Bail out" "$TEST_DIR/t2105.out" &&
 	grep -q "^ok 1 - the user mounts" "$TEST_DIR/t2105.out"
+'
+
+# The configure options of this build that the release tree's shares
+# (--enable-asan and the like; they hold no spaces).
+DC_CONF=
+eval "set -- $("$top_builddir/config.status" --config)"
+for a; do
+	case $a in
+	--enable-* | --disable-* | --with-* | --without-*) DC_CONF="$DC_CONF $a" ;;
+	esac
+done
+DC=$P/distcheck
+MAKE="env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory"
+test_expect_success 'as under make distcheck: a release tree built with its prefix in the private directory' '
+	mkdir -p "$DC/build" &&
+	$MAKE -C "$top_builddir" distdir distdir="$DC/src" >"$TEST_DIR/dc.out" 2>&1 &&
+	(cd "$DC/build" && "$DC/src/configure" $DC_CONF --prefix="$DC/_inst" &&
+	    $MAKE roamfs roamctl) >>"$TEST_DIR/dc.out" 2>&1 &&
+	"$DC/build/roamfs" --help 2>&1 | grep -F "(default $DC/_inst/etc/roamfs/roamfs.conf)" ||
+	{ tail -n 30 "$TEST_DIR/dc.out"; false; }
+'
+
+test_expect_success 'there, a user is refused the site configuration in one line' '
+	mkdir -p "$TEST_DIR/dc-bin" "$TEST_DIR/dc-mnt" &&
+	cp "$DC/build/roamfs" "$TEST_DIR/dc-bin/roamfs" && chmod -R 755 "$TEST_DIR/dc-bin" &&
+	! run_as nobody "$TEST_DIR/dc-bin/roamfs" -o port=1 nobody@127.0.0.1:/x "$TEST_DIR/dc-mnt" \
+	    >"$TEST_DIR/dc-refused" 2>&1 &&
+	cat "$TEST_DIR/dc-refused" &&
+	test "$(wc -l <"$TEST_DIR/dc-refused")" -eq 1 &&
+	grep -F "cannot read the site configuration $DC/_inst/etc/roamfs/roamfs.conf: Permission denied" \
+	    "$TEST_DIR/dc-refused"
+'
+
+test_expect_success 'there, t2105 passes: its users get a site configuration they may read' '
+	top_srcdir=$DC/src top_builddir=$DC/build \
+	    sh "$DC/src/test/integration/t2105-roamfs-user-password.sh" >"$TEST_DIR/dc-t2105.out" 2>&1
+	rc=$?
+	cat "$TEST_DIR/dc-t2105.out"
+	test "$rc" -eq 0 &&
+	! grep -q "^not ok\|^Bail out" "$TEST_DIR/dc-t2105.out" &&
+	grep -q "^ok 1 - the user mounts" "$TEST_DIR/dc-t2105.out" &&
+	grep -q "^# users cannot enter $DC/_inst/etc/roamfs" "$TEST_DIR/dc-t2105.out"
 '
 
 test_done

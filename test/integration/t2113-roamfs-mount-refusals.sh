@@ -30,7 +30,7 @@ user_binaries || bail_out "cannot copy roamfs for the user"
 as_user() {
 	run_as "$U" "$@"
 }
-UOPTS="password_stdin,UserKnownHostsFile=$UD/known_hosts"
+UOPTS="password_stdin,UserKnownHostsFile=$UD/known_hosts${USER_CONFIG:+,config=$USER_CONFIG}"
 
 # refused OUT PATTERN COMMAND...: the command, given the password on its
 # standard input, fails with status 1 and one line matching PATTERN.

@@ -42,7 +42,7 @@ as_user() {
 	run_as "$U" env HOME="$MP" SSH_AUTH_SOCK="${AGENT_SOCK:-}" "$@"
 }
 at_exit "pkill -9 -u '$U' 2>/dev/null; fusermount3 -uz '$MP' 2>/dev/null"
-BASE="port=$SSHD_PORT,GlobalKnownHostsFile=$UD/global_known_hosts"
+BASE="port=$SSHD_PORT,GlobalKnownHostsFile=$UD/global_known_hosts${USER_CONFIG:+,config=$USER_CONFIG}"
 LOG=$TEST_DIR/roamfs.log
 
 # mount_home CACHE OPTIONS: mount the home as the user, in the foreground
@@ -130,7 +130,7 @@ test_expect_success 'default keys under the mount point are not read, and said s
 test_expect_success 'an unknown host key names the file roamfs reads, not one in the mount' '
 	: >"$UD/empty_known_hosts" &&
 	! printf "%s\n" "$PW" | as_user timeout 60 "$UROAMFS" -f \
-		-o "port=$SSHD_PORT,GlobalKnownHostsFile=$UD/empty_known_hosts,password_stdin,cache=$UD/cache-kh" \
+		-o "port=$SSHD_PORT,GlobalKnownHostsFile=$UD/empty_known_hosts,password_stdin,cache=$UD/cache-kh${USER_CONFIG:+,config=$USER_CONFIG}" \
 		"$U@127.0.0.1:$SH" "$MP" >"$TEST_DIR/err" 2>&1 &&
 	cat "$TEST_DIR/err" &&
 	grep -F "ssh-keyscan -p $SSHD_PORT 127.0.0.1 >> $UD/empty_known_hosts" "$TEST_DIR/err" &&
@@ -140,7 +140,7 @@ test_expect_success 'an unknown host key names the file roamfs reads, not one in
 test_expect_success 'files named under the mount point are refused before anything else' '
 	for o in "UserKnownHostsFile=$MP/.ssh/known_hosts" "IdentityFile=$MP/.ssh/id_ed25519" \
 	    "GlobalKnownHostsFile=$MP/kh" "exclude=$MP/exclude" "cache=$MP/.cache/roamfs"; do
-		! as_user timeout 20 "$UROAMFS" -f -o "port=$SSHD_PORT,$o" "$U@127.0.0.1:$SH" "$MP" \
+		! as_user timeout 20 "$UROAMFS" -f -o "port=$SSHD_PORT,$o${USER_CONFIG:+,config=$USER_CONFIG}" "$U@127.0.0.1:$SH" "$MP" \
 			</dev/null >"$TEST_DIR/err" 2>&1 || return 1
 		cat "$TEST_DIR/err"
 		tail -n 1 "$TEST_DIR/err" | grep -F "${o%%=*}=$MP" |

@@ -228,10 +228,10 @@ test_expect_success 'a hung roamfs: status answers within seconds that it does n
 
 test_expect_success 'another user is refused by the socket (file mode, then SO_PEERCRED)' '
 	user_binaries &&
-	run_as nobody "$USER_ROAMCTL" status "$C1" >"$OUT" 2>"$ERR"; st=$?
+	run_as nobody "$USER_ROAMCTL" ${USER_CONFIG:+"--config=$USER_CONFIG"} status "$C1" >"$OUT" 2>"$ERR"; st=$?
 	test $st -ne 0 && test $st -ne 2 || return 1
 	chmod 755 "$C1" && chmod 666 "$C1/control" &&
-	run_as nobody "$USER_ROAMCTL" --json status "$C1" >"$OUT" 2>"$ERR"; st=$?
+	run_as nobody "$USER_ROAMCTL" ${USER_CONFIG:+"--config=$USER_CONFIG"} --json status "$C1" >"$OUT" 2>"$ERR"; st=$?
 	chmod 700 "$C1" && chmod 600 "$C1/control" &&
 	test $st -eq 1 && shows "only that user and root" && ! grep -q changes "$OUT" &&
 	grep -q "refused a roamctl request from user" "$C1/roamfs.log" ||

@@ -49,10 +49,13 @@ echo "on the server" >"$SH/hello.txt" && chown "$U" "$SH/hello.txt"
 cp "$KNOWN_HOSTS" "$TEST_DIR/known_hosts" && chmod 644 "$TEST_DIR/known_hosts"
 user_binaries || bail_out "cannot copy roamfs for the user"
 # The cache root this build of roamfs uses (configure's localstatedir:
-# /var, or the staging prefix under make distcheck), as make install and
-# tmpfiles.d make it; the directories the test makes go at exit.
-CACHE_ROOT=$("$ROAMFS" --help 2>&1 | sed -n 's|.*config.s cache_root, else \(/.*\))$|\1|p')
-[ -n "$CACHE_ROOT" ] || bail_out "roamfs --help no longer names its default cache"
+# /var, or the staging prefix under make distcheck; user_site moves it
+# where users may enter), as make install and tmpfiles.d make it; the
+# directories the test makes go at exit.  The volume and the check get
+# the site configuration user_site gives users, if any.
+CACHE_ROOT=$USER_CACHE_ROOT
+SITE_OPT=${USER_CONFIG:+,config=$USER_CONFIG}
+CHECK_ARGS=${USER_CONFIG:+ --config=$USER_CONFIG}
 made_root=$CACHE_ROOT
 while [ ! -d "$(dirname "$made_root")" ]; do made_root=$(dirname "$made_root"); done
 [ ! -d "$made_root" ] || made_root=
@@ -82,7 +85,7 @@ at_exit "rm -f /etc/pam.d/$SERVICE"
 # known hosts of the test, and roamfs at its path here.
 pam_mount_conf() {
 	sed -e "s|roamfs#%(USER)@server:|$TEST_DIR/bin/roamfs#%(USER)@127.0.0.1:$SERVER/homes/%(USER)|" \
-	    -e "s|options=\"password_stdin,nodev,nosuid\"|options=\"password_stdin,nodev,nosuid,port=$1,UserKnownHostsFile=$TEST_DIR/known_hosts\"|" \
+	    -e "s|options=\"password_stdin,nodev,nosuid\"|options=\"password_stdin,nodev,nosuid,port=$1,UserKnownHostsFile=$TEST_DIR/known_hosts$SITE_OPT\"|" \
 	    "$top_srcdir/contrib/pam_mount/pam_mount.conf.xml" >"$PMC"
 }
 pam_mount_conf "$SSHD_PORT" || bail_out "cannot write $PMC"
@@ -105,7 +108,7 @@ auth     required  pam_permit.so
 auth     optional  pam_mount.so
 account  required  pam_permit.so
 session  optional  pam_mount.so
-session  requisite pam_exec.so  stdout  $CHECK_U
+session  requisite pam_exec.so  stdout  $CHECK_U$CHECK_ARGS
 session  optional  pam_exec.so  $TEST_DIR/session.sh
 EOF
 # The same with the check's --notice: a failed mount opens the session on

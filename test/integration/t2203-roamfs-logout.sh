@@ -5,6 +5,10 @@
 # the file is on the server when it returns.  On a console it draws a text
 # bar that ends at 100%.  An idle home or no roamfs returns at once; a
 # server that cannot be reached returns roamctl's "offline" status (4).
+# At the unmount itself, roamfs logs that programs still held files open
+# only when they did: not for a plain unmount whose FUSE loop is slow to
+# end (a busy machine), still for a lazy one with a file open; a lazy one
+# held by a current directory alone is said to be so.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_fuse
@@ -71,6 +75,74 @@ test_expect_success 'after the unmount, once roamfs has sent everything and exit
 	bytes_are "$H/late.txt" "saved while the network is down" &&
 	"$HOOK" --text "$C1" >"$TEST_DIR/out" 2>&1 ||
 	{ cat "$TEST_DIR/out"; false; }
+'
+
+# fuse_readers PID: the threads of roamfs waiting in read(2) on /dev/fuse,
+# its FUSE loop, one a line.
+fuse_readers() {
+	for _tk in /proc/$1/task/*; do
+		read -r _nr _fd _rest <"$_tk/syscall" 2>/dev/null || continue
+		[ "$_nr" = 0 ] && [ "$(readlink "/proc/$1/fd/$((_fd))")" = /dev/fuse ] && echo "${_tk##*/}"
+	done
+	return 0
+}
+
+# slow_loop PID: make the FUSE loop of roamfs PID slow to see an unmount,
+# as on a busy machine: strace holds the end of each of its reads on
+# /dev/fuse for 3 s; its other threads run as usual.  Sets SLOW (strace's pid).
+slow_loop() {
+	_tids=$(fuse_readers "$1")
+	[ -n "$_tids" ] || { echo "no thread of roamfs $1 waits on /dev/fuse"; return 1; }
+	strace -qq -o /dev/null -e trace=read -e inject=read:delay_exit=3000000 \
+	    $(printf -- "-p %s " $_tids) &
+	SLOW=$!
+	at_exit "kill $SLOW 2>/dev/null"
+	for _t in $_tids; do
+		wait_for grep -q "^TracerPid:[[:space:]]*$SLOW\$" "/proc/$1/task/$_t/status" ||
+		    { echo "strace did not attach to thread $_t"; return 1; }
+	done
+}
+
+HELD="unmounted while programs still held files open"
+W3=$(ws_dir ws3)
+C3=$(ws_cache ws3)
+test_expect_success 'a plain unmount with nothing open, the loop slow to end: no "files open" line, roamfs ends' '
+	ws_mount ws3 && echo "written" >"$W3/plain.txt" &&
+	pid=$(ws_pid ws3) && test -n "$pid" &&
+	slow_loop "$pid" &&
+	fusermount3 -u "$W3" &&
+	wait_gone "$pid" 60 && wait "$SLOW" &&
+	grep -q "unmounted from $W3" "$C3/roamfs.log" &&
+	! grep "$HELD\|kernel kept it in use" "$C3/roamfs.log" &&
+	bytes_are "$H/plain.txt" "written" ||
+	{ tail -n 20 "$C3/roamfs.log"; false; }
+'
+
+test_expect_success 'a lazy unmount with a file open, the loop as slow: the line is logged, roamfs ends' '
+	ws_mount ws3 && echo "held" >"$W3/held.txt" &&
+	pid=$(ws_pid ws3) && test -n "$pid" &&
+	{ sh -c "exec 3<\"\$0\"; echo started; exec sleep 120" "$W3/held.txt" >"$TEST_DIR/holder.out" & } &&
+	holder=$! && at_exit "kill $holder 2>/dev/null" &&
+	wait_for grep -q started "$TEST_DIR/holder.out" &&
+	slow_loop "$pid" &&
+	fusermount3 -u -z "$W3" &&
+	wait_gone "$pid" 60 &&
+	grep -q "$W3 was $HELD there" "$C3/roamfs.log" &&
+	kill "$holder" ||
+	{ tail -n 20 "$C3/roamfs.log"; false; }
+'
+
+test_expect_success 'a lazy unmount with only a current directory there: said so, roamfs ends' '
+	ws_mount ws3 && pid=$(ws_pid ws3) && test -n "$pid" &&
+	{ sh -c "cd \"\$0\" && echo started && exec sleep 120" "$W3" >"$TEST_DIR/cwd.out" & } &&
+	holder=$! && at_exit "kill $holder 2>/dev/null" &&
+	wait_for grep -q started "$TEST_DIR/cwd.out" &&
+	fusermount3 -u -z "$W3" &&
+	wait_gone "$pid" 60 &&
+	grep -q "$W3 was unmounted while the kernel kept it in use" "$C3/roamfs.log" &&
+	test "$(grep -c "$HELD" "$C3/roamfs.log")" -eq 1 &&
+	kill "$holder" ||
+	{ tail -n 20 "$C3/roamfs.log"; false; }
 '
 
 test_done
