@@ -284,22 +284,24 @@ int
 conflict_own(struct roamfs *fs, struct sftp *s, const char *rel, const char *path,
     const struct sftp_attr *a)
 {
+	struct base b[8];
 	struct db_txn t;
-	struct base b;
-	int e;
+	int i, n;
 
 	if (db_begin(fs->db, &t, 0) < 0)
 		return 0;
-	e = own_get(&t, rel, &b);
+	n = own_list(&t, rel, b, 8);
 	db_abort(&t);
-	if (e < 0 || !same_version(a, &b))
-		return 0;
-	/* Within its second another version of the same size could have
-	 * followed: only the contents tell, and one that cannot be read
-	 * back is not taken for ours. */
-	if (b.racy && S_ISREG(b.mode))
-		return server_is(s, path, b.size, b.racy) == 1;
-	return 1;
+	for (i = 0; i < n; i++) {
+		if (!same_version(a, &b[i]))
+			continue;
+		/* Within its second another version of the same size could
+		 * have followed: only the contents tell, and one that cannot
+		 * be read back is not taken for ours. */
+		if (!b[i].racy || !S_ISREG(b[i].mode) || server_is(s, path, b[i].size, b[i].racy) == 1)
+			return 1;
+	}
+	return 0;
 }
 
 /* The last component of a relative path. */
@@ -444,20 +446,26 @@ conflict_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, struct s
 			log_debug("%s: cannot read the server's version back (%s): its size and "
 			    "mtime decide", r->path, strerror(-e));
 		e = remote_is_transport_error(e) || e == -ENOTCONN ? e : sftp_rename(s, p->tmp, p->path);
-	/* The same bytes: ours sent before a crash, or the same save made
-	 * elsewhere.  Compared in full, as size and mtime can be equal by
-	 * chance: this is the rare case. */
 	/* What this workstation's replay left there itself (an upload or
 	 * rename of ours that the record's base could not know of). */
 	} else if (conflict_own(fs, s, r->path, p->path, f)) {
 		e = sftp_rename(s, p->tmp, p->path);
+	/* The same bytes: ours sent before a crash, or the same save made
+	 * elsewhere.  Compared in full, as size and mtime can be equal by
+	 * chance: this is the rare case. */
 	} else if ((f->flags & SFTP_ATTR_PERMISSIONS) && S_ISREG(f->mode) && f->size == p->sent &&
 	    same_contents(s, p->path, p->fd, p->sent)) {
 		e = sftp_rename(s, p->tmp, p->path);
-	} else if ((e = divert_copy(fs, r, r->path, f, 1, (f->flags & SFTP_ATTR_PERMISSIONS) &&
-	    !S_ISREG(f->mode) ? "a file here, another type on the server" :
-	    "changed here and on the server", &path)) == 0) {
-		e = sftp_rename(s, p->tmp, path);
+	} else {
+		log_debug("%s: the server has %llu bytes, mtime %u, mode %o; the upload (inode "
+		    "%llu) expected %llu bytes, mtime %u, matched %d, racy %llx", r->path,
+		    (unsigned long long)f->size, f->mtime, f->mode, (unsigned long long)r->ino,
+		    (unsigned long long)p->expect_size, p->expect_mtime, p->matched,
+		    (unsigned long long)racy);
+		if ((e = divert_copy(fs, r, r->path, f, 1, (f->flags & SFTP_ATTR_PERMISSIONS) &&
+		    !S_ISREG(f->mode) ? "a file here, another type on the server" :
+		    "changed here and on the server", &path)) == 0)
+			e = sftp_rename(s, p->tmp, path);
 	}
 	if (e < 0 && !remote_is_transport_error(e) && e != -ENOTCONN)
 		sftp_remove(s, p->tmp);
@@ -650,6 +658,45 @@ moved_changed(struct roamfs *fs, const struct jrec *r)
 	return upload ? 2 : 1;
 }
 
+/*
+ * r renames a file the server does not have at r->path, nor at r->path2
+ * (its upload was cut off, or skipped while the file was written): 1 when
+ * it is gone here too (nothing to move), else 2: r becomes the upload of
+ * ours to its new name, under its seq, to replay next.
+ */
+static int
+resend(struct roamfs *fs, const struct jrec *r)
+{
+	struct db_txn t;
+	struct inode in;
+	struct jrec st;
+	int e, upload = 0;
+
+	if ((e = db_begin(fs->db, &t, 1)) < 0)
+		return e;
+	if (meta_inode_get(&t, r->ino, &in) == 0) {
+		if (in.nlink > 0 && (in.flags & I_CACHED) && !(in.flags & I_EXCLUDED) &&
+		    S_ISREG(in.mode)) {
+			in.flags &= ~I_REMOTE;
+			in.base.valid = 0;
+			jrec_init(&st, J_STORE, &in, r->path2, NULL);
+			st.seq = r->seq;
+			st.when = r->when;
+			journal_replace(&t, &st);
+			if (in.pending_store == 0)
+				in.pending_store = r->seq;
+			meta_inode_put(&t, &in);
+			upload = 1;
+		}
+		inode_free(&in);
+	}
+	if ((e = db_commit(&t)) < 0)
+		return e;
+	log_debug("%s: not on the server to be renamed to %s: %s", r->path, r->path2,
+	    upload ? "sent there instead" : "gone here too");
+	return upload ? 2 : 1;
+}
+
 int
 conflict_rename(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char *path,
     const char *path2)
@@ -669,7 +716,7 @@ conflict_rename(struct roamfs *fs, struct sftp *s, const struct jrec *r, const c
 	    S_ISREG(src.mode) && !same_version(&src, &ours) && !conflict_own(fs, s, r->path, path, &src))
 		return moved_changed(fs, r);
 	if ((e = sftp_lstat(s, path2, &a)) == -ENOENT)
-		return 0;
+		return have_src ? 0 : resend(fs, r);
 	if (e < 0)
 		return e;
 	/* What the rename replaced here.  A version not known (an upload of
@@ -689,6 +736,10 @@ conflict_rename(struct roamfs *fs, struct sftp *s, const struct jrec *r, const c
 	 * nothing is left to move. */
 	if (!have_src && !present(fs, r->ino))
 		return 1;
+	log_debug("%s: the server has %llu bytes, mtime %u, mode %o at %s; the rename replaced "
+	    "inode %llu, %llu bytes, mtime %lld, mode %o (valid %d)", r->path,
+	    (unsigned long long)a.size, a.mtime, a.mode, r->path2, (unsigned long long)r->victim,
+	    (unsigned long long)vb.size, (long long)vb.mtime, vb.mode, vb.valid);
 	e = divert_copy(fs, r, r->path2, &a, 0, r->victim ? "renamed over here, changed on the "
 	    "server" : "renamed here onto a name made on the server", &cpath);
 	if (e == 0)

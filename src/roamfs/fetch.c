@@ -658,7 +658,8 @@ check_needed(struct roamfs *fs, uint64_t ino, char **rel, uint64_t *parent, int 
 		nodes_unlock(fs->nodes);
 		need = (*racy || now - seen >= (time_t)fs->attr_ttl) &&
 		    S_ISREG(in.mode) && (in.flags & I_REMOTE) && in.base.valid &&
-		    !version_local_changes(fs, &t, &in) && meta_path(&t, ino, rel) == 0;
+		    !version_local_changes(fs, &t, &in) && !listing_moving(&t, &in) &&
+		    meta_path(&t, ino, rel) == 0;
 		*parent = in.parent;
 		inode_free(&in);
 	}
@@ -688,9 +689,9 @@ fetch_check(struct roamfs *fs, uint64_t ino)
 	struct db_txn t;
 	struct inode in;
 	struct sftp *s;
-	uint64_t parent = 0;
+	uint64_t parent = 0, gen = listing_gen();
 	char *rel = NULL, *path;
-	int r, took = 0, racy = 0;
+	int r, took = 0, racy = 0, stale;
 
 	if (!check_needed(fs, ino, &rel, &parent, &racy))
 		return 0;
@@ -703,8 +704,8 @@ fetch_check(struct roamfs *fs, uint64_t ino)
 	r = path ? sftp_lstat(s, path, &a) : -ENOMEM;
 	remote_release(fs->fg, r == -ENOENT ? 0 : r);
 	free(path);
-	free(rel);
-	if (r == -ENOENT) {
+	if (r == -ENOENT && !listing_replayed_since(gen, rel)) {
+		free(rel);
 		/* Removed on the server: its directory's listing removes it here. */
 		listing_expire(fs, parent);
 		listing_update(fs, parent, 1);
@@ -715,11 +716,20 @@ fetch_check(struct roamfs *fs, uint64_t ino)
 		}
 		return r == -ENOENT ? -ENOENT : 0;
 	}
-	if (r < 0)
+	if (r < 0 || db_begin(fs->db, &t, 1) < 0) {
+		free(rel);
 		return 0;
+	}
+	/* A change of ours at that path ended while the server was asked
+	 * (checked in the transaction the replay's end would come before):
+	 * its answer may be older than what the cache has. */
+	stale = listing_replayed_since(gen, rel);
+	free(rel);
+	if (stale) {
+		db_abort(&t);
+		return 0;
+	}
 	set_confirmed(fs, ino, time(NULL));
-	if (db_begin(fs->db, &t, 1) < 0)
-		return 0;
 	if (meta_inode_get(&t, ino, &in) == 0) {
 		if (version_local_changes(fs, &t, &in) || (in.mode & S_IFMT) != (attr_mode(&a) & S_IFMT)) {
 			;	/* ours, or its directory's listing decides */

@@ -71,8 +71,8 @@ listing_replayed(const struct jrec *r)
 	pthread_mutex_unlock(&replayed_lock);
 }
 
-static uint64_t
-replayed_now(void)
+uint64_t
+listing_gen(void)
 {
 	uint64_t g;
 
@@ -101,8 +101,8 @@ touches(const char *p, const char *dir)
 }
 
 /* Whether a record that ended after gen touched dir (or too many ended to tell). */
-static int
-replayed_since(uint64_t gen, const char *dir)
+int
+listing_replayed_since(uint64_t gen, const char *dir)
 {
 	uint64_t g;
 	int hit = 0;
@@ -322,7 +322,7 @@ merge_listing(struct roamfs *fs, uint64_t ino, const char *dirrel, struct listin
 	}
 	/* Checked in the transaction: a record whose end is not committed
 	 * yet is still in the journal this merge reads. */
-	if (!careful && replayed_since(gen, dirrel)) {
+	if (!careful && listing_replayed_since(gen, dirrel)) {
 		inode_free(&dir);
 		db_abort(&t);
 		return -ESTALE;
@@ -385,8 +385,8 @@ listed_fresh(struct roamfs *fs, uint64_t ino)
  * folder renamed over an empty one, say), and a listing of that path would
  * drop what it holds.
  */
-static int
-moving(struct db_txn *t, const struct inode *in)
+int
+listing_moving(struct db_txn *t, const struct inode *in)
 {
 	struct inode up;
 	uint64_t ino = in->ino, next = in->parent;
@@ -421,7 +421,7 @@ dir_needs_listing(struct roamfs *fs, uint64_t ino, char **rel)
 			r = -ENOTDIR;
 		else if ((in.flags & (I_EXCLUDED | I_LOCALNEW)) || !(in.flags & I_REMOTE))
 			r = 0;
-		else if ((in.flags & I_LISTED) && moving(&t, &in))
+		else if ((in.flags & I_LISTED) && listing_moving(&t, &in))
 			r = 0;	/* the server has it elsewhere until the rename is sent */
 		else
 			r = meta_path(&t, ino, rel) < 0 ? t.ret : (in.flags & I_LISTED) ? 2 : 1;
@@ -583,7 +583,7 @@ listing_run(struct roamfs *fs, uint64_t ino, int wait, int need, char *rel)
 		return -ENOMEM;
 	}
 again:
-	gen = replayed_now();
+	gen = listing_gen();
 	/* A cached listing is served at once when the server is not at hand. */
 	r = need == 2 && !wait ? remote_try_acquire(fs->fg, &s) : remote_acquire(fs->fg, &s);
 	if (r == 0) {

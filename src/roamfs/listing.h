@@ -35,5 +35,15 @@ int listing_expire_parent(struct roamfs *fs, struct db_txn *t, const char *rel, 
  */
 struct jrec;
 void listing_replayed(const struct jrec *r);
+/* How many records the replay has ended: noted before asking the server
+ * about an object, so that listing_replayed_since tells whether a record
+ * ended since at rel, in it, or at a folder above it (an answer of the
+ * server then may predate our own change: it is not taken). */
+uint64_t listing_gen(void);
+int listing_replayed_since(uint64_t gen, const char *rel);
+/* Whether in (or a folder above it) was renamed by a record still to be
+ * sent: the server has another object at its path until then. */
+struct inode;
+int listing_moving(struct db_txn *t, const struct inode *in);
 
 #endif

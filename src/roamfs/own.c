@@ -26,22 +26,28 @@ own_key(char *k, const char *rel)
 	return sizeof OWN_PREFIX - 1 + n;
 }
 
-void
-own_put(struct db_txn *t, const char *rel, const struct base *b)
+#define OWN_KEEP	4	/* versions noted per path: the last, and those maybe there */
+
+/* Write the versions b[0..n) of rel. */
+static void
+own_write(struct db_txn *t, const char *rel, const struct base *b, int n)
 {
 	char k[sizeof OWN_PREFIX + OWN_PATH_MAX];
 	size_t kl = own_key(k, rel);
 	struct buf v;
-	int e = 0;
+	int e = 0, i;
 
-	if (kl == 0 || !b->valid)
+	if (kl == 0)
 		return;
 	buf_init(&v, 0);
 	e |= buf_put_u8(&v, OWN_VERSION);
-	e |= buf_put_u64(&v, b->size);
-	e |= buf_put_u64(&v, (uint64_t)b->mtime);
-	e |= buf_put_u32(&v, b->mode);
-	e |= buf_put_u64(&v, b->racy);
+	e |= buf_put_u8(&v, (uint8_t)n);
+	for (i = 0; i < n; i++) {
+		e |= buf_put_u64(&v, b[i].size);
+		e |= buf_put_u64(&v, (uint64_t)b[i].mtime);
+		e |= buf_put_u32(&v, b[i].mode);
+		e |= buf_put_u64(&v, b[i].racy);
+	}
 	if (e)
 		db_fail(t, -ENOMEM);
 	else
@@ -49,33 +55,61 @@ own_put(struct db_txn *t, const char *rel, const struct base *b)
 	buf_free(&v);
 }
 
+void
+own_put(struct db_txn *t, const char *rel, const struct base *b)
+{
+	if (b->valid)
+		own_write(t, rel, b, 1);
+	else
+		own_del(t, rel);
+}
+
+void
+own_maybe(struct db_txn *t, const char *rel, const struct base *b)
+{
+	struct base all[OWN_KEEP];
+	int n;
+
+	if (!b->valid)
+		return;
+	all[0] = *b;
+	n = own_list(t, rel, all + 1, OWN_KEEP - 1);
+	own_write(t, rel, all, n + 1);
+}
+
 int
-own_get(struct db_txn *t, const char *rel, struct base *b)
+own_list(struct db_txn *t, const char *rel, struct base *b, int max)
 {
 	char k[sizeof OWN_PREFIX + OWN_PATH_MAX];
 	size_t kl = own_key(k, rel);
 	uint64_t mtime;
-	uint8_t ver;
+	uint8_t ver, n;
 	struct buf v;
 	MDB_val val;
-	int e = 0;
+	int i, e = 0;
 
-	memset(b, 0, sizeof *b);
 	if (kl == 0 || db_get(t, DB_META, k, kl, &val) < 0)
-		return -ENOENT;
+		return 0;
 	buf_wrap(&v, val.mv_data, val.mv_size);
-	e |= buf_get_u8(&v, &ver);
-	e |= buf_get_u64(&v, &b->size);
-	e |= buf_get_u64(&v, &mtime);
-	e |= buf_get_u32(&v, &b->mode);
-	e |= buf_get_u64(&v, &b->racy);
-	if (e || ver != OWN_VERSION) {
-		memset(b, 0, sizeof *b);
-		return -ENOENT;
+	if (buf_get_u8(&v, &ver) < 0 || ver != OWN_VERSION || buf_get_u8(&v, &n) < 0)
+		return 0;
+	for (i = 0; i < n && i < max && e == 0; i++) {
+		memset(&b[i], 0, sizeof b[i]);
+		e |= buf_get_u64(&v, &b[i].size);
+		e |= buf_get_u64(&v, &mtime);
+		e |= buf_get_u32(&v, &b[i].mode);
+		e |= buf_get_u64(&v, &b[i].racy);
+		b[i].mtime = (int64_t)mtime;
+		b[i].valid = 1;
 	}
-	b->mtime = (int64_t)mtime;
-	b->valid = 1;
-	return 0;
+	return e ? 0 : i;
+}
+
+int
+own_get(struct db_txn *t, const char *rel, struct base *b)
+{
+	memset(b, 0, sizeof *b);
+	return own_list(t, rel, b, 1) == 1 ? 0 : -ENOENT;
 }
 
 /* The keys of the notes at rel and below it (rel "": all of them). */

@@ -19,6 +19,10 @@
  * that they never outgrow the changes on their way.  Paths longer than
  * OWN_PATH_MAX are not noted (LMDB's key limit); their checks rely on the
  * records' bases alone.
+ *
+ * An upload whose connection died before its reply leaves the server
+ * with the new version or the old one; both are noted until a later
+ * record of the path tells which.
  */
 #ifndef ROAMFS_OWN_H
 #define ROAMFS_OWN_H
@@ -28,9 +32,16 @@
 
 #define OWN_PATH_MAX	480
 
-/* Note that the replay left version b at rel. */
+/* Note that the replay left version b at rel (b not valid: nothing known). */
 void own_put(struct db_txn *t, const char *rel, const struct base *b);
-/* The version the replay left at rel: 0, or -ENOENT when none is noted. */
+/*
+ * An upload of version b to rel was cut off (the connection died): the
+ * server may hold it or the version noted before.  Both are noted.
+ */
+void own_maybe(struct db_txn *t, const char *rel, const struct base *b);
+/* The versions noted at rel, the last one first, at most max: how many. */
+int own_list(struct db_txn *t, const char *rel, struct base *b, int max);
+/* The version the replay left at rel last: 0, or -ENOENT when none is noted. */
 int own_get(struct db_txn *t, const char *rel, struct base *b);
 /* The replay removed what was at rel, and below it. */
 void own_del(struct db_txn *t, const char *rel);

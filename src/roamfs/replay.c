@@ -44,7 +44,69 @@ struct replay {
 	int hurry;			/* under lock: roamctl flush, send at once */
 	time_t offline_since;		/* under lock; 0 when reaching the server */
 	int idle;			/* under lock: journal found empty */
+	struct leftover {		/* under lock: names an upload cut off may have left */
+		char *tmp, *lock;
+		time_t when;
+	} *left;
+	size_t nleft;
 };
+
+void
+replay_leftover(struct roamfs *fs, const char *tmp, const char *lock)
+{
+	struct replay *rp = fs->replay;
+	struct leftover *l;
+
+	pthread_mutex_lock(&rp->lock);
+	if ((l = realloc(rp->left, (rp->nleft + 1) * sizeof *l)) != NULL) {
+		rp->left = l;
+		l += rp->nleft;
+		l->tmp = tmp ? strdup(tmp) : NULL;
+		l->lock = lock ? strdup(lock) : NULL;
+		l->when = time(NULL);
+		rp->nleft++;
+	}
+	pthread_mutex_unlock(&rp->lock);
+}
+
+/*
+ * Connected again after uploads were cut off: remove the temporary files
+ * they may have left on the server (hidden from listings, but they hold
+ * space and keep their folder from being removed), and the locks they
+ * may have held, unless made after the cut (by another workstation).
+ */
+void
+replay_sweep(struct roamfs *fs, struct sftp *s)
+{
+	struct replay *rp = fs->replay;
+	struct sftp_attr a;
+	struct leftover l;
+	int e = 0;
+
+	pthread_mutex_lock(&rp->lock);
+	while (rp->nleft > 0 && e == 0) {
+		l = rp->left[rp->nleft - 1];
+		pthread_mutex_unlock(&rp->lock);
+		if (l.lock && (e = sftp_lstat(s, l.lock, &a)) == 0 &&
+		    (time_t)a.mtime <= l.when + 1)
+			e = sftp_rmdir(s, l.lock);
+		if (l.tmp && (e == 0 || e == -ENOENT))
+			e = sftp_remove(s, l.tmp);
+		if (e == -ENOTCONN || remote_is_transport_error(e)) {
+			pthread_mutex_lock(&rp->lock);
+			break;	/* at the next connection */
+		}
+		if (e < 0 && e != -ENOENT)
+			log_debug("cannot remove %s from the server: %s", l.tmp ? l.tmp : l.lock,
+			    strerror(-e));
+		e = 0;
+		free(l.tmp);
+		free(l.lock);
+		pthread_mutex_lock(&rp->lock);
+		rp->nleft--;
+	}
+	pthread_mutex_unlock(&rp->lock);
+}
 
 /* The base version from the attributes of a reply; 0 when they lack the
  * mode (an LSTAT that failed). */
@@ -138,6 +200,8 @@ replay_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char
 			e = sftp_rename(s, tmp, path);
 		if (e < 0 && tmp && !remote_is_transport_error(e) && e != -ENOTCONN)
 			sftp_remove(s, tmp);
+		else if (e < 0 && tmp)
+			replay_leftover(fs, tmp, NULL);
 	}
 	replay_step(fs, 0, 0);
 	if (e == 0) {
@@ -434,10 +498,12 @@ note_own(struct db_txn *t, const struct jrec *r, const struct outcome *o)
 	case J_MKDIR:
 	case J_SYMLINK:
 	case J_SETATTR:
-		if (!o->set_base || o->foreign) {
+		if (o->foreign || (!o->set_base && now.type == J_MKDIR)) {
 			own_del(t, now.path);	/* not known: nothing is taken for ours */
 			break;
 		}
+		if (!o->set_base)
+			break;	/* nothing sent (an upload skipped): the server is as it was */
 		/* A change of mode or times keeps what is known of the contents. */
 		if (now.type == J_SETATTR && own_get(t, now.path, &was) == 0 &&
 		    was.size == o->base.size && was.mtime == o->base.mtime) {
@@ -632,6 +698,7 @@ replay_next(struct roamfs *fs)
 		return e;
 	}
 	replay_set_offline(fs, 0);
+	replay_sweep(fs, s);
 	sftp_set_meter(s, &fs->progress.sent_bytes);
 	memset(&o, 0, sizeof o);
 	if ((e = replay_begin(fs, &r)) == 1) {
@@ -652,7 +719,9 @@ replay_next(struct roamfs *fs)
 		    "(the local copy is kept) and listed by roamctl", jtype_name(r.type),
 		    r.path, strerror(-e));
 	else
-		log_debug("replayed %s %s (inode %llu)", jtype_name(r.type), r.path, (unsigned long long)r.ino);
+		log_debug("replayed %s %s%s%s (inode %llu, seq %llu)", jtype_name(r.type), r.path,
+		    r.path2 ? " -> " : "", r.path2 ? r.path2 : "", (unsigned long long)r.ino,
+		    (unsigned long long)r.seq);
 	e = replay_end(fs, &r, e, &o);
 	jrec_free(&r);
 	return e < 0 ? e : 1;
@@ -852,6 +921,12 @@ replay_stop(struct roamfs *fs)
 	pthread_mutex_destroy(&rp->lock);
 	pthread_cond_destroy(&rp->cond);
 	pthread_cond_destroy(&rp->progress);
+	while (rp->nleft > 0) {
+		rp->nleft--;
+		free(rp->left[rp->nleft].tmp);
+		free(rp->left[rp->nleft].lock);
+	}
+	free(rp->left);
 	free(rp);
 	fs->replay = NULL;
 }

@@ -27,6 +27,7 @@
 
 #include "roam/log.h"
 #include "conflict.h"
+#include "own.h"
 #include "replay_int.h"
 #include "version.h"
 
@@ -43,6 +44,7 @@ struct batch {
 	int gone[BATCH_MAX];		/* rec[i] was cancelled before it started */
 	int busy[BATCH_MAX];		/* rec[i] waits: another workstation replaces its file */
 	uint64_t racy[BATCH_MAX];	/* the racy hash of the version rec[i] replaces */
+	uint64_t size[BATCH_MAX];	/* the size of the file rec[i] sends */
 	uint64_t bytes;			/* the size of the files to send */
 	struct outcome out[BATCH_MAX];
 };
@@ -131,6 +133,7 @@ batch_prepare(struct batch *b, size_t i)
 	b->out[i].base.mtime = in.mtime_s;
 	b->out[i].base.mode = in.mode;
 	b->bytes += in.size;
+	b->size[i] = in.size;
 	inode_free(&in);
 	if (p->tmp == NULL || p->lock == NULL)
 		return -ENOMEM;
@@ -290,6 +293,38 @@ batch_send(struct batch *b, struct sftp *s)
 	return e;
 }
 
+/*
+ * The connection died during the batch: each file sent may be on the
+ * server under its name (the rename went, its reply did not come), or
+ * not, and its temporary file and lock may be left there.  Note both
+ * versions as this workstation's (own.h), and the names to sweep.
+ */
+static void
+batch_cut(struct batch *b)
+{
+	struct db_txn t;
+	struct base v;
+	size_t i;
+
+	if (db_begin(b->fs->db, &t, 1) < 0)
+		return;
+	for (i = 0; i < b->n; i++) {
+		const struct sftp_put *p = &b->put[i];
+
+		if (!b->send[i] || b->gone[i])
+			continue;
+		replay_leftover(b->fs, p->tmp, p->check ? p->lock : NULL);
+		memset(&v, 0, sizeof v);
+		v.size = b->size[i];
+		v.mtime = p->mtime;
+		v.mode = b->out[i].base.mode;
+		v.valid = 1;
+		v.racy = version_is_racy(p->mtime) ? version_hash(p->fd, v.size) : 0;
+		own_maybe(&t, b->rec[i].path, &v);
+	}
+	db_commit(&t);
+}
+
 int
 replay_batch(struct roamfs *fs)
 {
@@ -311,6 +346,7 @@ replay_batch(struct roamfs *fs)
 	if (e >= 0 && b->n == 0)
 		e = 0;	/* the head cannot go in a batch: the caller replays it alone */
 	else if (e >= 0 && (e = remote_acquire(fs->bg, &s)) == 0) {
+		replay_sweep(fs, s);
 		/* Connected first: records marked started while offline could
 		 * no longer be cancelled, and later writes would journal a
 		 * second upload of the same files. */
@@ -322,6 +358,8 @@ replay_batch(struct roamfs *fs)
 				e = batch_send(b, s);
 		}
 		remote_release(fs->bg, e);
+		if (e == -ENOTCONN || remote_is_transport_error(e))
+			batch_cut(b);
 		if (e == 0)
 			e = batch_end(b);
 		for (i = 0; i < b->n && e == 0; i++)

@@ -48,6 +48,10 @@ char *replay_tmp_name(struct roamfs *fs, const char *path, const struct jrec *r)
 /* The lock an upload to path takes on the server while it checks and
  * replaces path (sftp_put lock): shorter than REMOTE_TMP_NAME_MAX too. */
 char *replay_lock_name(const char *path);
+/* An upload was cut off: its temporary file (and lock, may be NULL) may be
+ * left on the server; replay_sweep removes them once connected again. */
+void replay_leftover(struct roamfs *fs, const char *tmp, const char *lock);
+void replay_sweep(struct roamfs *fs, struct sftp *s);
 /*
  * Send the uploads at the head of the journal together, many files in
  * flight: 1 when a batch of two or more went, 0 when the head is not such
