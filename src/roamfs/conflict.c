@@ -280,6 +280,20 @@ server_is(struct sftp *s, const char *path, uint64_t size, uint64_t racy)
 	return h != 0 && h == racy;
 }
 
+uint64_t
+conflict_server_hash(struct sftp *s, const char *path, uint64_t size)
+{
+	struct sftp_attr a;
+	uint64_t h;
+	int fd;
+
+	if ((fd = server_copy(s, path, &a)) < 0)
+		return 0;
+	h = a.size == size ? version_hash(fd, size) : 0;
+	close(fd);
+	return h;
+}
+
 int
 conflict_own(struct roamfs *fs, struct sftp *s, const char *rel, const char *path,
     const struct sftp_attr *a)

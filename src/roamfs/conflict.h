@@ -57,6 +57,9 @@ void conflict_free(struct conflict *c);
  */
 int conflict_own(struct roamfs *fs, struct sftp *s, const char *rel, const char *path,
     const struct sftp_attr *a);
+/* The racy hash (version_hash) of the server's file at path, read back,
+ * when it has size bytes; 0 when it cannot be had. */
+uint64_t conflict_server_hash(struct sftp *s, const char *path, uint64_t size);
 
 /*
  * An upload of r's file found another object at its server path than the

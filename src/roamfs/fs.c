@@ -549,10 +549,14 @@ truncate_contents(struct roamfs *fs, fuse_ino_t ino, off_t size, struct fuse_fil
 		r = fetch_file(fs, ino);
 	if (r == 0) {
 		fd = fi ? HANDLE(fi)->fd : cache_file_open(fs->cache, ino, O_WRONLY | O_CREAT);
-		if (fd < 0)
+		if (fd < 0) {
 			r = fd;
-		else if (ftruncate(fd, size) < 0)
-			r = -errno;
+		} else {
+			nodes_write_begin(fs->nodes, ino);
+			if (ftruncate(fd, size) < 0)
+				r = -errno;
+			nodes_write_end(fs->nodes, ino);
+		}
 		if (!fi && fd >= 0)
 			close(fd);
 	}
@@ -1642,6 +1646,7 @@ fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t o
 	int fd = HANDLE(fi)->fd, err;
 	ssize_t n = 0;
 
+	nodes_write_begin(fs->nodes, ino);
 	if ((err = write_refused(fs, ino, end)) == 0) {
 		out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 		out.buf[0].fd = fd;
@@ -1673,6 +1678,7 @@ fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t o
 			mark_written(fs, ino, end);	/* write_failed cuts it */
 		}
 	}
+	nodes_write_end(fs->nodes, ino);
 	if (err) {
 		write_failed(fs, ino, fd, at, err);
 		fuse_reply_err(req, err);

@@ -129,7 +129,7 @@ nodes_drop_if_unused(struct nodes *t, struct node *n)
 {
 	struct node **pp;
 
-	if (n->nlookup || n->nopen || n->dirty || n->werr)
+	if (n->nlookup || n->nopen || n->dirty || n->werr || n->writing)
 		return;
 	for (pp = &t->buckets[nodes_hash(t, n->ino)]; *pp; pp = &(*pp)->hnext)
 		if (*pp == n) {
@@ -210,4 +210,45 @@ nodes_take_stale(struct nodes *t, void (*fn)(void *arg, struct node *n), void *a
 				fn(arg, n);
 			}
 		}
+}
+
+/* Numbers the writes of every file, so that a node made again never
+ * repeats a number an earlier node of the same file gave. */
+static uint64_t write_count;
+
+void
+nodes_write_begin(struct nodes *t, uint64_t ino)
+{
+	struct node *n;
+
+	nodes_lock(t);
+	if ((n = nodes_get(t, ino)) != NULL) {
+		n->wlast = ++write_count;
+		n->writing++;
+	}
+	nodes_unlock(t);
+}
+
+void
+nodes_write_end(struct nodes *t, uint64_t ino)
+{
+	struct node *n;
+
+	nodes_lock(t);
+	if ((n = nodes_find(t, ino)) != NULL && n->writing > 0)
+		n->writing--;
+	nodes_unlock(t);
+}
+
+uint64_t
+nodes_write_mark(struct nodes *t, uint64_t ino)
+{
+	struct node *n;
+	uint64_t m = 0;
+
+	nodes_lock(t);
+	if ((n = nodes_find(t, ino)) != NULL)
+		m = n->writing ? UINT64_MAX : n->wlast;
+	nodes_unlock(t);
+	return m;
 }

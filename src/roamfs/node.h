@@ -28,6 +28,8 @@ struct node {
 	time_t renew_at;	/* file: new generation for the open that retries (fs_open) */
 	int renew_later;	/* file: new generation once the last handle closes */
 	int racy;		/* file: base.refetch was set (fetch_commit, check_needed): opens read the inode */
+	uint64_t wlast;		/* file: number of the last write to its cache file (nodes_write_begin) */
+	uint32_t writing;	/* file: writes to its cache file under way */
 	struct node *hnext;	/* hash chain */
 };
 
@@ -47,6 +49,16 @@ void nodes_drop_if_unused(struct nodes *t, struct node *n);
 void nodes_foreach_dirty(struct nodes *t, void (*fn)(void *arg, struct node *n), void *arg);
 /* Call fn for every node with open handles (table locked by the caller). */
 void nodes_foreach_open(struct nodes *t, void (*fn)(void *arg, struct node *n), void *arg);
+/*
+ * A write (or truncation) of ino's cache file begins, and ends: the replay
+ * tells by nodes_write_mark whether the contents it sent and hashed are
+ * what the file held all along (each takes the lock).
+ */
+void nodes_write_begin(struct nodes *t, uint64_t ino);
+void nodes_write_end(struct nodes *t, uint64_t ino);
+/* The number of the last write to ino's cache file (0: none since the
+ * node was made), or UINT64_MAX while one is under way. */
+uint64_t nodes_write_mark(struct nodes *t, uint64_t ino);
 /* Whether a file is open or has writes not journaled yet (takes the lock). */
 int nodes_busy(struct nodes *t, uint64_t ino);
 /* Mark a directory served from its cached listing (table locked by the caller). */

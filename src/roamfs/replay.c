@@ -130,6 +130,20 @@ base_from_server(struct sftp *s, const char *path, struct base *b)
 	return base_from_reply(&a, b) ? 0 : -EIO;
 }
 
+uint64_t
+replay_sent_hash(struct roamfs *fs, struct sftp *s, uint64_t ino, int fd, const char *path,
+    uint64_t size, uint64_t wmark)
+{
+	uint64_t h = wmark != UINT64_MAX ? version_hash(fd, size) : 0;
+
+	/* Checked after the hash: no write began from before the upload to
+	 * after the hash, so the file held what was sent. */
+	if (h != 0 && nodes_write_mark(fs->nodes, ino) == wmark)
+		return h;
+	log_debug("%s was written to while it was sent: its hash is read back", path);
+	return conflict_server_hash(s, path, size);
+}
+
 char *
 replay_lock_name(const char *path)
 {
@@ -164,7 +178,7 @@ replay_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char
 {
 	struct sftp_attr a;
 	struct inode in;
-	uint64_t sent = 0;
+	uint64_t sent = 0, wmark;
 	char *tmp = NULL;
 	int fd, e;
 
@@ -180,6 +194,7 @@ replay_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char
 		inode_free(&in);
 		return fd == -ENOENT ? 0 : fd;
 	}
+	wmark = nodes_write_mark(fs->nodes, r->ino);
 	memset(&a, 0, sizeof a);
 	a.flags = SFTP_ATTR_PERMISSIONS | SFTP_ATTR_ACMODTIME;
 	a.mode = in.mode & 07777;
@@ -210,7 +225,8 @@ replay_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char
 		o->base.mtime = in.mtime_s;
 		o->base.mode = in.mode;
 		o->base.valid = 1;
-		o->base.racy = version_is_racy(in.mtime_s) ? version_hash(fd, sent) : 0;
+		o->base.racy = version_is_racy(in.mtime_s) ?
+		    replay_sent_hash(fs, s, r->ino, fd, path, sent, wmark) : 0;
 	}
 	close(fd);
 	free(tmp);

@@ -45,6 +45,7 @@ struct batch {
 	int busy[BATCH_MAX];		/* rec[i] waits: another workstation replaces its file */
 	uint64_t racy[BATCH_MAX];	/* the racy hash of the version rec[i] replaces */
 	uint64_t size[BATCH_MAX];	/* the size of the file rec[i] sends */
+	uint64_t wmark[BATCH_MAX];	/* its last write before the upload (nodes_write_mark) */
 	uint64_t bytes;			/* the size of the files to send */
 	struct outcome out[BATCH_MAX];
 };
@@ -111,6 +112,7 @@ batch_prepare(struct batch *b, size_t i)
 		return 0;
 	}
 	p->fd = fd;
+	b->wmark[i] = nodes_write_mark(fs->nodes, in.ino);
 	/* Ask for the start of every file of the run now: after a reboot the
 	 * cache is on a cold disk, and reads one file at a time would leave
 	 * the upload waiting for each in turn. */
@@ -262,7 +264,8 @@ batch_settle(struct batch *b, struct sftp *s, size_t i)
 	/* Sent within the second of its mtime: others may follow with the
 	 * same size and mtime, which the next upload tells by this hash. */
 	if (p->err == 0 && version_is_racy(p->mtime))
-		b->out[i].base.racy = version_hash(p->fd, p->sent);
+		b->out[i].base.racy = replay_sent_hash(b->fs, s, b->rec[i].ino, p->fd, p->path,
+		    p->sent, b->wmark[i]);
 	return p->err == -ENOTCONN || remote_is_transport_error(p->err) ? -ENOTCONN : 0;
 }
 
@@ -319,7 +322,12 @@ batch_cut(struct batch *b)
 		v.mtime = p->mtime;
 		v.mode = b->out[i].base.mode;
 		v.valid = 1;
-		v.racy = version_is_racy(p->mtime) ? version_hash(p->fd, v.size) : 0;
+		/* Written to meanwhile: what was sent is not known, and its
+		 * size and mtime alone name it. */
+		v.racy = version_is_racy(p->mtime) && b->wmark[i] != UINT64_MAX ?
+		    version_hash(p->fd, v.size) : 0;
+		if (v.racy && nodes_write_mark(b->fs->nodes, b->rec[i].ino) != b->wmark[i])
+			v.racy = 0;
 		own_maybe(&t, b->rec[i].path, &v);
 	}
 	db_commit(&t);

@@ -48,6 +48,14 @@ char *replay_tmp_name(struct roamfs *fs, const char *path, const struct jrec *r)
 /* The lock an upload to path takes on the server while it checks and
  * replaces path (sftp_put lock): shorter than REMOTE_TMP_NAME_MAX too. */
 char *replay_lock_name(const char *path);
+/*
+ * The racy hash of what an upload of ino (cache file fd) sent to path,
+ * size bytes: the hash of the cache file, unless it was written to since
+ * wmark (its nodes_write_mark before the upload) was taken, when only the
+ * server's copy, read back, tells.  0 when it cannot be had.
+ */
+uint64_t replay_sent_hash(struct roamfs *fs, struct sftp *s, uint64_t ino, int fd,
+    const char *path, uint64_t size, uint64_t wmark);
 /* An upload was cut off: its temporary file (and lock, may be NULL) may be
  * left on the server; replay_sweep removes them once connected again. */
 void replay_leftover(struct roamfs *fs, const char *tmp, const char *lock);
