@@ -1,7 +1,10 @@
 #!/bin/sh
 # t2150 (issue 12): a randomized model test.  Three workstations and the
 # server itself make random edits, saves by rename, removals, moves and
-# rmdirs on one home, with random offline periods and remounts; at the end
+# rmdirs on one home, with random offline periods and remounts; a seed
+# written cN (issue 21) runs seed N with fewer pauses and files saved twice
+# by one workstation while the first save is still on its way, so that
+# the replay is sending while new operations arrive; at the end
 # every version that nothing replaced is on the server (under its name or
 # a conflict name), no conflict copy exists without a concurrent change,
 # and every workstation's view equals the server's
@@ -17,7 +20,7 @@ require_workstations
 # ($TEST_DIR/sftp.log; with KEEP_TEST_DIR=1 to read it after the run).
 [ -z "${MODEL_DEBUG:-}${MODEL_SFTP_LOG:-}" ] || log_sftp_requests VERBOSE
 start_sshd || bail_out "cannot start sshd"
-SEEDS=${MODEL_SEEDS:-"1 2"}
+SEEDS=${MODEL_SEEDS:-"1 2 c1"}
 STEPS=${MODEL_STEPS:-70}
 WS_OPTIONS=${MODEL_WS_OPTIONS:-flush_timeout=5}
 export WS_PROXY_SECONDS=7200

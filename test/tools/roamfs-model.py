@@ -50,6 +50,7 @@ class Model:
         self.moves = {}               # text -> list of (key of what it was moved over, op)
         self.log = []
         self.n = 0
+        self.concurrent = False       # saves twice within seconds, pauses seldom
 
     # --- the harness -----------------------------------------------------
     def ask(self, line):
@@ -73,6 +74,8 @@ class Model:
 
     def new_text(self, actor, name, base):
         text = "seed %d op %d by %s at %s" % (self.seed, self.n, actor, name)
+        while text in self.versions:    # a second save in one operation
+            text += " again"
         self.versions[text] = (actor, name, self.key(name, base), self.n)
         return text
 
@@ -216,6 +219,14 @@ class Model:
         y = rnd.random()
         if y < 0.40:
             self.edit(actor, name)
+        elif y < 0.55:
+            self.save(actor, name)
+        elif y < 0.60 and actor != "server" and self.concurrent:
+            # Saved again while the first save's upload is on its way
+            # (issue 21): the second replaces the first, no conflict.
+            self.save(actor, name)
+            time.sleep(rnd.uniform(1.5, 3.5))
+            self.save(actor, name)
         elif y < 0.60:
             self.save(actor, name)
         elif y < 0.75:
@@ -323,12 +334,18 @@ def main():
     mounts = dict(a.split("=", 1) for a in sys.argv[6:])
     req = open(req_path, "w")
     ans = open(ans_path, "r")
-    m = Model(int(seed), int(steps), home, mounts, req, ans)
+    # "cN": seed N, concurrent (issue 21): files saved twice by one
+    # workstation while the first save is on its way, fewer pauses.
+    m = Model(int(seed.lstrip("c")), int(steps), home, mounts, req, ans)
+    m.concurrent = seed.startswith("c")
     errors = []
     try:
         for m.n in range(int(steps)):
             m.step()
-            time.sleep(m.rnd.choice([0, 0, 0.05, 0.2, 0.5, 1.2, 2.5]))
+            # Concurrent: often no pause, the next change comes while the
+            # replay sends.
+            time.sleep(m.rnd.choice([0, 0, 0, 0.05, 0.2, 0.5, 1.2, 2.5] if m.concurrent else
+                                    [0, 0, 0.05, 0.2, 0.5, 1.2, 2.5]))
         m.n += 1
         errors += m.settle()
         if not errors:
