@@ -672,14 +672,8 @@ moved_changed(struct roamfs *fs, const struct jrec *r)
 	return upload ? 2 : 1;
 }
 
-/*
- * r renames a file the server does not have at r->path, nor at r->path2
- * (its upload was cut off, or skipped while the file was written): 1 when
- * it is gone here too (nothing to move), else 2: r becomes the upload of
- * ours to its new name, under its seq, to replay next.
- */
-static int
-resend(struct roamfs *fs, const struct jrec *r)
+int
+conflict_resend(struct roamfs *fs, const struct jrec *r)
 {
 	struct db_txn t;
 	struct inode in;
@@ -706,7 +700,7 @@ resend(struct roamfs *fs, const struct jrec *r)
 	}
 	if ((e = db_commit(&t)) < 0)
 		return e;
-	log_debug("%s: not on the server to be renamed to %s: %s", r->path, r->path2,
+	log_debug("%s: not on the server for its %s to %s: %s", r->path, jtype_name(r->type), r->path2,
 	    upload ? "sent there instead" : "gone here too");
 	return upload ? 2 : 1;
 }
@@ -730,7 +724,7 @@ conflict_rename(struct roamfs *fs, struct sftp *s, const struct jrec *r, const c
 	    S_ISREG(src.mode) && !same_version(&src, &ours) && !conflict_own(fs, s, r->path, path, &src))
 		return moved_changed(fs, r);
 	if ((e = sftp_lstat(s, path2, &a)) == -ENOENT)
-		return have_src ? 0 : resend(fs, r);
+		return have_src ? 0 : conflict_resend(fs, r);
 	if (e < 0)
 		return e;
 	/* What the rename replaced here.  A version not known (an upload of

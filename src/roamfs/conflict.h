@@ -109,6 +109,15 @@ int conflict_rename(struct roamfs *fs, struct sftp *s, const struct jrec *r, con
     const char *path2);
 
 /*
+ * r renames or links a file the server does not have at r->path (its
+ * upload was cut off, or skipped as the file was gone or being written
+ * then), nor at r->path2: 1 when it is gone here too (nothing to do),
+ * else 2: r becomes the upload of ours to r->path2, under its seq, to
+ * replay next (the record must not be removed).  -errno on failure.
+ */
+int conflict_resend(struct roamfs *fs, const struct jrec *r);
+
+/*
  * An upload to rel failed with ENOENT: its folder is gone from the server
  * (renamed or removed elsewhere).  Make the missing folders again, with
  * their modes in the cache: how many were made (then try again), or -errno.

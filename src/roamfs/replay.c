@@ -387,6 +387,13 @@ replay_one(struct roamfs *fs, struct sftp *s, const struct jrec *r, struct outco
 		e = sftp_link(s, path, path2);
 		if (e == -EEXIST)
 			e = 0;
+		/* The file is not on the server (its upload was skipped: it
+		 * was gone here by then, or was being written): sent to the
+		 * new name, or nothing to do. */
+		else if (e == -ENOENT && (e = conflict_resend(fs, r)) > 0) {
+			o->replaced = e == 2;
+			e = 0;
+		}
 		break;
 	case J_UNLINK:
 		/* Not over another workstation's change of the file. */
