@@ -630,37 +630,49 @@ conflict_rmdir_kept(struct roamfs *fs, const struct jrec *r, int err)
 }
 
 /*
+ * In t: r (a rename or link of in, which is not on the server) becomes
+ * the upload of ours to r->path2, in r's place in the journal, so that
+ * the later changes of the file (a chmod, a rename) act on ours once it
+ * is there, never on whatever another workstation has at that name
+ * meanwhile.  1 when it did (in is to be saved), 0 when in has no
+ * contents to send.
+ */
+static int
+to_upload(struct db_txn *t, const struct jrec *r, struct inode *in)
+{
+	struct jrec st;
+
+	in->flags &= ~I_REMOTE;
+	in->base.valid = 0;
+	if (!(in->flags & I_CACHED) || (in->flags & I_EXCLUDED) || !S_ISREG(in->mode))
+		return 0;
+	jrec_init(&st, J_STORE, in, r->path2, NULL);
+	st.seq = r->seq;
+	st.when = r->when;
+	journal_replace(t, &st);
+	if (in->pending_store == 0)
+		in->pending_store = r->seq;
+	return 1;
+}
+
+/*
  * r renamed a file whose server copy at r->path another workstation
  * changed meanwhile: leave that one there (the cache lists it again) and
  * send ours as a new file from its name here, where an upload's own check
- * keeps what it finds.  1 (the rename is done with), or -errno.
+ * keeps what it finds.  1 (the rename is done with), 2 (it is an upload
+ * now), or -errno.
  */
 static int
 moved_changed(struct roamfs *fs, const struct jrec *r)
 {
 	struct db_txn t;
 	struct inode in;
-	struct jrec st;
 	int e, upload = 0;
 
 	if ((e = db_begin(fs->db, &t, 1)) < 0)
 		return e;
 	if (meta_inode_get(&t, r->ino, &in) == 0) {
-		in.flags &= ~I_REMOTE;
-		in.base.valid = 0;
-		/* The rename becomes the upload of ours to its new name, in
-		 * its place in the journal: the later changes of the file
-		 * (a chmod, a rename) act on ours once it is there, never on
-		 * whatever another workstation has at that name meanwhile. */
-		if ((in.flags & I_CACHED) && !(in.flags & I_EXCLUDED) && S_ISREG(in.mode)) {
-			jrec_init(&st, J_STORE, &in, r->path2, NULL);
-			st.seq = r->seq;
-			st.when = r->when;
-			journal_replace(&t, &st);
-			if (in.pending_store == 0)
-				in.pending_store = r->seq;
-			upload = 1;
-		}
+		upload = to_upload(&t, r, &in);
 		meta_inode_put(&t, &in);
 		inode_free(&in);
 	}
@@ -677,25 +689,13 @@ conflict_resend(struct roamfs *fs, const struct jrec *r)
 {
 	struct db_txn t;
 	struct inode in;
-	struct jrec st;
 	int e, upload = 0;
 
 	if ((e = db_begin(fs->db, &t, 1)) < 0)
 		return e;
 	if (meta_inode_get(&t, r->ino, &in) == 0) {
-		if (in.nlink > 0 && (in.flags & I_CACHED) && !(in.flags & I_EXCLUDED) &&
-		    S_ISREG(in.mode)) {
-			in.flags &= ~I_REMOTE;
-			in.base.valid = 0;
-			jrec_init(&st, J_STORE, &in, r->path2, NULL);
-			st.seq = r->seq;
-			st.when = r->when;
-			journal_replace(&t, &st);
-			if (in.pending_store == 0)
-				in.pending_store = r->seq;
+		if (in.nlink > 0 && (upload = to_upload(&t, r, &in)) != 0)
 			meta_inode_put(&t, &in);
-			upload = 1;
-		}
 		inode_free(&in);
 	}
 	if ((e = db_commit(&t)) < 0)
