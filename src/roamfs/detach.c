@@ -85,6 +85,17 @@ scan(const struct detach *d, long want)
 	return found;
 }
 
+/* The files programs hold open here (roamfs's table), into inos (8-byte
+ * numbers; buf_free it). */
+static void
+open_inos(struct roamfs *fs, struct buf *inos)
+{
+	buf_init(inos, 0);
+	nodes_lock(fs->nodes);
+	nodes_foreach_open(fs->nodes, nodes_put_ino, inos);
+	nodes_unlock(fs->nodes);
+}
+
 /*
  * What the programs holding files wrote may still be only in the kernel's
  * page cache (the writeback cache): have the kernel write it to us now,
@@ -96,10 +107,7 @@ write_back(struct roamfs *fs)
 	struct buf inos;
 	size_t i;
 
-	buf_init(&inos, 0);
-	nodes_lock(fs->nodes);
-	nodes_foreach_open(fs->nodes, nodes_put_ino, &inos);
-	nodes_unlock(fs->nodes);
+	open_inos(fs, &inos);
 	for (i = 0; i + 8 <= inos.len; i += 8)
 		(void)fuse_lowlevel_notify_inval_inode(fs->se, be_get_u64(inos.data + i), 0, 0);
 	buf_free(&inos);
@@ -122,10 +130,7 @@ files_open(struct roamfs *fs)
 	struct buf inos;
 	int any;
 
-	buf_init(&inos, 0);
-	nodes_lock(fs->nodes);
-	nodes_foreach_open(fs->nodes, nodes_put_ino, &inos);
-	nodes_unlock(fs->nodes);
+	open_inos(fs, &inos);
 	any = inos.len > 0;
 	buf_free(&inos);
 	return any;
