@@ -49,6 +49,7 @@ struct evictor {
 	pthread_t thread;
 	int started;
 	pthread_rwlock_t rw;	/* see evict_read_lock */
+	pthread_mutex_t room;	/* one evict_make_room at a time */
 	pthread_mutex_t lock;	/* the fields below */
 	pthread_cond_t cond;
 	int stop, asked;
@@ -541,6 +542,7 @@ evict_start(struct roamfs *fs, const struct evict_conf *c)
 	pthread_rwlock_init(&e->rw, &ra);
 	pthread_rwlockattr_destroy(&ra);
 	pthread_mutex_init(&e->lock, NULL);
+	pthread_mutex_init(&e->room, NULL);
 	pthread_cond_init(&e->cond, NULL);
 	e->max = c->max;
 	e->total = c->total;
@@ -583,6 +585,7 @@ evict_stop(struct roamfs *fs)
 	unpublish(e);
 	fs->evictor = NULL;
 	pthread_rwlock_destroy(&e->rw);
+	pthread_mutex_destroy(&e->room);
 	pthread_mutex_destroy(&e->lock);
 	pthread_cond_destroy(&e->cond);
 	free(e->root);
@@ -611,22 +614,37 @@ evict_grew(struct roamfs *fs, uint64_t bytes)
 }
 
 uint64_t
-evict_make_room(struct roamfs *fs, uint64_t need)
+evict_make_room(struct roamfs *fs, uint64_t want)
 {
 	struct evictor *e = fs->evictor;
 	struct evict_count n = { 0 };
 	struct cands cs = { 0 };
 	struct pathlist pins;
-	uint64_t freed = 0;
+	struct statvfs vfs;
+	uint64_t freed = 0, need = want;
 	time_t now = time(NULL);
 
 	if (e == NULL)
 		return 0;
+	/* Writes that found the disk full together: the first makes the room,
+	 * the others find it made (else they would find the same files being
+	 * dropped, kept by nothing, and fail). */
+	pthread_mutex_lock(&e->room);
+	if (fstatvfs(cache_data_fd(fs->cache), &vfs) == 0) {
+		uint64_t avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+
+		if (avail >= want) {
+			pthread_mutex_unlock(&e->room);
+			return want;
+		}
+		need = want - avail;
+	}
 	pthread_mutex_lock(&e->lock);
 	e->room_needed = now;
 	/* A disk that stays full: one walk every few seconds, not per write. */
 	if (e->room_failed && now - e->room_failed < 3) {
 		pthread_mutex_unlock(&e->lock);
+		pthread_mutex_unlock(&e->room);
 		return 0;
 	}
 	pthread_mutex_unlock(&e->lock);
@@ -652,6 +670,7 @@ evict_make_room(struct roamfs *fs, uint64_t need)
 	e->evicted_files += n.files;
 	e->evicted_bytes += n.bytes;
 	pthread_mutex_unlock(&e->lock);
+	pthread_mutex_unlock(&e->room);
 	if (n.files)
 		log_notice("the cache's disk is full: dropped the cached contents of %llu clean "
 		    "files (%llu bytes, least recently used first) to make room",

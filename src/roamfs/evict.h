@@ -44,10 +44,11 @@ void evict_stop(struct roamfs *fs);
 void evict_grew(struct roamfs *fs, uint64_t bytes);
 /*
  * The cache's disk is full: drop clean contents now, least recently used
- * first, for need bytes and some more.  Returns the bytes freed (0 when
- * nothing could go, or a walk a moment ago found nothing).
+ * first, until want bytes are free on it, and some more.  Returns the
+ * bytes freed, or want when the room is there already (another write made
+ * it); 0 when nothing could go, or a walk a moment ago found nothing.
  */
-uint64_t evict_make_room(struct roamfs *fs, uint64_t need);
+uint64_t evict_make_room(struct roamfs *fs, uint64_t want);
 /* Whether bytes more stay within 90% of the budget, and leave a tenth of
  * the cache's disk free, with no full disk in the last minutes (for the
  * working set). */

@@ -508,7 +508,7 @@ make_room_for(struct roamfs *fs, uint64_t ino)
 		return;
 	if (S_ISREG(in.mode) && !(in.flags & I_CACHED) &&
 	    (avail = cache_free_bytes(fs->cache)) >= 0 && (uint64_t)avail < in.size)
-		evict_make_room(fs, in.size - (uint64_t)avail);
+		evict_make_room(fs, in.size);
 	inode_free(&in);
 }
 
