@@ -287,8 +287,18 @@ replay_symlink(struct roamfs *fs, struct sftp *s, const struct jrec *r, const ch
 			    sftp_symlink(s, r->path2, path);
 		free(old);
 	}
-	if (e == 0)
-		o->set_base = base_from_server(s, path, &o->base) == 0;
+	/* Made, but the connection was lost before its attributes came: made
+	 * again at the next connection (found there, ours), so that what the
+	 * replay left at the name is known (own.h) and its removal or
+	 * replacement is not taken for another workstation's change. */
+	if (e == 0) {
+		int b = base_from_server(s, path, &o->base);
+
+		if (b == 0)
+			o->set_base = 1;
+		else if (remote_is_transport_error(b))
+			e = b;
+	}
 	free(copy);
 	return e;
 }
@@ -521,7 +531,7 @@ note_own(struct db_txn *t, const struct jrec *r, const struct outcome *o)
 	case J_MKDIR:
 	case J_SYMLINK:
 	case J_SETATTR:
-		if (o->foreign || (!o->set_base && now.type == J_MKDIR)) {
+		if (o->foreign || (!o->set_base && now.type != J_STORE)) {
 			own_del(t, now.path);	/* not known: nothing is taken for ours */
 			break;
 		}
