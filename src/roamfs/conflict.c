@@ -298,6 +298,13 @@ int
 conflict_own(struct roamfs *fs, struct sftp *s, const char *rel, const char *path,
     const struct sftp_attr *a)
 {
+	return conflict_own_which(fs, s, rel, path, a, NULL);
+}
+
+int
+conflict_own_which(struct roamfs *fs, struct sftp *s, const char *rel, const char *path,
+    const struct sftp_attr *a, struct base *which)
+{
 	struct base b[8];
 	struct db_txn t;
 	int i, n;
@@ -312,9 +319,18 @@ conflict_own(struct roamfs *fs, struct sftp *s, const char *rel, const char *pat
 		/* Within its second another version of the same size could
 		 * have followed: only the contents tell, and one that cannot
 		 * be read back is not taken for ours. */
-		if (!b[i].racy || !S_ISREG(b[i].mode) || server_is(s, path, b[i].size, b[i].racy) == 1)
+		if (!b[i].racy || !S_ISREG(b[i].mode) || server_is(s, path, b[i].size, b[i].racy) == 1) {
+			if (which)
+				*which = b[i];
 			return 1;
+		}
 	}
+	for (i = 0; i < n; i++)
+		log_debug("%s: noted as ours: %llu bytes, mtime %lld, mode %o, hash %llx", rel,
+		    (unsigned long long)b[i].size, (long long)b[i].mtime, b[i].mode,
+		    (unsigned long long)b[i].racy);
+	if (n == 0)
+		log_debug("%s: nothing noted as ours", rel);
 	return 0;
 }
 
@@ -727,6 +743,16 @@ conflict_rename(struct roamfs *fs, struct sftp *s, const struct jrec *r, const c
 		return have_src ? 0 : conflict_resend(fs, r);
 	if (e < 0)
 		return e;
+	/* A folder moved over a folder: the server's is replaced only when
+	 * it is empty, and then nothing of anyone's is lost, whatever its
+	 * times say (they change with every name made and removed in it, by
+	 * this replay too).  One that holds what another workstation put in
+	 * it keeps the name. */
+	if (have_src && (src.flags & SFTP_ATTR_PERMISSIONS) && S_ISDIR(src.mode) &&
+	    (a.flags & SFTP_ATTR_PERMISSIONS) && S_ISDIR(a.mode)) {
+		if ((e = sftp_rename(s, path, path2)) != -ENOTEMPTY)
+			return e < 0 ? e : 1;
+	}
 	/* What the rename replaced here.  A version not known (an upload of
 	 * it had begun, say, but never ended) cannot be told from another
 	 * workstation's: it is not replaced. */

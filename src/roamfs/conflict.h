@@ -57,6 +57,9 @@ void conflict_free(struct conflict *c);
  */
 int conflict_own(struct roamfs *fs, struct sftp *s, const char *rel, const char *path,
     const struct sftp_attr *a);
+/* The same; *which (may be NULL) gets the note that matched. */
+int conflict_own_which(struct roamfs *fs, struct sftp *s, const char *rel, const char *path,
+    const struct sftp_attr *a, struct base *which);
 /* The racy hash (version_hash) of the server's file at path, read back,
  * when it has size bytes; 0 when it cannot be had. */
 uint64_t conflict_server_hash(struct sftp *s, const char *path, uint64_t size);
@@ -100,7 +103,8 @@ void conflict_rmdir_kept(struct roamfs *fs, const struct jrec *r, int err);
  * Before r renames path over path2 (J_RENAME): 0 to go ahead, or 1 when
  * path2 holds an object that the rename did not replace here (created or
  * changed by another workstation): then ours went to path2's conflict name
- * instead, on the server and in the cache.  2 when the file at path was
+ * instead, on the server and in the cache; 1 also when a folder was
+ * moved over an empty folder (done here).  2 when the file at path was
  * changed on the server meanwhile: it stays there, and r was replaced in
  * the journal (same seq) by the upload of ours to path2, to replay next
  * (the record must not be removed).  -errno on failure.

@@ -119,6 +119,40 @@ base_from_reply(const struct sftp_attr *a, struct base *b)
 	return 1;
 }
 
+/*
+ * A store that sends nothing (its file is gone here, or being written, or
+ * not in the cache): the server is as it was.  When an upload of the file
+ * to path was cut off, that may be either version, and the inode's base
+ * knows neither: the one the server holds, if noted as ours (own.h),
+ * becomes its base, so that the later records of the file (its removal,
+ * its next upload) start from it.  0, or a transport error.
+ */
+int
+replay_unsent(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char *path,
+    struct outcome *o)
+{
+	struct sftp_attr a;
+	struct base b;
+	struct db_txn t;
+	int n = 0, e;
+
+	if (db_begin(fs->db, &t, 0) == 0) {
+		n = own_list(&t, r->path, &b, 1);
+		db_abort(&t);
+	}
+	if (n == 0)
+		return 0;
+	if ((e = sftp_lstat(s, path, &a)) < 0)
+		return e == -ENOTCONN || remote_is_transport_error(e) ? e : 0;
+	if (conflict_own_which(fs, s, r->path, path, &a, &b) && base_from_reply(&a, &o->base)) {
+		o->base.racy = b.racy;
+		o->set_base = 1;
+		log_debug("%s: not sent; the server holds a version of ours (%llu bytes, mtime %lld)",
+		    r->path, (unsigned long long)o->base.size, (long long)o->base.mtime);
+	}
+	return 0;
+}
+
 static int
 base_from_server(struct sftp *s, const char *path, struct base *b)
 {
@@ -188,11 +222,11 @@ replay_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char
 	if (in.nlink == 0 || !(in.flags & I_CACHED) || (in.flags & I_EXCLUDED) ||
 	    replay_being_written(fs, r)) {
 		inode_free(&in);
-		return 0;
+		return replay_unsent(fs, s, r, path, o);
 	}
 	if ((fd = cache_file_open(fs->cache, r->ino, O_RDONLY)) < 0) {
 		inode_free(&in);
-		return fd == -ENOENT ? 0 : fd;
+		return fd == -ENOENT ? replay_unsent(fs, s, r, path, o) : fd;
 	}
 	wmark = nodes_write_mark(fs->nodes, r->ino);
 	memset(&a, 0, sizeof a);

@@ -108,6 +108,8 @@ batch_prepare(struct batch *b, size_t i)
 	if (in.nlink == 0 || !(in.flags & I_CACHED) || (in.flags & I_EXCLUDED) ||
 	    replay_being_written(fs, &b->rec[i]) ||
 	    (fd = cache_file_open(fs->cache, in.ino, O_RDONLY)) < 0) {
+		log_debug("%s: not sent (links %u, flags %#x)", b->rec[i].path, (unsigned)in.nlink,
+		    (unsigned)in.flags);
 		inode_free(&in);
 		return 0;
 	}
@@ -202,7 +204,9 @@ batch_end(struct batch *b)
 			log_err("could not upload %s to the server: %s; the change is set aside "
 			    "(the local copy is kept) and listed by roamctl", b->rec[i].path,
 			    strerror(-err));
-		b->out[i].set_base = b->send[i] && err == 0;
+		if (!b->send[i])
+			continue;	/* replay_unsent said */
+		b->out[i].set_base = err == 0;
 		b->out[i].base.size = b->put[i].sent;
 		b->out[i].base.valid = 1;
 	}
@@ -282,6 +286,16 @@ batch_send(struct batch *b, struct sftp *s)
 			map[k] = i;
 			puts[k++] = b->put[i];
 		}
+	/* Those that send nothing: what the server holds of theirs. */
+	for (i = 0, e = 0; i < b->n && e == 0; i++)
+		if (!b->send[i] && !b->gone[i]) {
+			char *path = remote_path(b->fs->bg, b->rec[i].path);
+
+			e = path ? replay_unsent(b->fs, s, &b->rec[i], path, &b->out[i]) : -ENOMEM;
+			free(path);
+		}
+	if (e < 0)
+		return e == -ENOMEM ? e : -ENOTCONN;
 	if (k == 0)
 		return 0;
 	sftp_set_meter(s, &b->fs->progress.sent_bytes);

@@ -56,6 +56,10 @@ char *replay_lock_name(const char *path);
  */
 uint64_t replay_sent_hash(struct roamfs *fs, struct sftp *s, uint64_t ino, int fd,
     const char *path, uint64_t size, uint64_t wmark);
+/* A store that sends nothing: the server's version, when noted as ours,
+ * becomes the file's base (o).  0, or a transport error. */
+int replay_unsent(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char *path,
+    struct outcome *o);
 /* An upload was cut off: its temporary file (and lock, may be NULL) may be
  * left on the server; replay_sweep removes them once connected again. */
 void replay_leftover(struct roamfs *fs, const char *tmp, const char *lock);
