@@ -565,12 +565,15 @@ note_own(struct db_txn *t, const struct jrec *r, const struct outcome *o)
 	case J_MKDIR:
 	case J_SYMLINK:
 	case J_SETATTR:
-		if (o->foreign || (!o->set_base && now.type != J_STORE)) {
-			own_del(t, now.path);	/* not known: nothing is taken for ours */
+		/* Made, but what was made is not known: nothing is taken for ours. */
+		if (o->foreign || (!o->set_base && (now.type == J_MKDIR || now.type == J_SYMLINK))) {
+			own_del(t, now.path);
 			break;
 		}
+		/* Nothing sent (an upload skipped, a change of times that had
+		 * nothing to set): the server is as it was. */
 		if (!o->set_base)
-			break;	/* nothing sent (an upload skipped): the server is as it was */
+			break;
 		/* A change of mode or times keeps what is known of the contents. */
 		if (now.type == J_SETATTR && own_get(t, now.path, &was) == 0 &&
 		    was.size == o->base.size && was.mtime == o->base.mtime) {

@@ -204,6 +204,10 @@ batch_end(struct batch *b)
 			log_err("could not upload %s to the server: %s; the change is set aside "
 			    "(the local copy is kept) and listed by roamctl", b->rec[i].path,
 			    strerror(-err));
+		if (!b->gone[i] && !b->busy[i])
+			log_debug("%s store %s (inode %llu, seq %llu)", b->send[i] ? "sent" : "not sent:",
+			    b->rec[i].path, (unsigned long long)b->rec[i].ino,
+			    (unsigned long long)b->rec[i].seq);
 		if (!b->send[i])
 			continue;	/* replay_unsent said */
 		b->out[i].set_base = err == 0;
