@@ -414,6 +414,21 @@ link_is() {
 	[ "$(readlink "$1" 2>/dev/null)" = "$2" ]
 }
 
+# through_linksim MS SECONDS: put test/bench/linksim (MS ms each way,
+# 100 Mbit/s, for SECONDS at most) between roamfs and the private sshd:
+# SSHD_PORT and KNOWN_HOSTS name it from now on, for the workstations too.
+through_linksim() {
+	_tl=$top_builddir/test/bench/linksim
+	[ -x "$_tl" ] || bail_out "$_tl is missing: run make check"
+	"$_tl" -l 0 -t "127.0.0.1:$SSHD_PORT" -r "$1" -b 100 -T "$2" >"$TEST_DIR/linksim.port" \
+	    2>"$TEST_DIR/linksim.log" &
+	at_exit "kill $! 2>/dev/null"
+	wait_for test -s "$TEST_DIR/linksim.port" ||
+	    bail_out "linksim did not start: $(cat "$TEST_DIR/linksim.log")"
+	SSHD_PORT=$(cat "$TEST_DIR/linksim.port")
+	echo "[127.0.0.1]:$SSHD_PORT $(cut -d' ' -f1-2 "$SSHD_DIR/host_key.pub")" >>"$KNOWN_HOSTS"
+}
+
 # Workstations: several roamfs mounts of one server home, as when a pupil
 # moves from one PC to another.  Each workstation NAME has its own cache
 # ($TEST_DIR/NAME.cache), mount point ($TEST_DIR/NAME) and TCP proxy to the

@@ -8,15 +8,8 @@
 . "$(dirname "$0")/lib.sh"
 require_root
 require_fuse
-LINKSIM="$top_builddir/test/bench/linksim"
-[ -x "$LINKSIM" ] || bail_out "$LINKSIM is missing: run make"
 start_sshd || bail_out "cannot start sshd"
-"$LINKSIM" -l 0 -t "127.0.0.1:$SSHD_PORT" -r 1 -b 100 -T 600 \
-    >"$TEST_DIR/link.port" 2>"$TEST_DIR/link.log" &
-at_exit "kill $! 2>/dev/null"
-wait_for test -s "$TEST_DIR/link.port" || bail_out "linksim did not start: $(cat "$TEST_DIR/link.log")"
-SSHD_PORT=$(cat "$TEST_DIR/link.port")
-echo "[127.0.0.1]:$SSHD_PORT $(cut -d' ' -f1-2 "$SSHD_DIR/host_key.pub")" >>"$KNOWN_HOSTS"
+through_linksim 1 600
 
 SIZE=$((24 << 20))
 H=$SERVER/home

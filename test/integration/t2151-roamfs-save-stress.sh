@@ -24,8 +24,6 @@
 require_root
 require_fuse
 require_workstations
-LINKSIM=$top_builddir/test/bench/linksim
-[ -x "$LINKSIM" ] || bail_out "$LINKSIM is missing: run make check"
 STRESS=$top_srcdir/test/tools/roamfs-stress.py
 start_sshd || bail_out "cannot start sshd"
 H=$SERVER/home
@@ -34,13 +32,8 @@ SEED=${STRESS_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 OPS=${STRESS_OPS:-2500}
 PROGRAMS=${STRESS_PROGRAMS:-4}
 say "seed $SEED, $OPS operations in each of $PROGRAMS programs (STRESS_SEED=$SEED replays this run)"
-"$LINKSIM" -l 0 -t "127.0.0.1:$SSHD_PORT" -r 10 -b 100 -T 1800 >"$TEST_DIR/linksim.port" \
-    2>"$TEST_DIR/linksim.log" &
-at_exit "kill $! 2>/dev/null"
-wait_for test -s "$TEST_DIR/linksim.port" || bail_out "linksim did not start"
 # The workstations reach the server through their proxy, then the slow link.
-SSHD_PORT=$(cat "$TEST_DIR/linksim.port")
-echo "[127.0.0.1]:$SSHD_PORT $(cut -d' ' -f1-2 "$SSHD_DIR/host_key.pub")" >>"$KNOWN_HOSTS"
+through_linksim 10 1800
 export WS_OPTIONS=dir_ttl=1
 W=$(ws_dir A)
 B=$(ws_dir B)

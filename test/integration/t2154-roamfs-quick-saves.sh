@@ -10,17 +10,10 @@
 require_root
 require_fuse
 require_workstations
-LINKSIM=$top_builddir/test/bench/linksim
-[ -x "$LINKSIM" ] || bail_out "$LINKSIM is missing: run make check"
 start_sshd || bail_out "cannot start sshd"
 H=$SERVER/home
 mkdir -p "$H"
-"$LINKSIM" -l 0 -t "127.0.0.1:$SSHD_PORT" -r 20 -b 100 -T 1800 >"$TEST_DIR/linksim.port" \
-    2>"$TEST_DIR/linksim.log" &
-at_exit "kill $! 2>/dev/null"
-wait_for test -s "$TEST_DIR/linksim.port" || bail_out "linksim did not start"
-SSHD_PORT=$(cat "$TEST_DIR/linksim.port")
-echo "[127.0.0.1]:$SSHD_PORT $(cut -d' ' -f1-2 "$SSHD_DIR/host_key.pub")" >>"$KNOWN_HOSTS"
+through_linksim 20 1800
 export WS_OPTIONS=dir_ttl=1
 W=$(ws_dir A)
 B=$(ws_dir B)
