@@ -270,6 +270,17 @@ test_shipped(void)
 	ok(!exclude_match(ex, ".config/chromium/Default/Bookmarks", 0), "Chromium bookmarks are kept");
 	ok(!exclude_match(ex, "Documents/cache/notes.txt", 0), "a user's own 'cache' folder is kept");
 	ok(!exclude_match(ex, ".thunderbird/x.default/Mail/Local Folders/Inbox", 0), "mail is kept");
+	ok(exclude_match(ex, ".config/mozilla/firefox/ab12.default-release/lock", 0),
+	    "Firefox's host lock in the XDG layout is excluded");
+	ok(exclude_match(ex, ".config/mozilla/firefox/ab12.default-release/.parentlock", 0),
+	    "Firefox's .parentlock in the XDG layout is excluded");
+	ok(exclude_match(ex, ".config/mozilla/firefox/Crash Reports", 1),
+	    "Firefox's crash reports in the XDG layout are excluded");
+	ok(!exclude_match(ex, ".config/mozilla/firefox/ab12.default-release/places.sqlite", 0),
+	    "Firefox bookmarks in the XDG layout are kept");
+	ok(exclude_match(ex, "Documents/.~lock.report.odt#", 0), "LibreOffice's document locks are excluded");
+	ok(!exclude_match(ex, "Documents/report.odt", 0), "the document itself is kept");
+	ok(exclude_match(ex, ".Xauthority", 0), "the X cookie of this host's display is excluded");
 	exclude_free(ex);
 }
 
