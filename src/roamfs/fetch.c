@@ -714,7 +714,9 @@ fetch_check(struct roamfs *fs, uint64_t ino)
 			r = in.nlink == 0 ? -ENOENT : 0;
 			inode_free(&in);
 		}
-		return r == -ENOENT ? -ENOENT : 0;
+		/* Looked up again by the kernel: created anew by an open
+		 * with O_CREAT (the user's "echo x > f"), else ENOENT. */
+		return r == -ENOENT ? 1 : 0;
 	}
 	if (r < 0 || db_begin(fs->db, &t, 1) < 0) {
 		free(rel);

@@ -47,8 +47,10 @@ int fetch_verify(struct roamfs *fs, uint64_t ino);
  * it (one LSTAT; never when offline or busy: the cache serves).  A new
  * version of a clean file is taken (the cached copy dropped); 1 when the
  * kernel must then retry the open on a new inode (fs_open answers ESTALE,
- * fs_lookup makes the kernel drop the old one), -ENOENT when the server
- * removed it, else 0.
+ * fs_lookup makes the kernel drop the old one); 1 also when the server
+ * removed it (its name is gone here too): the kernel's retry looks the
+ * name up again, so that an open with O_CREAT makes a new file, as POSIX
+ * says, and one without says ENOENT.  Else 0.
  */
 int fetch_check(struct roamfs *fs, uint64_t ino);
 /* The target of a symbolic link, fetched when not known yet. */
