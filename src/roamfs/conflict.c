@@ -555,6 +555,72 @@ moved_one(void *arg, const char *name, const struct sftp_attr *a)
 }
 
 /*
+ * rel names a maildir message (DIR/cur/UNIQUE:2,FLAGS or DIR/new/UNIQUE):
+ * *md gets "DIR/" (or ""), *unique the name up to its ':', both malloc'd.
+ * 1 when it does, 0 when not, -ENOMEM.
+ */
+static int
+maildir_split(const char *rel, char **md, char **unique)
+{
+	const char *name = base_name(rel);
+	char *d = strdup(rel), *sl, *dir;
+
+	*md = *unique = NULL;
+	if (d == NULL)
+		return -ENOMEM;
+	if ((sl = strrchr(d, '/')) == NULL || sl[1] == '\0') {
+		free(d);
+		return 0;
+	}
+	*sl = '\0';	/* d: DIR/cur or DIR/new */
+	dir = strrchr(d, '/') ? strrchr(d, '/') + 1 : d;
+	if ((strcmp(dir, "cur") != 0 && strcmp(dir, "new") != 0) || *name == ':' || *name == '\0') {
+		free(d);
+		return 0;
+	}
+	dir[0] = '\0';	/* d: "DIR/" or "" */
+	if ((*unique = strndup(name, strcspn(name, ":"))) == NULL) {
+		free(d);
+		return -ENOMEM;
+	}
+	*md = d;
+	return 1;
+}
+
+/*
+ * The message UNIQUE of the maildir md ("DIR/"), with our version b,
+ * looked for in its cur and new folders on the server: *found gets its
+ * server path (malloc'd).  1 when found, 0 when not, -errno.
+ */
+static int
+maildir_find(struct roamfs *fs, struct sftp *s, const char *md, const char *unique,
+    const struct base *b, char **found)
+{
+	static const char *const subs[] = { "cur", "new" };
+	struct moved m = { unique, b, NULL };
+	char *rel, *path;
+	size_t i;
+	int e = 0;
+
+	*found = NULL;
+	for (i = 0; i < 2 && m.name == NULL && e == 0; i++) {
+		if (asprintf(&rel, "%s%s", md, subs[i]) < 0)
+			return -ENOMEM;
+		path = remote_path(fs->bg, rel);
+		free(rel);
+		if (path == NULL)
+			return -ENOMEM;
+		if ((e = sftp_readdir(s, path, moved_one, &m)) == -ENOENT)
+			e = 0;
+		if (m.name && asprintf(found, "%s/%s", path, m.name) < 0)
+			e = -ENOMEM;
+		free(path);
+	}
+	free(m.name);
+	return e < 0 ? e : *found != NULL;
+}
+
+/*
  * The removal of a maildir message (DIR/cur/UNIQUE:2,FLAGS or
  * DIR/new/UNIQUE) whose name is gone: another workstation only renamed it
  * for a flag (or moved it from new to cur).  Find it by its unique part,
@@ -564,53 +630,90 @@ moved_one(void *arg, const char *name, const struct sftp_attr *a)
 static int
 maildir_moved(struct roamfs *fs, struct sftp *s, const char *rel, const struct base *b)
 {
-	static const char *const subs[] = { "cur", "new" };
-	const char *name = base_name(rel);
-	char *md = strdup(rel), *sl, *path = NULL, *unique = NULL, *dir;
-	struct moved m = { NULL, b, NULL };
-	size_t i;
-	int e = 0;
+	char *md, *unique, *found = NULL;
+	int e;
 
-	if (md == NULL)
-		return -ENOMEM;
-	if ((sl = strrchr(md, '/')) == NULL || sl[1] == '\0')
-		goto out;
-	*sl = '\0';	/* md: DIR/cur or DIR/new */
-	dir = strrchr(md, '/') ? strrchr(md, '/') + 1 : md;
-	if (strcmp(dir, "cur") != 0 && strcmp(dir, "new") != 0)
-		goto out;
-	dir[0] = '\0';	/* md: "DIR/" or "" */
-	if ((unique = strndup(name, strcspn(name, ":"))) == NULL || *unique == '\0')
-		goto out;
-	m.unique = unique;
-	for (i = 0; i < 2 && m.name == NULL && e == 0; i++) {
-		free(path);
-		path = NULL;
-		if (asprintf(&sl, "%s%s", md, subs[i]) < 0)
-			break;
-		path = remote_path(fs->bg, sl);
-		free(sl);
-		if (path)
-			e = sftp_readdir(s, path, moved_one, &m);
-		if (e == -ENOENT)
-			e = 0;
-		if (m.name) {
-			char *full;
-
-			if (asprintf(&full, "%s/%s", path, m.name) < 0)
-				break;
-			if ((e = sftp_remove(s, full)) == 0) {
-				log_info("%s was renamed on another workstation (%s): removed there",
-				    rel, m.name);
-				e = 1;
-			}
-			free(full);
+	if ((e = maildir_split(rel, &md, &unique)) <= 0)
+		return e;
+	if ((e = maildir_find(fs, s, md, unique, b, &found)) > 0) {
+		if ((e = sftp_remove(s, found)) == 0) {
+			log_info("%s was renamed on another workstation (%s): removed there",
+			    rel, base_name(found));
+			e = 1;
 		}
 	}
-out:
-	free(m.name);
+	free(found);
 	free(unique);
-	free(path);
+	free(md);
+	return e;
+}
+
+/* The flags of a maildir name (after ":2,"), or "". */
+static const char *
+maildir_flags(const char *name)
+{
+	const char *info = strstr(name, ":2,");
+
+	return info ? info + 3 : "";
+}
+
+/*
+ * A maildir flag rename (or a move from new to cur) whose message was
+ * renamed on another workstation meanwhile, for its own flags: the
+ * message goes to r->path2's folder with the flags of both (a message
+ * marked read there and replied here is both).  1 when done, 0 when r is
+ * no such rename or the message is not found, -errno.
+ */
+static int
+maildir_reflag(struct roamfs *fs, struct sftp *s, const struct jrec *r, const struct base *b)
+{
+	char *md, *unique, *md2 = NULL, *unique2 = NULL, *found = NULL, *to = NULL, *rel = NULL;
+	const char *name2 = base_name(r->path2), *theirs;
+	char flags[64];
+	size_t n = 0;
+	int e, c;
+
+	if ((e = maildir_split(r->path, &md, &unique)) <= 0)
+		return e;
+	if ((e = maildir_split(r->path2, &md2, &unique2)) <= 0)
+		goto out;
+	/* Not the same message in the same maildir: no flag rename. */
+	if (strcmp(md, md2) != 0 || strcmp(unique, unique2) != 0) {
+		e = 0;
+		goto out;
+	}
+	if ((e = maildir_find(fs, s, md, unique, b, &found)) <= 0)
+		goto out;
+	/* The union of the flags, in ASCII order as the maildir spec asks. */
+	theirs = maildir_flags(base_name(found));
+	for (c = 33; c < 127 && n < sizeof flags - 1; c++)
+		if (strchr(maildir_flags(name2), c) || strchr(theirs, c))
+			flags[n++] = (char)c;
+	flags[n] = '\0';
+	if (asprintf(&rel, "%.*s%s%s", (int)(name2 - r->path2), r->path2, unique,
+	    n || strstr(name2, ":2,") ? ":2," : "") < 0 || (to = malloc(strlen(rel) + n + 1)) == NULL) {
+		e = -ENOMEM;
+		goto out;
+	}
+	strcpy(to, rel);
+	strcat(to, flags);
+	free(rel);
+	if ((rel = remote_path(fs->bg, to)) == NULL) {
+		e = -ENOMEM;
+		goto out;
+	}
+	if ((e = sftp_rename(s, found, rel)) == 0) {
+		log_info("%s was renamed on another workstation (%s): renamed to %s, with the flags "
+		    "of both", r->path, base_name(found), base_name(to));
+		e = 1;
+	}
+out:
+	free(rel);
+	free(to);
+	free(found);
+	free(unique2);
+	free(md2);
+	free(unique);
 	free(md);
 	return e;
 }
@@ -739,6 +842,10 @@ conflict_rename(struct roamfs *fs, struct sftp *s, const struct jrec *r, const c
 	if (have_src && known && S_ISREG(ours.mode) && (src.flags & SFTP_ATTR_PERMISSIONS) &&
 	    S_ISREG(src.mode) && !same_version(&src, &ours) && !conflict_own(fs, s, r->path, path, &src))
 		return moved_changed(fs, r);
+	/* A maildir message renamed elsewhere for its flags: renamed here
+	 * for ours, it takes both. */
+	if (!have_src && known && (e = maildir_reflag(fs, s, r, &ours)) != 0)
+		return e < 0 ? e : 1;
 	if ((e = sftp_lstat(s, path2, &a)) == -ENOENT)
 		return have_src ? 0 : conflict_resend(fs, r);
 	if (e < 0)

@@ -5,7 +5,9 @@
 # the workstation logs that the flag change met an expunge (a conflict, not
 # the "set aside" of a change the server refused).
 # An expunge replayed after another workstation renamed the message for a
-# flag does not bring the message back.  Two appends to one mbox at once
+# flag does not bring the message back.  A flag rename of a message that
+# another workstation moved from new/ and flagged meanwhile lands with the
+# flags of both (issue 22), once.  Two appends to one mbox at once
 # lose no message (both kept: in the mbox, or one in a conflict copy).
 # Every workstation then shows the server's maildir.
 . "$(dirname "$0")/lib.sh"
@@ -19,10 +21,13 @@ mkdir -p "$H/$MD/cur" "$H/$MD/new" "$H/$MD/tmp"
 ID1=1767000001.M1P1.mailhost
 ID2=1767000002.M2P2.mailhost
 ID3=1767000003.M3P3.mailhost
+ID4=1767000004.M4P4.mailhost
 for id in $ID1 $ID2 $ID3; do
 	printf 'From: teacher@example.org\nMessage-ID: <%s@example.org>\n\nbody of %s\n' \
 	    "$id" "$id" >"$H/$MD/cur/$id:2,S"
 done
+printf 'From: pupil@example.org\nMessage-ID: <%s@example.org>\n\nbody of %s\n' \
+    "$ID4" "$ID4" >"$H/$MD/new/$ID4"
 printf 'From alice@example.org Mon Mar  2 08:00:00 2026\nSubject: zero\n\nmessage zero\n\n' >"$H/mbox"
 W1=$(ws_dir ws1)
 W2=$(ws_dir ws2)
@@ -80,6 +85,25 @@ test_expect_success 'an expunge replayed after a flag rename elsewhere does not 
 	WAIT_SERVER_SECONDS=30 wait_server eval "! ls \"\$H/\$MD/cur\" | grep -qF \$ID2" &&
 	wait_server eval "! ls \"\$W1/\$MD/cur\" | grep -qF \$ID2" &&
 	wait_server eval "! ls \"\$W2/\$MD/cur\" | grep -qF \$ID2" ||
+	show_files "$H/$MD" "$W1/$MD" "$W2/$MD"
+'
+
+test_expect_success 'a flag rename of a message flagged elsewhere meanwhile keeps both flags' '
+	grep -q "body of $ID4" "$W2/$MD/new/$ID4" &&
+	ws_offline ws2 &&
+	mv "$W1/$MD/new/$ID4" "$W1/$MD/cur/$ID4:2,FS" &&
+	wait_server test -f "$H/$MD/cur/$ID4:2,FS" &&
+	mv "$W2/$MD/new/$ID4" "$W2/$MD/cur/$ID4:2,RS" &&
+	ws_online ws2 &&
+	WAIT_SERVER_SECONDS=60 wait_server ws_connected ws2 &&
+	WAIT_SERVER_SECONDS=30 wait_server test -f "$H/$MD/cur/$ID4:2,FRS" &&
+	test "$(ls "$H/$MD/cur" "$H/$MD/new" | grep -cF "$ID4")" -eq 1 &&
+	grep -q "body of $ID4" "$H/$MD/cur/$ID4:2,FRS" &&
+	wait_server test -f "$W1/$MD/cur/$ID4:2,FRS" &&
+	wait_server test -f "$W2/$MD/cur/$ID4:2,FRS" &&
+	for d in "$W1" "$W2"; do
+		test "$(ls "$d/$MD/cur" "$d/$MD/new" | grep -cF "$ID4")" -eq 1 || return 1
+	done ||
 	show_files "$H/$MD" "$W1/$MD" "$W2/$MD"
 '
 
