@@ -496,14 +496,14 @@ all_sent(const struct ctl_record *c)
 
 /* "ws1 (since 2026-12-03 08:10), ws2": names and times, space-separated. */
 static void
-print_elsewhere(const char *names, const char *since)
+print_elsewhere(const char *label, const char *names, const char *since)
 {
 	const char *n = names;
 	char *end;
 	size_t len;
 	long long t;
 
-	fputs("  unsent changes on other workstations: ", stdout);
+	fputs(label, stdout);
 	while (*n) {
 		len = strcspn(n, " ");
 		printf("%s%.*s", n == names ? "" : ", ", (int)len, n);
@@ -586,7 +586,10 @@ print_status(const struct target *t, const struct ctl_record *c, int running)
 	    ctl_get_u64(c, "conflicts", 0) + ctl_get_u64(c, "set_aside", 0) ?
 	    " (roamctl conflicts, roamctl set-aside)" : "");
 	if ((s = ctl_get_str(c, "elsewhere", NULL)) && *s)
-		print_elsewhere(s, ctl_get_str(c, "elsewhere_since", ""));
+		print_elsewhere("  unsent changes on other workstations: ", s,
+		    ctl_get_str(c, "elsewhere_since", ""));
+	if ((s = ctl_get_str(c, "open_elsewhere", NULL)) && *s)
+		print_elsewhere("  also open on: ", s, ctl_get_str(c, "open_elsewhere_since", ""));
 	if ((s = ctl_get_str(c, "last_error", NULL)) && *s) {
 		fputs("  last error:  ", stdout);
 		print_time(ctl_get_i64(c, "last_error_at", 0));

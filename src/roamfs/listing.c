@@ -30,6 +30,7 @@ struct listing {
 	struct roamfs *fs;
 	int root;		/* a listing of the home's root */
 	char *marks;		/* its markers (pending_seen) */
+	char *sessions;		/* its session markers (session_seen) */
 	size_t n, cap;
 	struct lent {
 		char *name;
@@ -125,9 +126,10 @@ listing_add(void *arg, const char *name, const struct sftp_attr *a)
 	struct listing *l = arg;
 	struct lent *e;
 
-	if (l->root && strncmp(name, PENDING_PREFIX, strlen(PENDING_PREFIX)) == 0) {
+	if (l->root && strncmp(name, PENDING_PREFIX, strlen(PENDING_PREFIX)) == 0)
 		return pending_seen(l->fs, &l->marks, name, a);	/* a workstation's marker */
-	}
+	if (l->root && strncmp(name, SESSION_PREFIX, strlen(SESSION_PREFIX)) == 0)
+		return session_seen(l->fs, &l->sessions, name, a);
 	if (strncmp(name, REMOTE_TMP_PREFIX, strlen(REMOTE_TMP_PREFIX)) == 0 ||
 	    strlen(name) > 255 || strchr(name, '/'))
 		return 0;
@@ -153,6 +155,7 @@ listing_free(struct listing *l)
 		free(l->e[i].name);
 	free(l->e);
 	free(l->marks);
+	free(l->sessions);
 }
 
 static int
@@ -572,7 +575,7 @@ listing_update(struct roamfs *fs, uint64_t ino, int wait)
 static int
 listing_run(struct roamfs *fs, uint64_t ino, int wait, int need, char *rel)
 {
-	struct listing l = { fs, ino == INO_ROOT, NULL, 0, 0, NULL };
+	struct listing l = { fs, ino == INO_ROOT, NULL, NULL, 0, 0, NULL };
 	struct sftp *s;
 	uint64_t gen;
 	char *path;
@@ -615,8 +618,10 @@ again:
 		listing_free(&l);
 		return need == 2 ? 0 : r;
 	}
-	if (r == 0 && l.root)
+	if (r == 0 && l.root) {
 		pending_listed(fs, l.marks);
+		session_listed(fs, l.sessions);
+	}
 	if (r == 0 && (r = merge_listing(fs, ino, rel, &l, gen, tries == 2)) == -ESTALE) {
 		/* Older than changes of ours that ended meanwhile: again,
 		 * and the third time merged with care. */

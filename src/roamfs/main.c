@@ -734,6 +734,7 @@ main(int argc, char **argv)
 	sftp_files_free(files);
 	nodes_free(fs.nodes);
 	free(fs.pending_elsewhere);
+	free(fs.open_elsewhere);
 	pthread_mutex_destroy(&fs.pending_lock);
 	if (fs.exclude)
 		exclude_free(fs.exclude);

@@ -12,6 +12,19 @@
  * per save).  Listings never show such names and the replay never sends
  * them; a listing of the root on another workstation logs, in one line,
  * each workstation that holds unsent changes.
+ *
+ * A home open on two workstations at once (a pupil who forgot to log out,
+ * a teacher on two machines) is the one case where programs that keep a
+ * database in the home (a browser, a mail program) can lose what they
+ * wrote.  So while a workstation has the home mounted, the server home
+ * also holds ".roamfs-session.WORKSTATION", an empty folder (a MKDIR and
+ * a SETSTAT, no file to write), made SESSION_DELAY seconds after the
+ * mount (a login costs no request for it): its atime says since when,
+ * its mtime is renewed every SESSION_REFRESH seconds, and a marker not
+ * renewed for SESSION_STALE seconds is that of a workstation that stopped
+ * without unmounting, and ignored.  It goes at the unmount.  A listing of
+ * the root on another workstation logs that the home is open there too,
+ * and roamctl status shows it.
  */
 #include "config.h"
 
@@ -28,20 +41,29 @@
 #include "pending.h"
 
 #define PENDING_LINGER 5	/* seconds of an empty journal before the marker goes */
+#define SESSION_REFRESH 60	/* seconds between renewals of our session marker */
+#define SESSION_STALE 300	/* a session marker older than this: its workstation stopped */
+#define SESSION_DELAY 20	/* seconds after the mount before the session marker is written */
 
 /* The state of our marker on the server (under fs->pending_lock). */
 enum { MARK_UNKNOWN, MARK_THERE, MARK_GONE };
 
 static char *
-marker_path(struct roamfs *fs)
+marker_path_of(struct roamfs *fs, const char *prefix)
 {
 	char *rel, *path;
 
-	if (asprintf(&rel, PENDING_PREFIX "%s", fs->workstation) < 0)
+	if (asprintf(&rel, "%s%s", prefix, fs->workstation) < 0)
 		return NULL;
 	path = remote_path(fs->bg, rel);
 	free(rel);
 	return path;
+}
+
+static char *
+marker_path(struct roamfs *fs)
+{
+	return marker_path_of(fs, PENDING_PREFIX);
 }
 
 /* How many records the journal holds and since when (0 when empty). */
@@ -64,23 +86,17 @@ journal_state(struct roamfs *fs, time_t *since)
 	return n;
 }
 
+/* Write a marker at path (TEXT, mtime): 0 or -errno. */
 static int
-marker_write(struct roamfs *fs, struct sftp *s, size_t n, time_t since)
+marker_put(struct sftp *s, const char *path, const char *text, time_t mtime)
 {
 	struct sftp_put p;
-	struct tm tm;
-	char text[256], date[32] = "?", *path = marker_path(fs), *tmp = NULL;
-	int fd, len, e;
+	char *tmp = NULL;
+	int fd, len = (int)strlen(text), e;
 
-	if (path == NULL || asprintf(&tmp, "%s.tmp", path) < 0) {
-		free(path);
+	if (asprintf(&tmp, "%s.tmp", path) < 0)
 		return -ENOMEM;
-	}
-	if (localtime_r(&since, &tm))
-		strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S", &tm);
-	len = snprintf(text, sizeof text, "workstation %s\nchanges %zu\nsince %s (%lld)\n",
-	    fs->workstation, n, date, (long long)since);
-	if ((fd = memfd_create("roamfs-pending", MFD_CLOEXEC)) < 0) {
+	if ((fd = memfd_create("roamfs-marker", MFD_CLOEXEC)) < 0) {
 		e = -errno;
 	} else if (write(fd, text, (size_t)len) != len) {
 		e = -EIO;
@@ -90,13 +106,30 @@ marker_write(struct roamfs *fs, struct sftp *s, size_t n, time_t since)
 		p.tmp = tmp;
 		p.path = path;
 		p.mode = 0644;
-		p.mtime = (uint32_t)since;
+		p.mtime = (uint32_t)mtime;
 		if ((e = sftp_put_many(s, &p, 1, 0)) == 0)
 			e = p.err;
 	}
 	if (fd >= 0)
 		close(fd);
 	free(tmp);
+	return e;
+}
+
+static int
+marker_write(struct roamfs *fs, struct sftp *s, size_t n, time_t since)
+{
+	struct tm tm;
+	char text[256], date[32] = "?", *path = marker_path(fs);
+	int e;
+
+	if (path == NULL)
+		return -ENOMEM;
+	if (localtime_r(&since, &tm))
+		strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(text, sizeof text, "workstation %s\nchanges %zu\nsince %s (%lld)\n",
+	    fs->workstation, n, date, (long long)since);
+	e = marker_put(s, path, text, since);
 	free(path);
 	return e;
 }
@@ -140,45 +173,66 @@ pending_update(struct roamfs *fs, int draining)
 	free(path);
 }
 
-int
-pending_seen(struct roamfs *fs, char **list, const char *name, const struct sftp_attr *a)
+/*
+ * Add workstation ws (since) to *list ("\nNAME\tSINCE\n..."), and to
+ * *known ("\nNAME\n...", under pending_lock): 1 when it was not known yet
+ * (the caller logs it, once per mount), 0, or -ENOMEM.
+ */
+static int
+seen(struct roamfs *fs, char **list, char **known, const char *ws, time_t since)
 {
-	const char *ws = name + strlen(PENDING_PREFIX);
-	char date[32] = "?", *known, *p;
-	time_t since = (time_t)a->mtime;
-	struct tm tm;
-	size_t len;
+	char *p;
+	size_t len = strlen(ws);
+	int added = 0;
 
-	if (strcmp(ws, fs->workstation) == 0 || *ws == '\0' || strchr(ws, '\n') || strchr(ws, '\t'))
-		return 0;	/* ours (we know our own state), or not a name */
 	if (asprintf(&p, "%s%s\t%lld\n", *list ? *list : "\n", ws, (long long)since) < 0)
 		return -ENOMEM;
 	free(*list);
 	*list = p;
 	pthread_mutex_lock(&fs->pending_lock);
-	/* Logged once per workstation and mount: the list is "\nNAME\n..." */
-	known = fs->pending_elsewhere;
-	len = strlen(ws);
-	for (p = known; p && (p = strstr(p, ws)) != NULL; p += len)
+	for (p = *known; p && (p = strstr(p, ws)) != NULL; p += len)
 		if (p[-1] == '\n' && p[len] == '\n')
 			break;
-	if (p == NULL && asprintf(&p, "%s%s\n", known ? known : "\n", ws) >= 0) {
-		free(known);
-		fs->pending_elsewhere = p;
-		if (localtime_r(&since, &tm))
-			strftime(date, sizeof date, "%Y-%m-%d %H:%M", &tm);
-		log_warn("workstation %s holds changes to this home that have not reached "
-		    "the server yet (since %s): they arrive when it is back on the network",
-		    ws, date);
+	if (p == NULL && asprintf(&p, "%s%s\n", *known ? *known : "\n", ws) >= 0) {
+		free(*known);
+		*known = p;
+		added = 1;
 	}
 	pthread_mutex_unlock(&fs->pending_lock);
+	return added;
+}
+
+/* Whether ws is a workstation's name, and not ours. */
+static int
+another(struct roamfs *fs, const char *ws)
+{
+	return strcmp(ws, fs->workstation) != 0 && *ws != '\0' && !strchr(ws, '\n') &&
+	    !strchr(ws, '\t');
+}
+
+int
+pending_seen(struct roamfs *fs, char **list, const char *name, const struct sftp_attr *a)
+{
+	const char *ws = name + strlen(PENDING_PREFIX);
+	time_t since = (time_t)a->mtime;
+	char date[32] = "?";
+	struct tm tm;
+	int r;
+
+	if (!another(fs, ws))
+		return 0;	/* ours (we know our own state), or not a name */
+	if ((r = seen(fs, list, &fs->pending_elsewhere, ws, since)) <= 0)
+		return r;
+	if (localtime_r(&since, &tm))
+		strftime(date, sizeof date, "%Y-%m-%d %H:%M", &tm);
+	log_warn("workstation %s holds changes to this home that have not reached "
+	    "the server yet (since %s): they arrive when it is back on the network", ws, date);
 	return 0;
 }
 
-void
-pending_listed(struct roamfs *fs, const char *list)
+static void
+listed(struct roamfs *fs, const char *key, const char *list)
 {
-	const char *key = "pending_elsewhere";
 	size_t n = list ? strlen(list) : 0;
 	struct db_txn t;
 	MDB_val v;
@@ -193,4 +247,95 @@ pending_listed(struct roamfs *fs, const char *list)
 		db_commit(&t);
 	else
 		db_abort(&t);
+}
+
+void
+pending_listed(struct roamfs *fs, const char *list)
+{
+	listed(fs, "pending_elsewhere", list);
+}
+
+/* ---- the session marker ---- */
+
+void
+session_update(struct roamfs *fs)
+{
+	time_t now = time(NULL);
+	struct remote *via = fs->bg;
+	struct sftp_attr a;
+	struct sftp *s;
+	char *path;
+	int e;
+
+	/* Not at the login itself, which then costs no request for it. */
+	if (now - fs->mounted_at < SESSION_DELAY && now >= fs->mounted_at)
+		return;
+	if (fs->session_marked && now - fs->session_marked < SESSION_REFRESH &&
+	    now >= fs->session_marked)
+		return;
+	/* An idle home keeps only the applications' connection. */
+	if (remote_try_acquire(via, &s) < 0 && remote_try_acquire((via = fs->fg), &s) < 0)
+		return;
+	if ((path = marker_path_of(fs, SESSION_PREFIX)) == NULL) {
+		remote_release(via, 0);
+		return;
+	}
+	memset(&a, 0, sizeof a);
+	a.flags = SFTP_ATTR_ACMODTIME;
+	a.atime = (uint32_t)fs->mounted_at;	/* since when */
+	a.mtime = (uint32_t)now;		/* still there */
+	if ((e = sftp_setstat(s, path, &a)) == -ENOENT &&
+	    ((e = sftp_mkdir(s, path, 0755)) == 0 || e == -EEXIST))
+		e = sftp_setstat(s, path, &a);
+	if (e == 0)
+		fs->session_marked = now;
+	else
+		log_debug("cannot write the session marker: %s", strerror(-e));
+	remote_release(via, e);
+	free(path);
+}
+
+void
+session_end(struct roamfs *fs)
+{
+	struct remote *via = fs->bg;
+	struct sftp *s;
+	char *path;
+	int e = 0;
+
+	if (!fs->session_marked)
+		return;
+	if (remote_try_acquire(via, &s) < 0 && remote_try_acquire((via = fs->fg), &s) < 0)
+		return;	/* it expires (SESSION_STALE) */
+	if ((path = marker_path_of(fs, SESSION_PREFIX)) != NULL &&
+	    ((e = sftp_rmdir(s, path)) == 0 || e == -ENOENT))
+		fs->session_marked = 0;
+	remote_release(via, e == -ENOENT ? 0 : e);
+	free(path);
+}
+
+int
+session_seen(struct roamfs *fs, char **list, const char *name, const struct sftp_attr *a)
+{
+	const char *ws = name + strlen(SESSION_PREFIX);
+	time_t since = a->atime && a->atime <= a->mtime ? (time_t)a->atime : (time_t)a->mtime;
+	char date[32] = "?";
+	struct tm tm;
+	int r;
+
+	if (!another(fs, ws) || (time_t)a->mtime + SESSION_STALE < time(NULL))
+		return 0;	/* ours, not a name, or left by a workstation that stopped */
+	if ((r = seen(fs, list, &fs->open_elsewhere, ws, since)) <= 0)
+		return r;
+	if (localtime_r(&since, &tm))
+		strftime(date, sizeof date, "%Y-%m-%d %H:%M", &tm);
+	log_warn("this home is open on workstation %s too (since %s): run the web browser and "
+	    "the mail program on one of them only, or what they save may be lost", ws, date);
+	return 0;
+}
+
+void
+session_listed(struct roamfs *fs, const char *list)
+{
+	listed(fs, "open_elsewhere", list);
 }

@@ -11,6 +11,7 @@
 
 /* Names at the home's root that start so are markers: never listed, never replayed. */
 #define PENDING_PREFIX ".roamfs-pending."
+#define SESSION_PREFIX ".roamfs-session."
 
 /*
  * Called by the replayer: write our marker when the journal holds records
@@ -32,5 +33,19 @@ int pending_seen(struct roamfs *fs, char **list, const char *name, const struct 
  * whose changes have arrived since drops out of it.
  */
 void pending_listed(struct roamfs *fs, const char *list);
+
+/*
+ * The session marker (an empty folder): made 20 seconds after the mount,
+ * its mtime renewed every minute (the replayer calls this at each turn),
+ * removed by session_end at the unmount.  Uses a live connection, never
+ * waits for one.
+ */
+void session_update(struct roamfs *fs);
+void session_end(struct roamfs *fs);
+/* A listing of the root met another workstation's session marker: as
+ * pending_seen, unless the marker is stale (that workstation stopped). */
+int session_seen(struct roamfs *fs, char **list, const char *name, const struct sftp_attr *a);
+/* As pending_listed, in DB_META "open_elsewhere". */
+void session_listed(struct roamfs *fs, const char *list);
 
 #endif

@@ -823,6 +823,7 @@ replay_thread(void *arg)
 		}
 		pthread_mutex_unlock(&rp->lock);
 		pending_update(fs, draining);	/* a marker while changes are on their way */
+		session_update(fs);		/* and one while the home is mounted */
 		while ((r = replay_next(fs)) == 1)
 			;
 		pending_update(fs, draining);
@@ -988,6 +989,7 @@ replay_stop(struct roamfs *fs)
 	if (rp->started)
 		pthread_join(rp->thread, NULL);
 	pending_update(fs, 1);	/* the marker goes with the last change sent */
+	session_end(fs);
 	pthread_mutex_destroy(&rp->lock);
 	pthread_cond_destroy(&rp->cond);
 	pthread_cond_destroy(&rp->progress);

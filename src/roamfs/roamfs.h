@@ -86,8 +86,10 @@ struct roamfs {
 	uint64_t tmp_salt;		/* meta_cache_salt, for temporary names */
 	int pending_mark;		/* pending.c, replayer only: our marker's state */
 	time_t pending_empty_since;	/* pending.c, replayer only */
-	pthread_mutex_t pending_lock;	/* for pending_elsewhere */
+	pthread_mutex_t pending_lock;	/* for pending_elsewhere and open_elsewhere */
 	char *pending_elsewhere;	/* "\nNAME\n...": workstations seen with unsent changes */
+	char *open_elsewhere;		/* "\nNAME\n...": workstations seen with the home open */
+	time_t session_marked;		/* pending.c, replayer only: our session marker renewed then */
 	int debug;
 };
 

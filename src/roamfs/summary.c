@@ -53,12 +53,58 @@ count_conflict(void *arg, const MDB_val *k, const MDB_val *v)
 	return 0;
 }
 
+/*
+ * The workstations a listing of the root saw markers of, kept in DB_META
+ * key as pending.c writes it ("\nNAME\tSINCE\n..."; before: "\nNAME\n..."):
+ * *names "NAME NAME" and *since "SINCE SINCE" (malloc'd), or both NULL.
+ */
+static int
+marks_read(struct db_txn *t, const char *key, char **names, char **since_list)
+{
+	const char *p, *end, *nl, *tab;
+	size_t j = 0, k = 0;
+	MDB_val v;
+
+	if (db_get(t, DB_META, key, strlen(key), &v) < 0 || v.mv_size == 0)
+		return 0;
+	if ((*names = malloc(v.mv_size + 1)) == NULL ||
+	    (*since_list = malloc(v.mv_size / 2 * 21 + 22)) == NULL)
+		return -ENOMEM;
+	for (p = v.mv_data, end = p + v.mv_size; p < end; p = nl + 1) {
+		long long since = 0;
+
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if (nl == p)
+			continue;
+		if ((tab = memchr(p, '\t', (size_t)(nl - p))) != NULL) {
+			char num[24];
+			size_t l = (size_t)(nl - tab - 1);
+
+			if (l < sizeof num) {
+				memcpy(num, tab + 1, l);
+				num[l] = '\0';
+				since = strtoll(num, NULL, 10);
+			}
+		} else {
+			tab = nl;
+		}
+		if (j)
+			(*names)[j++] = ' ';
+		memcpy(*names + j, p, (size_t)(tab - p));
+		j += (size_t)(tab - p);
+		k += (size_t)sprintf(*since_list + k, "%s%lld", k ? " " : "", since);
+	}
+	(*names)[j] = '\0';
+	(*since_list)[k] = '\0';
+	return 0;
+}
+
 int
 summary_read(struct db_txn *t, struct summary *s)
 {
 	struct count_ctx c = { t, s };
 	size_t n = 0;
-	MDB_val v;
 	int e;
 
 	memset(s, 0, sizeof *s);
@@ -69,44 +115,9 @@ summary_read(struct db_txn *t, struct summary *s)
 	if ((e = db_count(t, DB_ASIDE, &n)) < 0)
 		return e;
 	s->set_aside = n;
-	/* "\nNAME\tSINCE\n..." as pending.c keeps it (before: "\nNAME\n..."):
-	 * "NAME NAME" and "SINCE SINCE" here. */
-	if (db_get(t, DB_META, "pending_elsewhere", 17, &v) == 0 && v.mv_size > 0) {
-		const char *p = v.mv_data, *end = p + v.mv_size, *nl, *tab;
-		size_t j = 0, k = 0;
-
-		if ((s->elsewhere = malloc(v.mv_size + 1)) == NULL ||
-		    (s->elsewhere_since = malloc(v.mv_size / 2 * 21 + 22)) == NULL)
-			return -ENOMEM;
-		for (; p < end; p = nl + 1) {
-			long long since = 0;
-
-			if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-				nl = end;
-			if (nl == p)
-				continue;
-			if ((tab = memchr(p, '\t', (size_t)(nl - p))) != NULL) {
-				char num[24];
-				size_t l = (size_t)(nl - tab - 1);
-
-				if (l < sizeof num) {
-					memcpy(num, tab + 1, l);
-					num[l] = '\0';
-					since = strtoll(num, NULL, 10);
-				}
-			} else {
-				tab = nl;
-			}
-			if (j)
-				s->elsewhere[j++] = ' ';
-			memcpy(s->elsewhere + j, p, (size_t)(tab - p));
-			j += (size_t)(tab - p);
-			k += (size_t)sprintf(s->elsewhere_since + k, "%s%lld", k ? " " : "", since);
-		}
-		s->elsewhere[j] = '\0';
-		s->elsewhere_since[k] = '\0';
-	}
-	return 0;
+	if ((e = marks_read(t, "pending_elsewhere", &s->elsewhere, &s->elsewhere_since)) < 0)
+		return e;
+	return marks_read(t, "open_elsewhere", &s->open_elsewhere, &s->open_since);
 }
 
 void
@@ -114,7 +125,9 @@ summary_free(struct summary *s)
 {
 	free(s->elsewhere);
 	free(s->elsewhere_since);
-	s->elsewhere = s->elsewhere_since = NULL;
+	free(s->open_elsewhere);
+	free(s->open_since);
+	s->elsewhere = s->elsewhere_since = s->open_elsewhere = s->open_since = NULL;
 }
 
 /* The space of the files under directory fd (closed here), depth-first. */
@@ -166,6 +179,8 @@ summary_put(const struct summary *s, struct ctl_record *c)
 	e |= ctl_put_u64(c, "set_aside", s->set_aside);
 	e |= ctl_put_str(c, "elsewhere", s->elsewhere);
 	e |= ctl_put_str(c, "elsewhere_since", s->elsewhere_since);
+	e |= ctl_put_str(c, "open_elsewhere", s->open_elsewhere);
+	e |= ctl_put_str(c, "open_elsewhere_since", s->open_since);
 	return e ? -ENOMEM : 0;
 }
 

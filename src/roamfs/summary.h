@@ -20,6 +20,8 @@ struct summary {
 	uint64_t set_aside;	/* changes the server refused for good */
 	char *elsewhere;	/* "NAME NAME": workstations seen with unsent changes, or NULL */
 	char *elsewhere_since;	/* "SINCE SINCE": since when each holds them (0: not known) */
+	char *open_elsewhere;	/* "NAME NAME": workstations seen with the home open, or NULL */
+	char *open_since;	/* "SINCE SINCE": since when */
 };
 
 /* Fill s from a read transaction; 0 or -errno. */
