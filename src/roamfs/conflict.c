@@ -889,6 +889,107 @@ conflict_rename(struct roamfs *fs, struct sftp *s, const struct jrec *r, const c
 	return e < 0 ? e : 1;
 }
 
+/* The folders of a listing, for conflict_moved_folder. */
+struct folders {
+	char **name;
+	size_t n, cap;
+};
+
+static int
+folder_one(void *arg, const char *name, const struct sftp_attr *a)
+{
+	struct folders *f = arg;
+	char **v;
+
+	if (!(a->flags & SFTP_ATTR_PERMISSIONS) || !S_ISDIR(a->mode) || name[0] == '.' ||
+	    f->n == 256)
+		return 0;	/* hidden folders (roamfs's markers among them) are not looked in */
+	if (f->n == f->cap) {
+		if ((v = realloc(f->name, (f->cap ? f->cap * 2 : 16) * sizeof *v)) == NULL)
+			return -ENOMEM;
+		f->name = v;
+		f->cap = f->cap ? f->cap * 2 : 16;
+	}
+	if ((f->name[f->n] = strdup(name)) == NULL)
+		return -ENOMEM;
+	f->n++;
+	return 0;
+}
+
+int
+conflict_moved_folder(struct roamfs *fs, struct sftp *s, const char *rel, const struct base *b,
+    char **moved)
+{
+	struct folders f = { NULL, 0, 0 };
+	struct sftp_attr a;
+	char *top = strdup(rel), *sl, *path, *cand = NULL;
+	const char *rest;
+	size_t i;
+	int e = 0, found = 0;
+
+	*moved = NULL;
+	if (top == NULL)
+		return -ENOMEM;
+	/* The highest folder of rel that the server lacks: top. */
+	for (sl = strchr(top, '/'); sl; sl = strchr(sl + 1, '/')) {
+		*sl = '\0';
+		if ((path = remote_path(fs->bg, top)) == NULL)
+			e = -ENOMEM;
+		else
+			e = sftp_lstat(s, path, &a);
+		free(path);
+		if (e == -ENOENT)
+			break;
+		*sl = '/';
+		if (e < 0)
+			goto out;
+	}
+	if (sl == NULL) {
+		e = 0;	/* every folder is there */
+		goto out;
+	}
+	rest = rel + (sl - top);	/* "/name" below top */
+	/* Its siblings on the server: one holding our version there is top,
+	 * renamed. */
+	if ((sl = strrchr(top, '/')) != NULL)
+		*sl = '\0';
+	if ((path = remote_path(fs->bg, sl ? top : "")) == NULL) {
+		e = -ENOMEM;
+		goto out;
+	}
+	e = sftp_readdir(s, path, folder_one, &f);
+	free(path);
+	for (i = 0; e == 0 && i < f.n && found < 2; i++) {
+		char *c;
+
+		if (asprintf(&c, "%s%s%s%s", sl ? top : "", sl ? "/" : "", f.name[i], rest) < 0) {
+			e = -ENOMEM;
+			break;
+		}
+		if ((path = remote_path(fs->bg, c)) != NULL && sftp_lstat(s, path, &a) == 0 &&
+		    same_version(&a, b)) {
+			found++;
+			free(cand);
+			cand = c;
+			c = NULL;
+		}
+		free(path);
+		free(c);
+	}
+	if (e == 0 && found == 1) {
+		*moved = cand;
+		cand = NULL;
+		e = 1;
+	}
+out:
+	for (i = 0; i < f.n; i++)
+		free(f.name[i]);
+	free(f.name);
+	free(cand);
+	free(top);
+	return e == -ENOENT ? 0 : e;
+}
+
 int
 conflict_parents(struct roamfs *fs, struct sftp *s, const char *rel)
 {

@@ -126,6 +126,16 @@ int conflict_resend(struct roamfs *fs, const struct jrec *r);
  * (renamed or removed elsewhere).  Make the missing folders again, with
  * their modes in the cache: how many were made (then try again), or -errno.
  */
+/*
+ * An upload to rel (a change of the version b) found a folder of its path
+ * gone from the server: when exactly one sibling folder of the highest
+ * missing one holds version b at the same place below it, that folder is
+ * the one another workstation renamed, and the change goes there: *moved
+ * gets that path (malloc'd).  1 then, 0 when there is no such folder,
+ * -errno (a transport error).
+ */
+int conflict_moved_folder(struct roamfs *fs, struct sftp *s, const char *rel, const struct base *b,
+    char **moved);
 int conflict_parents(struct roamfs *fs, struct sftp *s, const char *rel);
 
 #endif

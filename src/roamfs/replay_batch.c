@@ -239,6 +239,50 @@ lock_stale(struct sftp *s, const char *lock)
 }
 
 /*
+ * Upload i found its folder gone: when another workstation renamed the
+ * folder (conflict_moved_folder), send it there.  0 (p->err says how it
+ * went), or -ENOTCONN when the connection died.
+ */
+static int
+batch_moved(struct batch *b, struct sftp *s, size_t i)
+{
+	struct sftp_put *p = &b->put[i];
+	struct base v;
+	char *moved = NULL, *path, *tmp, *lock;
+	int e;
+
+	memset(&v, 0, sizeof v);
+	v.size = p->expect_size;
+	v.mtime = p->expect_mtime;
+	v.mode = p->expect_mode;
+	v.valid = 1;
+	if ((e = conflict_moved_folder(b->fs, s, b->rec[i].path, &v, &moved)) <= 0)
+		return e == -ENOTCONN || remote_is_transport_error(e) ? -ENOTCONN : 0;
+	path = remote_path(b->fs->bg, moved);
+	tmp = path ? replay_tmp_name(b->fs, path, &b->rec[i]) : NULL;
+	lock = path ? replay_lock_name(path) : NULL;
+	if (tmp == NULL || lock == NULL) {
+		free(path);
+		free(tmp);
+		free(lock);
+		free(moved);
+		return 0;
+	}
+	log_info("%s: its folder was renamed on another workstation; the change goes to %s, "
+	    "where the server has the version it started from", b->rec[i].path, moved);
+	free((char *)p->path);
+	free((char *)p->tmp);
+	free((char *)p->lock);
+	p->path = path;
+	p->tmp = tmp;
+	p->lock = lock;
+	free(moved);
+	if ((e = sftp_put_many(s, p, 1, 1)) < 0)
+		return e;
+	return p->err == -ENOTCONN || remote_is_transport_error(p->err) ? -ENOTCONN : 0;
+}
+
+/*
  * After the batch: a file whose folder is gone goes again once the folder
  * is made again; one that found another version at its name is decided by
  * conflict.c.  0, or -ENOTCONN when the connection died.
@@ -249,9 +293,15 @@ batch_settle(struct batch *b, struct sftp *s, size_t i)
 	struct sftp_put *p = &b->put[i];
 	int e;
 
+	/* A change of a file whose folder another workstation renamed:
+	 * where the server has the version it started from. */
+	if (p->err == -ENOENT && p->check && !p->expect_absent &&
+	    (e = batch_moved(b, s, i)) < 0)
+		return e;
 	if (p->err == -ENOENT) {
-		/* Why the folder cannot be made is the reason to give. */
-		if ((e = conflict_parents(b->fs, s, b->rec[i].path)) > 0 &&
+		/* Why the folder cannot be made is the reason to give.  Made
+		 * by another file of the batch: this one goes again too. */
+		if ((e = conflict_parents(b->fs, s, b->rec[i].path)) >= 0 &&
 		    (e = sftp_put_many(s, p, 1, 1)) < 0)
 			return e;
 		if (e < 0)
