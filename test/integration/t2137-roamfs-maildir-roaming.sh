@@ -32,9 +32,10 @@ printf 'From alice@example.org Mon Mar  2 08:00:00 2026\nSubject: zero\n\nmessag
 W1=$(ws_dir ws1)
 W2=$(ws_dir ws2)
 
-# names DIR: the names in DIR, sorted, one a line.
+# names DIR: the names in DIR, sorted, one a line, but roamfs's markers
+# at the server home's root (.roamfs-session.NAME while mounted).
 names() {
-	ls -A "$1" | sort
+	ls -A "$1" | grep -v '^\.roamfs-' | sort
 }
 
 # same_names DIR...: the directories hold the same names.
