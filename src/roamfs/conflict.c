@@ -889,6 +889,21 @@ conflict_rename(struct roamfs *fs, struct sftp *s, const struct jrec *r, const c
 	return e < 0 ? e : 1;
 }
 
+/* Whether the cache has a name at rel. */
+static int
+cached(struct roamfs *fs, const char *rel)
+{
+	struct db_txn t;
+	uint64_t ino;
+	int r = 0;
+
+	if (db_begin(fs->db, &t, 0) == 0) {
+		r = meta_lookup(&t, rel, &ino) == 0;
+		db_abort(&t);
+	}
+	return r;
+}
+
 /* The folders of a listing, for conflict_moved_folder. */
 struct folders {
 	char **name;
@@ -965,6 +980,12 @@ conflict_moved_folder(struct roamfs *fs, struct sftp *s, const char *rel, const 
 		if (asprintf(&c, "%s%s%s%s", sl ? top : "", sl ? "/" : "", f.name[i], rest) < 0) {
 			e = -ENOMEM;
 			break;
+		}
+		/* A file this cache knows at that path is another file (a copy
+		 * of ours, say, of the same size and second): not a rename. */
+		if (cached(fs, c)) {
+			free(c);
+			continue;
 		}
 		if ((path = remote_path(fs->bg, c)) != NULL && sftp_lstat(s, path, &a) == 0 &&
 		    same_version(&a, b)) {

@@ -129,8 +129,10 @@ int conflict_resend(struct roamfs *fs, const struct jrec *r);
 /*
  * An upload to rel (a change of the version b) found a folder of its path
  * gone from the server: when exactly one sibling folder of the highest
- * missing one holds version b at the same place below it, that folder is
- * the one another workstation renamed, and the change goes there: *moved
+ * missing one holds version b at the same place below it, and this cache
+ * knows no file there (which would be another file, a copy of ours), that
+ * folder is the one another workstation renamed, and the change goes
+ * there: *moved
  * gets that path (malloc'd).  1 then, 0 when there is no such folder,
  * -errno (a transport error).
  */

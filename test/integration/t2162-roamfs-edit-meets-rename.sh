@@ -6,6 +6,9 @@
 # version B's edit started from; the new file makes d again (a name B
 # saved in).  When A also changed the file after its rename, both versions
 # are kept: A's under the renamed folder, B's in the folder made again.
+# A folder removed on A whose file has an identical copy (same size and
+# second) in a sibling folder that B knows: B's edit makes the folder
+# again, and never lands on the copy.
 # Nothing is set aside, and every view ends equal to the server's.
 . "$(dirname "$0")/lib.sh"
 require_root
@@ -16,25 +19,30 @@ H=$SERVER/home
 mkdir -p "$H/d" "$H/p"
 echo "original old" >"$H/d/old.txt"
 echo "original doc" >"$H/p/doc.txt"
+mkdir -p "$H/r" "$H/s"
+echo "same notes" >"$H/r/notes.txt"
+cp -p "$H/r/notes.txt" "$H/s/notes.txt"
 A=$(ws_dir A)
 B=$(ws_dir B)
 
 test_expect_success 'two workstations show the folders' '
 	ws_mount A && ws_mount B &&
 	bytes_are "$B/d/old.txt" "original old" && bytes_are "$B/p/doc.txt" "original doc" &&
-	bytes_are "$A/d/old.txt" "original old" && bytes_are "$A/p/doc.txt" "original doc"
+	bytes_are "$A/d/old.txt" "original old" && bytes_are "$A/p/doc.txt" "original doc" &&
+	bytes_are "$B/r/notes.txt" "same notes" && bytes_are "$B/s/notes.txt" "same notes"
 '
 
 test_expect_success 'A renames the folders (and edits one file after), B edits offline' '
 	ws_offline B &&
-	mv "$A/d" "$A/e" && mv "$A/p" "$A/q" &&
+	mv "$A/d" "$A/e" && mv "$A/p" "$A/q" && rm -r "$A/r" &&
 	"$ROAMCTL" flush --wait --timeout=60 "$(ws_cache A)" >/dev/null &&
 	sleep 1 && echo "edited on A" >"$A/q/doc.txt" &&
 	"$ROAMCTL" flush --wait --timeout=60 "$(ws_cache A)" >/dev/null &&
 	test -d "$H/e" && ! test -e "$H/d" && bytes_are "$H/q/doc.txt" "edited on A" &&
 	echo "edited on B" >"$B/d/old.txt" &&
 	echo "new on B" >"$B/d/new.txt" &&
-	echo "doc edited on B" >"$B/p/doc.txt"
+	echo "doc edited on B" >"$B/p/doc.txt" &&
+	echo "notes edited on B" >"$B/r/notes.txt"
 '
 
 test_expect_success 'back online, the edit lands in the renamed folder' '
@@ -50,6 +58,12 @@ test_expect_success 'back online, the edit lands in the renamed folder' '
 test_expect_success 'an edit of a file changed after the rename keeps both versions' '
 	bytes_are "$H/q/doc.txt" "edited on A" &&
 	bytes_are "$H/p/doc.txt" "doc edited on B" ||
+	{ show_files "$H"; false; }
+'
+
+test_expect_success 'an edit in a removed folder makes it again, never lands on a copy elsewhere' '
+	bytes_are "$H/r/notes.txt" "notes edited on B" &&
+	bytes_are "$H/s/notes.txt" "same notes" ||
 	{ show_files "$H"; false; }
 '
 
