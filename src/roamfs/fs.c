@@ -1643,7 +1643,7 @@ fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t o
 	size_t size = fuse_buf_size(in_buf);
 	struct fuse_bufvec out = FUSE_BUFVEC_INIT(size);
 	uint64_t end = (uint64_t)off + size, at = (uint64_t)off;
-	int fd = HANDLE(fi)->fd, err;
+	int fd = HANDLE(fi)->fd, err, tries;
 	ssize_t n = 0;
 
 	nodes_write_begin(fs->nodes, ino);
@@ -1653,13 +1653,18 @@ fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t o
 		out.buf[0].pos = off;
 		n = fuse_buf_copy(&out, in_buf, 0);
 		/* A full disk: clean contents make room, and the rest goes on
-		 * (both bufvecs were advanced past what was written). */
-		if ((n == -ENOSPC || n == -EDQUOT || (n >= 0 && (size_t)n < size)) &&
-		    evict_make_room(fs, size - (n > 0 ? (size_t)n : 0)) > 0) {
+		 * (both bufvecs were advanced past what was written).  Other
+		 * writes may take the room made before this one gets to it:
+		 * a few times. */
+		for (tries = 0; tries < 4 && (n == -ENOSPC || n == -EDQUOT ||
+		    (n >= 0 && (size_t)n < size)) &&
+		    evict_make_room(fs, size - (n > 0 ? (size_t)n : 0)) > 0; tries++) {
 			ssize_t m = fuse_buf_copy(&out, in_buf, 0);
 
 			if (m > 0)
 				n = (n > 0 ? n : 0) + m;
+			else if (m < 0 && n <= 0)
+				n = m;
 		}
 		if (n > 0)
 			evict_grew(fs, (uint64_t)n);
