@@ -257,11 +257,22 @@ pending_listed(struct roamfs *fs, const char *list)
 
 /* ---- the session marker ---- */
 
+/* A live connection, never waited for: the replayer's, else the
+ * applications' (an idle home keeps only that one).  The remote to
+ * release, or NULL. */
+static struct remote *
+live_conn(struct roamfs *fs, struct sftp **s)
+{
+	if (remote_try_acquire(fs->bg, s) == 0)
+		return fs->bg;
+	return remote_try_acquire(fs->fg, s) == 0 ? fs->fg : NULL;
+}
+
 void
 session_update(struct roamfs *fs)
 {
 	time_t now = time(NULL);
-	struct remote *via = fs->bg;
+	struct remote *via;
 	struct sftp_attr a;
 	struct sftp *s;
 	char *path;
@@ -273,8 +284,7 @@ session_update(struct roamfs *fs)
 	if (fs->session_marked && now - fs->session_marked < SESSION_REFRESH &&
 	    now >= fs->session_marked)
 		return;
-	/* An idle home keeps only the applications' connection. */
-	if (remote_try_acquire(via, &s) < 0 && remote_try_acquire((via = fs->fg), &s) < 0)
+	if ((via = live_conn(fs, &s)) == NULL)
 		return;
 	if ((path = marker_path_of(fs, SESSION_PREFIX)) == NULL) {
 		remote_release(via, 0);
@@ -298,14 +308,14 @@ session_update(struct roamfs *fs)
 void
 session_end(struct roamfs *fs)
 {
-	struct remote *via = fs->bg;
+	struct remote *via;
 	struct sftp *s;
 	char *path;
 	int e = 0;
 
 	if (!fs->session_marked)
 		return;
-	if (remote_try_acquire(via, &s) < 0 && remote_try_acquire((via = fs->fg), &s) < 0)
+	if ((via = live_conn(fs, &s)) == NULL)
 		return;	/* it expires (SESSION_STALE) */
 	if ((path = marker_path_of(fs, SESSION_PREFIX)) != NULL &&
 	    ((e = sftp_rmdir(s, path)) == 0 || e == -ENOENT))
