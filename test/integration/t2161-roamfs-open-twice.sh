@@ -6,8 +6,10 @@
 # mount.  Another workstation's listing of the home logs in plain words
 # that the home is open there too and that the browser and the mail
 # program should run on one of them; roamctl status says it (text and
-# JSON).  The marker never shows in a listing, goes at the unmount, and
-# one left by a workstation that stopped without unmounting expires.
+# JSON), and so does the desktop notice (contrib/session, with notify-send
+# or on standard error).  The marker never shows in a listing, goes at the
+# unmount, and one left by a workstation that stopped without unmounting
+# expires.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_fuse
@@ -21,6 +23,17 @@ W2=$(ws_dir ws2)
 C2=$(ws_cache ws2)
 M=$H/.roamfs-session.ws1
 OUT=$TEST_DIR/status.out
+
+NOTICE=$top_builddir/contrib/session/roamfs-session-notice
+[ -x "$NOTICE" ] || bail_out "$NOTICE is missing: run make"
+export ROAMCTL
+# A notify-send stand-in: records its arguments, one a line.
+mkdir -p "$TEST_DIR/fakebin"
+cat >"$TEST_DIR/fakebin/notify-send" <<EOF2
+#!/bin/sh
+printf '%s\n' "\$@" >>"$TEST_DIR/notify.args"
+EOF2
+chmod 755 "$TEST_DIR/fakebin/notify-send"
 
 # status_of CACHE: roamctl status of that workstation, into OUT.
 status_of() {
@@ -53,6 +66,18 @@ test_expect_success 'roamctl status says where else the home is open, and since 
 d = json.load(open(sys.argv[1]))[0]
 assert d[\"open_elsewhere\"] == \"ws1\" and d[\"open_elsewhere_since\"] == sys.argv[2], d" "$OUT" "$since" ||
 	{ cat "$OUT"; false; }
+'
+
+test_expect_success 'the desktop notice tells the user, once, in plain words' '
+	DISPLAY=:99 PATH="$TEST_DIR/fakebin:$PATH" "$NOTICE" --wait=30 "$C2" &&
+	test "$(grep -c "^Your home is open on another computer too$" "$TEST_DIR/notify.args")" -eq 1 &&
+	grep -q "^It is open on ws1 (since 20.*)\. Use the web browser and the mail program on one computer only" "$TEST_DIR/notify.args" &&
+	grep -qx -- "--urgency=critical" "$TEST_DIR/notify.args" &&
+	"$NOTICE" --wait=0 "$C2" 2>"$TEST_DIR/err" &&
+	grep -q "^roamfs: Your home is open on another computer too\. It is open on ws1" "$TEST_DIR/err" &&
+	"$NOTICE" --wait=0 "$TEST_DIR/not-a-home" 2>"$TEST_DIR/err" && test ! -s "$TEST_DIR/err" &&
+	! "$NOTICE" --wait=soon "$C2" 2>"$TEST_DIR/err" && grep -q "whole seconds" "$TEST_DIR/err" ||
+	{ cat "$TEST_DIR/notify.args" "$TEST_DIR/err"; false; }
 '
 
 test_expect_success 'both are on the server at once: each is told of the other' '
