@@ -375,7 +375,9 @@ divert(struct roamfs *fs, const struct jrec *r, const char *name, const char *co
 			in.name = strdup(base_name(copy));
 			meta_dirent_put(&t, parent, base_name(copy), in.ino);
 			memset(&srv, 0, sizeof srv);
-			if (meta_alloc_ino(&t, &srv.ino) == 0) {
+			/* Nothing there on the server (a database's -wal): the
+			 * name is free. */
+			if ((found->flags & SFTP_ATTR_PERMISSIONS) && meta_alloc_ino(&t, &srv.ino) == 0) {
 				srv.mode = attr_mode(found);
 				srv.nlink = S_ISDIR(srv.mode) ? 2 : 1;
 				srv.size = found->size;
@@ -405,9 +407,12 @@ divert(struct roamfs *fs, const struct jrec *r, const char *name, const char *co
 	if (journal_get(&t, r->seq, &now) == 0) {
 		char **p = r->type == J_RENAME ? &now.path2 : &now.path;
 
-		free(*p);
-		*p = strdup(copy);
-		journal_replace(&t, &now);
+		/* Not the record of another file of a database (unit.c). */
+		if (now.ino == r->ino) {
+			free(*p);
+			*p = strdup(copy);
+			journal_replace(&t, &now);
+		}
 		jrec_free(&now);
 	}
 	own_del(&t, name);	/* another workstation's version is there */
@@ -427,6 +432,26 @@ divert(struct roamfs *fs, const struct jrec *r, const char *name, const char *co
 	log_warn("%s: %s; the server's keeps the name, this workstation's is kept as \"%s\"",
 	    name, why, base_name(copy));
 	return 0;
+}
+
+int
+conflict_divert_file(struct roamfs *fs, const struct jrec *r, uint64_t ino, const char *name,
+    const char *copy, const struct sftp_attr *found, const char *why)
+{
+	struct jrec f = *r;
+
+	f.ino = ino;
+	return divert(fs, &f, name, copy, found, 1, why);
+}
+
+int
+conflict_found_is(struct roamfs *fs, struct sftp *s, const char *rel, const char *path,
+    const struct sftp_attr *a, const struct base *b)
+{
+	if (b->valid && same_version(a, b) &&
+	    (!b->racy || !S_ISREG(b->mode) || server_is(s, path, b->size, b->racy) == 1))
+		return 1;
+	return (a->flags & SFTP_ATTR_PERMISSIONS) && conflict_own(fs, s, rel, path, a);
 }
 
 /* divert() of ours at name to its conflict name, whose server path goes

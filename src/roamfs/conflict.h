@@ -65,6 +65,23 @@ int conflict_own_which(struct roamfs *fs, struct sftp *s, const char *rel, const
 uint64_t conflict_server_hash(struct sftp *s, const char *path, uint64_t size);
 
 /*
+ * Whether the server's object at rel (server path path, attributes a) is
+ * version b (the racy hash compared when it has one) or one this
+ * workstation left there (conflict_own): 1 yes, 0 no.
+ */
+int conflict_found_is(struct roamfs *fs, struct sftp *s, const char *rel, const char *path,
+    const struct sftp_attr *a, const struct base *b);
+/*
+ * In the cache, our file ino (a file of the database r's file belongs to,
+ * unit.c) leaves name for copy and the server's object found (flags 0:
+ * none) takes name; ino's later records act on copy, and the conflict is
+ * noted and logged with why.  r's own record is repathed only when ino is
+ * its file.  0 or -errno.
+ */
+int conflict_divert_file(struct roamfs *fs, const struct jrec *r, uint64_t ino, const char *name,
+    const char *copy, const struct sftp_attr *found, const char *why);
+
+/*
  * An upload of r's file found another object at its server path than the
  * one the change was based on (p->kept): decide.  Our own upload (a record
  * replayed again) or the same contents: ours replaces it.  Otherwise the

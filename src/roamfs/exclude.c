@@ -610,6 +610,17 @@ exclude_match(const struct exclude *ex, const char *relpath, int is_dir)
 	return ret;
 }
 
+int
+exclude_path(const struct exclude *ex, const char *relpath, int is_dir)
+{
+	size_t len = strlen(relpath);
+
+	if (!is_dir && len > 4 && strcmp(relpath + len - 4, "-shm") == 0 &&
+	    relpath[len - 5] != '/')
+		return 1;
+	return exclude_match(ex, relpath, is_dir);
+}
+
 void
 exclude_free(struct exclude *ex)
 {

@@ -61,6 +61,14 @@ const char *exclude_default_path(void);
  */
 int exclude_match(const struct exclude *ex, const char *relpath, int is_dir);
 
+/*
+ * exclude_match, and what stays local-only whatever the list says: a
+ * SQLite database's shared memory (a file whose name ends in "-shm"),
+ * which only the programs of one machine share and SQLite makes again
+ * from the database and its -wal.
+ */
+int exclude_path(const struct exclude *ex, const char *relpath, int is_dir);
+
 /* Free a list; NULL is allowed. */
 void exclude_free(struct exclude *ex);
 

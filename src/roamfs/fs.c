@@ -50,6 +50,10 @@ fs_stat(const struct roamfs *fs, const struct inode *in, const struct node *n, s
 	st->st_ino = in->ino;
 	st->st_mode = in->mode;
 	st->st_nlink = in->nlink;
+	/* Other names on the server that this cache keeps apart: an editor
+	 * that sees them writes the file in place (vim's backupcopy=auto). */
+	if ((in->flags & I_LINKED) && in->nlink == 1)
+		st->st_nlink = 2;
 	st->st_uid = fs->uid;
 	st->st_gid = fs->gid;
 	st->st_size = (off_t)in->size;
@@ -214,7 +218,7 @@ new_child(struct roamfs *fs, struct db_txn *t, struct inode *parent, const char 
 	in->atime_s = in->mtime_s;
 	in->atime_ns = in->mtime_ns;
 	in->flags = I_LOCALNEW;
-	if ((parent->flags & I_EXCLUDED) || exclude_match(fs->exclude, *path, S_ISDIR(mode)) ||
+	if ((parent->flags & I_EXCLUDED) || exclude_path(fs->exclude, *path, S_ISDIR(mode)) ||
 	    local_only_type(mode))
 		in->flags |= I_EXCLUDED;
 	if (!(in->flags & I_EXCLUDED) && !server_takes(fs, *path, mode))
@@ -1032,7 +1036,7 @@ cross_one(void *arg, uint64_t ino, const char *child, struct inode *in)
 
 	if (local_only_type(in->mode))
 		return 0;	/* stays in the cache */
-	if (x->enter && (in->flags & I_EXCLUDED) && !exclude_match(x->fs->exclude, child, S_ISDIR(in->mode))) {
+	if (x->enter && (in->flags & I_EXCLUDED) && !exclude_path(x->fs->exclude, child, S_ISDIR(in->mode))) {
 		in->flags = (in->flags & ~I_EXCLUDED) | I_LOCALNEW;
 		in->pending_store = 0;
 		if (S_ISDIR(in->mode)) {
@@ -1067,7 +1071,7 @@ subtree_cross(struct roamfs *fs, struct db_txn *t, uint64_t dir, const char *pat
 static int
 rename_to_local(const struct roamfs *fs, const struct rename_ctx *c)
 {
-	return (c->p2.flags & I_EXCLUDED) || exclude_match(fs->exclude, c->to, S_ISDIR(c->src.mode)) ||
+	return (c->p2.flags & I_EXCLUDED) || exclude_path(fs->exclude, c->to, S_ISDIR(c->src.mode)) ||
 	    local_only_type(c->src.mode);
 }
 
@@ -1082,7 +1086,7 @@ fits_one(void *arg, uint64_t ino, const char *child, struct inode *in)
 	struct crossing *x = arg;
 	/* Synced already, or local-only until now and not kept so. */
 	int travels = !local_only_type(in->mode) && (!(in->flags & I_EXCLUDED) ||
-	    (x->enter && !exclude_match(x->fs->exclude, child, S_ISDIR(in->mode))));
+	    (x->enter && !exclude_path(x->fs->exclude, child, S_ISDIR(in->mode))));
 
 	if (travels && !server_takes(x->fs, child, in->mode))
 		return -ENAMETOOLONG;
@@ -1311,7 +1315,7 @@ do_link(struct roamfs *fs, uint64_t ino, uint64_t parent, const char *name, stru
 	else if (meta_path(&t, ino, &from) < 0 || meta_child_path(&t, parent, name, &to) < 0)
 		r = t.ret ? t.ret : -ENOMEM;
 	else if (((in->flags & I_EXCLUDED) != 0) !=
-	    ((dir.flags & I_EXCLUDED) || exclude_match(fs->exclude, to, 0) || local_only_type(in->mode)))
+	    ((dir.flags & I_EXCLUDED) || exclude_path(fs->exclude, to, 0) || local_only_type(in->mode)))
 		r = -EXDEV;	/* between synced and local-only areas */
 	else if (!(in->flags & I_EXCLUDED) && !server_takes(fs, to, in->mode))
 		r = -ENAMETOOLONG;

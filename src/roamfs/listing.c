@@ -230,6 +230,26 @@ merge_gone(struct roamfs *fs, struct db_txn *t, struct inode *dir, const char *n
 	notify_entry(fs, dir->ino, name);
 }
 
+/*
+ * What the server's listing says of a file's other names (a->nlink, from
+ * the entry's long name): I_LINKED while it has several, so that its
+ * uploads rewrite it in place and the names stay one file there (replay.c).
+ * 1 when the flag changed.
+ */
+static int
+linked(struct inode *in, const struct sftp_attr *a)
+{
+	uint32_t was = in->flags;
+
+	if (!S_ISREG(in->mode) || a->nlink == 0 || !S_ISREG(attr_mode(a)))
+		return 0;
+	if (a->nlink > 1)
+		in->flags |= I_LINKED;
+	else
+		in->flags &= ~I_LINKED;
+	return in->flags != was;
+}
+
 /* A name both sides have: take the server's version if ours is clean and differs. */
 static void
 merge_known(struct roamfs *fs, struct db_txn *t, uint64_t ino, const struct sftp_attr *a)
@@ -241,6 +261,8 @@ merge_known(struct roamfs *fs, struct db_txn *t, uint64_t ino, const struct sftp
 		return;
 	if (!version_local_changes(fs, t, &in) && (in.mode & S_IFMT) == (attr_mode(a) & S_IFMT) &&
 	    (r = version_take(fs, &in, a)) > 0)
+		meta_inode_put(t, &in);
+	if (linked(&in, a))
 		meta_inode_put(t, &in);
 	inode_free(&in);
 	if (r == 2)
@@ -264,7 +286,7 @@ merge_new(struct roamfs *fs, struct db_txn *t, struct inode *dir, const char *re
 	}
 	memset(&in, 0, sizeof in);
 	in.mode = attr_mode(a);
-	if (exclude_match(fs->exclude, rel, S_ISDIR(in.mode)))
+	if (exclude_path(fs->exclude, rel, S_ISDIR(in.mode)))
 		return;	/* excluded paths are never fetched */
 	if (meta_alloc_ino(t, &in.ino) < 0)
 		return;
@@ -272,6 +294,7 @@ merge_new(struct roamfs *fs, struct db_txn *t, struct inode *dir, const char *re
 	in.size = a->size;
 	in.mtime_s = in.ctime_s = in.atime_s = a->mtime;
 	in.flags = I_REMOTE;
+	linked(&in, a);
 	in.parent = dir->ino;
 	in.name = strdup(name);
 	base_from_attr(&in.base, a);

@@ -28,6 +28,7 @@ enum inode_flag {
 	I_EXCLUDED	= 1 << 4,	/* matched by the exclusion list: local only */
 	I_PINNED	= 1 << 5,	/* keep contents cached (roamctl pin) */
 	I_ASIDE		= 1 << 6,	/* an upload was set aside: never replaced by the server's */
+	I_LINKED	= 1 << 7,	/* file: the server's listing showed other names (hard links) */
 };
 
 /* The server version an object was last seen at. */

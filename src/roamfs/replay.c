@@ -32,6 +32,7 @@
 #include "own.h"
 #include "pending.h"
 #include "replay_int.h"
+#include "unit.h"
 #include "version.h"
 
 struct replay {
@@ -219,8 +220,16 @@ replay_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char
 	/* The inode as it is now, not as it was when the record was made. */
 	if ((e = meta_inode_read(fs->db, r->ino, &in)) < 0)
 		return e == -ENOENT ? 0 : e;	/* gone: its removal follows */
-	if (in.nlink == 0 || !(in.flags & I_CACHED) || (in.flags & I_EXCLUDED) ||
-	    replay_being_written(fs, r)) {
+	if (in.nlink == 0 || !(in.flags & I_CACHED) || (in.flags & I_EXCLUDED)) {
+		inode_free(&in);
+		return replay_unsent(fs, s, r, path, o);
+	}
+	/* A file of a SQLite database: the database goes whole (unit.h). */
+	if ((e = replay_unit(fs, s, r, path, &in, o)) != 1) {
+		inode_free(&in);
+		return e == 2 ? replay_unsent(fs, s, r, path, o) : e;
+	}
+	if (replay_being_written(fs, r)) {
 		inode_free(&in);
 		return replay_unsent(fs, s, r, path, o);
 	}
@@ -237,7 +246,7 @@ replay_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char
 	 * them, so the file they share is rewritten in place.  Not there any
 	 * more (removed on the server): uploaded as a new file. */
 	replay_step(fs, 1, in.size);
-	e = in.nlink > 1 && (in.flags & I_REMOTE) ? sftp_rewrite(s, fd, path, &a, &sent) : -ENOENT;
+	e = replay_in_place(&in) ? sftp_rewrite(s, fd, path, &a, &sent) : -ENOENT;
 	if (e == -ENOENT) {
 		if ((tmp = replay_tmp_name(fs, path, r)) == NULL)
 			e = -ENOMEM;
@@ -780,7 +789,8 @@ replay_next(struct roamfs *fs)
 	if (e == 0)
 		e = replay_one(fs, s, &r, &o);
 	remote_release(fs->bg, e);
-	if (e < 0 && (remote_is_transport_error(e) || e == -ENOMEM)) {
+	if (e < 0 && (remote_is_transport_error(e) || e == -ENOMEM || e == -EAGAIN)) {
+		/* -EAGAIN: another workstation replaces the file now (unit.c). */
 		jrec_free(&r);
 		return e;
 	}

@@ -6,7 +6,8 @@
  * them with sftp_put_many() keeps the requests of many files in flight, so
  * that thousands of small files do not cost several round trips each.
  * The run stops at the first record of another kind, at a record still
- * settling, at a file with several names (rewritten in place, alone), and
+ * settling, at a file with several names (rewritten in place, alone), at a
+ * file of a SQLite database (unit.h: the database goes whole, alone), and
  * at a second record for a file or path already in it.  A run of one file
  * goes the same way.
  *
@@ -29,6 +30,7 @@
 #include "conflict.h"
 #include "own.h"
 #include "replay_int.h"
+#include "unit.h"
 #include "version.h"
 
 #define BATCH_MAX	1024
@@ -50,18 +52,19 @@ struct batch {
 	struct outcome out[BATCH_MAX];
 };
 
-/* Whether a file is rewritten in place (replay.c), not renamed into place. */
+/* Whether a file goes alone: rewritten in place (replay.c), not renamed
+ * into place, or a file of a SQLite database (unit.h). */
 static int
-batch_shared(const struct batch *b, uint64_t ino)
+batch_alone(const struct batch *b, const struct jrec *r)
 {
 	struct inode in;
-	int shared = 0;
+	int alone = 0;
 
-	if (meta_inode_get(b->t, ino, &in) == 0) {
-		shared = in.nlink > 1 && (in.flags & I_REMOTE);
+	if (meta_inode_get(b->t, r->ino, &in) == 0) {
+		alone = replay_in_place(&in) || unit_maybe(b->fs, r->path, &in);
 		inode_free(&in);
 	}
-	return shared;
+	return alone;
 }
 
 /* Whether a record can join the batch. */
@@ -71,7 +74,7 @@ batch_fits(const struct batch *b, const struct jrec *r)
 	size_t i;
 
 	if (b->n == BATCH_MAX || r->type != J_STORE || replay_settling(b->fs, r) ||
-	    batch_shared(b, r->ino))
+	    batch_alone(b, r))
 		return 0;
 	for (i = 0; i < b->n; i++)
 		if (b->rec[i].ino == r->ino || strcmp(b->rec[i].path, r->path) == 0)

@@ -24,6 +24,17 @@ struct outcome {
 	int replaced;	/* the record was replaced by another under its seq (conflict.h) */
 };
 
+/*
+ * Whether an upload of a file rewrites it in place on the server rather
+ * than renaming a new file over it: several names share it, here or on
+ * the server (I_LINKED), and a rename over one would split them.
+ */
+static inline int
+replay_in_place(const struct inode *in)
+{
+	return (in->nlink > 1 || (in->flags & I_LINKED)) && (in->flags & I_REMOTE);
+}
+
 /* Whether a record is still settling. */
 int replay_settling(struct roamfs *fs, const struct jrec *r);
 /*

@@ -102,6 +102,9 @@ struct sftp_attr {
 	uint32_t uid, gid;
 	uint32_t mode;		/* type and permission bits (S_IFREG | 0644) */
 	uint32_t atime, mtime;	/* whole seconds */
+	/* Not in SFTP v3's attributes: the link count a listing's entry
+	 * shows in its "ls -l" long name (sftp_readdir), else 0. */
+	uint32_t nlink;
 };
 
 /*

@@ -60,6 +60,32 @@ sftp_proto_get_attr(struct buf *b, struct sftp_attr *a)
 	return 0;
 }
 
+/*
+ * The link count in a READDIR entry's longname, which servers write as
+ * "ls -l" does ("-rw-r--r--    2 user group ..."; OpenSSH's sftp-server
+ * and internal-sftp do): 0 when it does not read so.
+ */
+static uint32_t
+longname_nlink(const uint8_t *p, uint32_t n)
+{
+	uint32_t i = 0, v = 0;
+
+	while (i < n && p[i] != ' ')
+		i++;
+	if (i < 10)
+		return 0;	/* not a mode string */
+	while (i < n && p[i] == ' ')
+		i++;
+	if (i == n || p[i] < '0' || p[i] > '9')
+		return 0;
+	for (; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
+		if (v > 100000000u)
+			return 0;
+		v = v * 10 + (uint32_t)(p[i] - '0');
+	}
+	return i < n && p[i] == ' ' ? v : 0;
+}
+
 int
 sftp_proto_name_next(struct buf *b, const uint8_t **name, uint32_t *namelen,
     struct sftp_attr *a)
@@ -69,7 +95,9 @@ sftp_proto_name_next(struct buf *b, const uint8_t **name, uint32_t *namelen,
 
 	TRY(buf_get_str(b, name, namelen));
 	TRY(buf_get_str(b, &longname, &longlen));
-	return sftp_proto_get_attr(b, a);
+	TRY(sftp_proto_get_attr(b, a));
+	a->nlink = longname_nlink(longname, longlen);
+	return 0;
 }
 
 /* Decode the type-specific part of a reply. */

@@ -190,6 +190,47 @@ test_name(void)
 	buf_free(&b);
 }
 
+/* The link count in a listing's long name ("ls -l", as OpenSSH writes it). */
+static void
+test_name_nlink(void)
+{
+	static const struct {
+		const char *longname;
+		uint32_t nlink;
+	} cases[] = {
+		{ "-rw-r--r--    2 pupil    pupils        10 Dec  7 21:30 report.txt", 2 },
+		{ "-rw-r--r--    1 pupil    pupils        10 Dec  7 21:30 one.txt", 1 },
+		{ "drwxr-xr-x   12 pupil    pupils      4096 Dec  7 21:30 dir", 12 },
+		{ "-rw-r--r--+ 3 pupil pupils 10 Dec  7 21:30 acl.txt", 3 },
+		{ "drwxr-xr-x dir", 0 },	/* no count */
+		{ "", 0 },
+		{ "-rw-r--r--", 0 },
+		{ "rw 2 x", 0 },		/* not a mode string */
+		{ "-rw-r--r-- 99999999999 a b", 0 },	/* absurd */
+		{ "-rw-r--r-- 2", 0 },		/* nothing after the count */
+	};
+	struct sftp_attr a = { .flags = SFTP_ATTR_PERMISSIONS, .mode = S_IFREG | 0644 }, got;
+	const uint8_t *name;
+	uint32_t nlen;
+	struct sftp_msg m;
+	struct buf b, e;
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		buf_init(&b, 0);
+		body(&b, SSH_FXP_NAME, 2);
+		buf_put_u32(&b, 1);
+		buf_put_cstr(&b, "f"); buf_put_cstr(&b, cases[i].longname);
+		sftp_proto_put_attr(&b, &a);
+		ok(sftp_proto_decode(b.data, b.len, &m) == 0, "nlink: decodes (%zu)", i);
+		buf_wrap(&e, m.str, m.len);
+		ok(sftp_proto_name_next(&e, &name, &nlen, &got) == 0 && got.nlink == cases[i].nlink &&
+		    got.mode == a.mode, "nlink: \"%s\" gives %u", cases[i].longname,
+		    (unsigned)cases[i].nlink);
+		buf_free(&b);
+	}
+}
+
 static void
 test_version_ext(void)
 {
@@ -307,6 +348,7 @@ main(void)
 	test_handle_data();
 	test_attrs();
 	test_name();
+	test_name_nlink();
 	test_version_ext();
 	test_statvfs();
 	test_encode();
