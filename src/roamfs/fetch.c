@@ -683,6 +683,65 @@ check_needed(struct roamfs *fs, uint64_t ino, char **rel, uint64_t *parent, int 
 }
 
 int
+fetch_gone(struct roamfs *fs, uint64_t ino)
+{
+	struct sftp_attr a;
+	struct db_txn t;
+	struct inode in;
+	struct node *n;
+	struct sftp *s;
+	uint64_t parent = 0, gen = listing_gen();
+	time_t now = time(NULL), seen = 0;
+	char *rel = NULL, *path;
+	int r, busy, need = 0;
+
+	nodes_lock(fs->nodes);
+	n = nodes_find(fs->nodes, ino);
+	busy = n == NULL || n->nopen || n->dirty;
+	if (n)
+		seen = n->confirmed > n->listed ? n->confirmed : n->listed;
+	nodes_unlock(fs->nodes);
+	if (busy || now - seen < (time_t)fs->attr_ttl || db_begin(fs->db, &t, 0) < 0)
+		return 0;
+	if (meta_inode_get(&t, ino, &in) == 0) {
+		need = (in.flags & I_REMOTE) && !(in.flags & (I_LOCALNEW | I_EXCLUDED)) &&
+		    !version_local_changes(fs, &t, &in) && !listing_moving(&t, &in) &&
+		    meta_path(&t, ino, &rel) == 0;
+		parent = in.parent;
+		inode_free(&in);
+	}
+	db_abort(&t);
+	/* Its directory's listing confirmed it as well. */
+	nodes_lock(fs->nodes);
+	if ((n = nodes_find(fs->nodes, parent)) != NULL && n->listed > seen)
+		seen = n->listed;
+	nodes_unlock(fs->nodes);
+	if (!need || now - seen < (time_t)fs->attr_ttl || remote_try_acquire(fs->fg, &s) < 0) {
+		free(rel);
+		return 0;
+	}
+	path = remote_path(fs->fg, rel);
+	r = path ? sftp_lstat(s, path, &a) : -ENOMEM;
+	remote_release(fs->fg, r == -ENOENT ? 0 : r);
+	free(path);
+	if (r == 0)
+		set_confirmed(fs, ino, now);
+	if (r != -ENOENT || listing_replayed_since(gen, rel)) {
+		free(rel);
+		return 0;
+	}
+	free(rel);
+	/* Removed on the server: its directory's listing removes it here. */
+	listing_expire(fs, parent);
+	listing_update(fs, parent, 1);
+	if (meta_inode_read(fs->db, ino, &in) < 0)
+		return 1;
+	r = in.nlink == 0;
+	inode_free(&in);
+	return r;
+}
+
+int
 fetch_check(struct roamfs *fs, uint64_t ino)
 {
 	struct sftp_attr a;

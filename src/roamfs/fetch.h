@@ -53,6 +53,16 @@ int fetch_verify(struct roamfs *fs, uint64_t ino);
  * says, and one without says ENOENT.  Else 0.
  */
 int fetch_check(struct roamfs *fs, uint64_t ino);
+/*
+ * Whether the server removed ino, a name the kernel checks before it
+ * makes one there (mkdir, ln, ln -s, O_EXCL, a rename's target: fs_lookup
+ * tells them by a lookup that comes before the entry's timeout): one
+ * LSTAT, unless the server confirmed it within attr_ttl, or it has
+ * changes of ours, or the connection is busy or down.  When it is gone
+ * its directory is listed again, which removes it here: 1, so that the
+ * kernel looks the name up again and finds it free, as POSIX says.
+ */
+int fetch_gone(struct roamfs *fs, uint64_t ino);
 /* The target of a symbolic link, fetched when not known yet. */
 int fetch_link(struct roamfs *fs, uint64_t ino, char **target);
 

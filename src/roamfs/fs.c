@@ -112,6 +112,13 @@ reply_entry(struct roamfs *fs, fuse_req_t req, const struct inode *in)
 	n->nlookup++;
 	fs_stat(fs, in, n, &e.attr);
 	e.generation = n->gen;
+	clock_gettime(CLOCK_MONOTONIC, &n->entry_until);
+	n->entry_until.tv_sec += (time_t)fs->timeout;
+	n->entry_until.tv_nsec += (long)((fs->timeout - (double)(time_t)fs->timeout) * 1e9);
+	if (n->entry_until.tv_nsec >= 1000000000L) {
+		n->entry_until.tv_sec++;
+		n->entry_until.tv_nsec -= 1000000000L;
+	}
 	nodes_unlock(fs->nodes);
 	e.ino = in->ino;
 	e.attr_timeout = fs->timeout;
@@ -282,6 +289,28 @@ renew_pending(struct roamfs *fs, uint64_t ino)
 	return pending;
 }
 
+/*
+ * Whether the kernel asks for an entry it was told to keep for longer: it
+ * does so only before it makes a name there (mkdir, link, symlink, an
+ * exclusive create) or replaces it by a rename (FUSE's d_revalidate,
+ * LOOKUP_EXCL and LOOKUP_RENAME_TARGET), and after ESTALE.
+ */
+static int
+lookup_forced(struct roamfs *fs, uint64_t ino)
+{
+	struct timespec now;
+	struct node *n;
+	int forced;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	nodes_lock(fs->nodes);
+	n = nodes_find(fs->nodes, ino);
+	forced = n && n->nlookup > 0 && (now.tv_sec < n->entry_until.tv_sec ||
+	    (now.tv_sec == n->entry_until.tv_sec && now.tv_nsec < n->entry_until.tv_nsec));
+	nodes_unlock(fs->nodes);
+	return forced;
+}
+
 static void
 fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
@@ -310,6 +339,14 @@ fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	}
 	if (r < 0) {
 		fuse_reply_err(req, -r);
+		return;
+	}
+	if (lookup_forced(fs, in.ino) && fetch_gone(fs, in.ino) == 1) {
+		/* The kernel checks a name it is about to make (mkdir, ln,
+		 * ln -s) and the server removed it: the name is free. */
+		inode_free(&in);
+		memset(&e, 0, sizeof e);
+		fuse_reply_entry(req, &e);
 		return;
 	}
 	if (renew_pending(fs, in.ino)) {

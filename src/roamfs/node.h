@@ -29,6 +29,7 @@ struct node {
 	int renew_later;	/* file: new generation once the last handle closes */
 	int racy;		/* file: base.refetch was set (fetch_commit, check_needed): opens read the inode */
 	uint64_t wlast;		/* file: number of the last write to its cache file (nodes_write_begin) */
+	struct timespec entry_until; /* the kernel keeps the entry given last without asking (CLOCK_MONOTONIC) */
 	uint32_t writing;	/* file: writes to its cache file under way */
 	struct node *hnext;	/* hash chain */
 };

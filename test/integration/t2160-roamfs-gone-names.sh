@@ -6,7 +6,8 @@
 # ENOENT), O_APPEND starts from an empty file, an open without O_CREAT
 # says ENOENT; and once B's listing shows the names gone (the open that
 # found one gone lists its folder again), mkdir, symlink and link make
-# them anew.  Each open is in a folder of its own, whose listing is stale.  What B
+# them anew; in a folder whose stale listing still shows them too (the
+# kernel's lookup before it makes a name asks the server).  Each open is in a folder of its own, whose listing is stale.  What B
 # makes reaches the server and A.  B lists its folders once a minute
 # (dir_ttl=60), so that its listing still shows the names when its user
 # acts, as any workstation's does for a moment; its kernel has just looked
@@ -17,7 +18,8 @@ require_fuse
 require_workstations
 start_sshd || bail_out "cannot start sshd"
 H=$SERVER/home
-mkdir -p "$H/d" "$H/e" "$H/k"
+mkdir -p "$H/d" "$H/e" "$H/k" "$H/n"
+for n in m s l src; do echo "old $n" >"$H/n/$n"; done
 for n in f m s l src; do echo "old $n" >"$H/d/$n"; done
 echo "old g" >"$H/e/g"
 echo "old h" >"$H/k/h"
@@ -26,12 +28,15 @@ B=$(ws_dir B)
 
 test_expect_success 'two workstations show the same folder, B has the files cached' '
 	ws_mount A && ws_mount B dir_ttl=60 &&
-	for n in d/f d/m d/s d/l d/src e/g k/h; do bytes_are "$B/$n" "old ${n#*/}" || return 1; done &&
+	for n in d/f d/m d/s d/l d/src e/g k/h n/m n/s n/l n/src; do
+		bytes_are "$B/$n" "old ${n#*/}" || return 1
+	done &&
 	test -f "$A/d/f"
 '
 
 test_expect_success 'A removes them; they reach the server' '
 	(cd "$A/d" && rm f m s l) && rm "$A/e/g" "$A/k/h" &&
+	(cd "$A/n" && rm m s l) &&
 	"$ROAMCTL" flush --wait --timeout=60 "$(ws_cache A)" >/dev/null &&
 	! test -e "$H/d/f" && ! test -e "$H/d/m" &&
 	# past attr_ttl (3 s): B asks the server at its next open
@@ -62,6 +67,15 @@ test_expect_success 'on B, mkdir, ln -s and ln of names removed on the server ma
 	ln -s target "$B/d/s" && link_is "$B/d/s" target &&
 	ln "$B/d/src" "$B/d/l" && bytes_are "$B/d/l" "old src" &&
 	test "$(stat -c %h "$B/d/src")" = 2
+'
+
+test_expect_success 'on B, mkdir, ln -s and ln make names removed on the server in a folder not listed since' '
+	ls -l "$B/n" >"$TEST_DIR/ls.out" && grep -q " m$" "$TEST_DIR/ls.out" &&
+	mkdir "$B/n/m" && test -d "$B/n/m" &&
+	ln -s target "$B/n/s" && link_is "$B/n/s" target &&
+	ln "$B/n/src" "$B/n/l" && bytes_are "$B/n/l" "old src" &&
+	"$ROAMCTL" flush --wait --timeout=60 "$(ws_cache B)" >/dev/null &&
+	test -d "$H/n/m" && link_is "$H/n/s" target && bytes_are "$H/n/l" "old src"
 '
 
 test_expect_success 'what B made is on the server and A sees it, no conflict copy' '
