@@ -956,13 +956,100 @@ folder_one(void *arg, const char *name, const struct sftp_attr *a)
 	return 0;
 }
 
+/* The names of a folder's listing on the server, for same_names. */
+static int
+name_one(void *arg, const char *name, const struct sftp_attr *a)
+{
+	struct folders *f = arg;
+	char **v;
+
+	(void)a;
+	if (f->n == f->cap) {
+		if ((v = realloc(f->name, (f->cap ? f->cap * 2 : 16) * sizeof *v)) == NULL)
+			return -ENOMEM;
+		f->name = v;
+		f->cap = f->cap ? f->cap * 2 : 16;
+	}
+	if ((f->name[f->n] = strdup(name)) == NULL)
+		return -ENOMEM;
+	f->n++;
+	return 0;
+}
+
+/* The names this cache knows in folder top that were on the server. */
+struct known {
+	struct db_txn *t;
+	struct folders names;
+};
+
+static int
+known_one(void *arg, const char *name, size_t len, uint64_t ino)
+{
+	struct known *k = arg;
+	struct inode in;
+	char *n;
+	int r = 0;
+
+	if (meta_inode_get(k->t, ino, &in) < 0)
+		return 0;
+	if ((in.flags & I_REMOTE) && k->names.n < 256 && (n = strndup(name, len)) != NULL) {
+		struct sftp_attr none;
+
+		memset(&none, 0, sizeof none);
+		r = name_one(&k->names, n, &none);
+		free(n);
+	}
+	inode_free(&in);
+	return r;
+}
+
+/*
+ * Whether the server's folder at path (folder cand) holds every name this
+ * cache knew on the server in the folder top (gone there): 1, 0, -errno.
+ */
+static int
+same_names(struct roamfs *fs, struct sftp *s, const char *top, const char *cand)
+{
+	struct known k = { NULL, { NULL, 0, 0 } };
+	struct folders there = { NULL, 0, 0 };
+	struct db_txn t;
+	uint64_t ino;
+	char *path;
+	size_t i, j;
+	int e, all = 1;
+
+	if ((e = db_begin(fs->db, &t, 0)) < 0)
+		return e;
+	k.t = &t;
+	if (meta_lookup(&t, top, &ino) == 0)
+		meta_dir_scan(&t, ino, known_one, &k);
+	db_abort(&t);
+	if ((path = remote_path(fs->bg, cand)) == NULL)
+		e = -ENOMEM;
+	else
+		e = sftp_readdir(s, path, name_one, &there);
+	free(path);
+	for (i = 0; e == 0 && all && i < k.names.n; i++) {
+		for (j = 0; j < there.n && strcmp(there.name[j], k.names.name[i]) != 0; j++)
+			;
+		all = j < there.n;
+	}
+	for (i = 0; i < k.names.n; i++)
+		free(k.names.name[i]);
+	for (i = 0; i < there.n; i++)
+		free(there.name[i]);
+	free(k.names.name);
+	free(there.name);
+	return e < 0 ? e : all && k.names.n > 0;
+}
+
 int
 conflict_moved_folder(struct roamfs *fs, struct sftp *s, const char *rel, const struct base *b,
     char **moved)
 {
 	struct folders f = { NULL, 0, 0 };
 	struct sftp_attr a;
-	char *top = strdup(rel), *sl, *path, *cand = NULL;
+	char *top = strdup(rel), *sl, *path, *cand = NULL, *gone = NULL;
 	const char *rest;
 	size_t i;
 	int e = 0, found = 0;
@@ -1027,11 +1114,45 @@ conflict_moved_folder(struct roamfs *fs, struct sftp *s, const char *rel, const 
 		cand = NULL;
 		e = 1;
 	}
+	/* None holds our version: one folder this cache never saw that holds
+	 * a file at that place and every name it knew in top is top renamed,
+	 * its file changed since; ours goes next to it as a conflict copy. */
+	if (e == 0 && *moved == NULL && (gone = strndup(rel, (size_t)(rest - rel))) == NULL)
+		e = -ENOMEM;
+	for (i = 0, found = 0; e == 0 && *moved == NULL && i < f.n && found < 2; i++) {
+		char *c = NULL, *dir = NULL;
+
+		if (asprintf(&dir, "%s%s%s", sl ? top : "", sl ? "/" : "", f.name[i]) < 0 ||
+		    asprintf(&c, "%s%s", dir, rest) < 0) {
+			free(dir);
+			e = -ENOMEM;
+			break;
+		}
+		path = NULL;
+		if (!cached(fs, dir) && !cached(fs, c) && (path = remote_path(fs->bg, c)) != NULL &&
+		    sftp_lstat(s, path, &a) == 0 && (a.flags & SFTP_ATTR_PERMISSIONS) &&
+		    S_ISREG(a.mode) && (e = same_names(fs, s, gone, dir)) == 1) {
+			found++;
+			free(cand);
+			cand = c;
+			c = NULL;
+		}
+		if (e == 1)
+			e = 0;
+		free(path);
+		free(c);
+		free(dir);
+	}
+	if (e == 0 && found == 1 && *moved == NULL) {
+		*moved = conflict_path(cand, fs->workstation, time(NULL));
+		e = *moved ? 2 : -ENOMEM;
+	}
 out:
 	for (i = 0; i < f.n; i++)
 		free(f.name[i]);
 	free(f.name);
 	free(cand);
+	free(gone);
 	free(top);
 	return e == -ENOENT ? 0 : e;
 }

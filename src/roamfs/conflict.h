@@ -149,9 +149,12 @@ int conflict_resend(struct roamfs *fs, const struct jrec *r);
  * missing one holds version b at the same place below it, and this cache
  * knows no file there (which would be another file, a copy of ours), that
  * folder is the one another workstation renamed, and the change goes
- * there: *moved
- * gets that path (malloc'd).  1 then, 0 when there is no such folder,
- * -errno (a transport error).
+ * there: *moved gets that path (malloc'd), 1.  When none does, but one
+ * sibling this cache never saw holds a file at that place and every name
+ * the cache knew on the server in the missing folder, it is that folder
+ * renamed, its file changed since: *moved gets the conflict name next to
+ * that file, 2.  0 when there is no such folder, -errno (a transport
+ * error).
  */
 int conflict_moved_folder(struct roamfs *fs, struct sftp *s, const char *rel, const struct base *b,
     char **moved);

@@ -243,8 +243,9 @@ lock_stale(struct sftp *s, const char *lock)
 
 /*
  * Upload i found its folder gone: when another workstation renamed the
- * folder (conflict_moved_folder), send it there.  0 (p->err says how it
- * went), or -ENOTCONN when the connection died.
+ * folder (conflict_moved_folder), send it there, or next to the file
+ * there as a conflict copy when that changed since.  0 (p->err says how
+ * it went), or -ENOTCONN when the connection died.
  */
 static int
 batch_moved(struct batch *b, struct sftp *s, size_t i)
@@ -271,8 +272,23 @@ batch_moved(struct batch *b, struct sftp *s, size_t i)
 		free(moved);
 		return 0;
 	}
-	log_info("%s: its folder was renamed on another workstation; the change goes to %s, "
-	    "where the server has the version it started from", b->rec[i].path, moved);
+	if (e == 2) {
+		/* The file changed there since: ours goes next to it. */
+		struct db_txn t;
+
+		log_warn("%s: its folder was renamed on another workstation, and the file changed "
+		    "there since; this workstation's version is kept next to it as \"%s\"",
+		    b->rec[i].path, moved);
+		if (db_begin(b->fs->db, &t, 1) == 0) {
+			conflict_note(b->fs, &t, CONFLICT_COPY, b->rec[i].path, moved,
+			    "its folder renamed and the file changed on another workstation");
+			db_commit(&t);
+		}
+		p->expect_absent = 1;
+	} else {
+		log_info("%s: its folder was renamed on another workstation; the change goes to %s, "
+		    "where the server has the version it started from", b->rec[i].path, moved);
+	}
 	free((char *)p->path);
 	free((char *)p->tmp);
 	free((char *)p->lock);
