@@ -29,6 +29,7 @@ enum inode_flag {
 	I_PINNED	= 1 << 5,	/* keep contents cached (roamctl pin) */
 	I_ASIDE		= 1 << 6,	/* an upload was set aside: never replaced by the server's */
 	I_LINKED	= 1 << 7,	/* file: the server's listing showed other names (hard links) */
+	I_SQLITE	= 1 << 8,	/* file: found to start as a SQLite database (unit.h) */
 };
 
 /* The server version an object was last seen at. */

@@ -45,6 +45,7 @@ struct batch {
 	int send[BATCH_MAX];		/* put[i] is to be sent */
 	int gone[BATCH_MAX];		/* rec[i] was cancelled before it started */
 	int busy[BATCH_MAX];		/* rec[i] waits: another workstation replaces its file */
+	int alone[BATCH_MAX];		/* rec[i] is a database's file: replayed alone next (unit.h) */
 	uint64_t racy[BATCH_MAX];	/* the racy hash of the version rec[i] replaces */
 	uint64_t size[BATCH_MAX];	/* the size of the file rec[i] sends */
 	uint64_t wmark[BATCH_MAX];	/* its last write before the upload (nodes_write_mark) */
@@ -61,7 +62,7 @@ batch_alone(const struct batch *b, const struct jrec *r)
 	int alone = 0;
 
 	if (meta_inode_get(b->t, r->ino, &in) == 0) {
-		alone = replay_in_place(&in) || unit_maybe(b->fs, r->path, &in);
+		alone = replay_in_place(&in) || unit_known(r->path, &in);
 		inode_free(&in);
 	}
 	return alone;
@@ -179,6 +180,23 @@ batch_begin(struct batch *b)
 	return db_commit(&t);
 }
 
+/* A file the batch found to be a SQLite database: its record stays, to be
+ * replayed alone with the rest of the database (unit.h), and the batch
+ * leaves it out from now on without reading it. */
+static void
+mark_sqlite(struct db_txn *t, const struct jrec *r)
+{
+	struct inode in;
+
+	if (meta_inode_get(t, r->ino, &in) == 0) {
+		in.flags |= I_SQLITE;
+		if (in.pending_store == 0)
+			in.pending_store = r->seq;
+		meta_inode_put(t, &in);
+		inode_free(&in);
+	}
+}
+
 /* Record every result, in one transaction. */
 static int
 batch_end_txn(struct batch *b)
@@ -190,7 +208,9 @@ batch_end_txn(struct batch *b)
 	if ((e = db_begin(b->fs->db, &t, 1)) < 0)
 		return e;
 	for (i = 0; i < b->n; i++)
-		if (!b->gone[i] && !b->busy[i])
+		if (b->alone[i])
+			mark_sqlite(&t, &b->rec[i]);
+		else if (!b->gone[i] && !b->busy[i])
 			replay_end_txn(b->fs, &t, &b->rec[i], b->send[i] ? b->put[i].err : 0, &b->out[i]);
 	return db_commit(&t);
 }
@@ -202,6 +222,8 @@ batch_end(struct batch *b)
 	int e, err;
 
 	for (i = 0; i < b->n; i++) {
+		if (b->alone[i])
+			continue;
 		err = b->send[i] ? b->put[i].err : 0;
 		if (err < 0 && !b->busy[i])
 			log_err("could not upload %s to the server: %s; the change is set aside "
@@ -346,6 +368,27 @@ batch_settle(struct batch *b, struct sftp *s, size_t i)
 	return p->err == -ENOTCONN || remote_is_transport_error(p->err) ? -ENOTCONN : 0;
 }
 
+/*
+ * A SQLite database goes whole, with its -wal or -journal (unit.h): one
+ * among the prepared files is left out, for replay_unit.  Its first bytes
+ * are read once every file of the batch has asked for its own (a cold
+ * cache disk reads them together).
+ */
+static void
+batch_databases(struct batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (b->send[i] && unit_header(b->put[i].fd, b->size[i])) {
+			log_debug("%s: a SQLite database; it goes alone, with its -wal or -journal",
+			    b->rec[i].path);
+			b->send[i] = 0;
+			b->alone[i] = 1;
+			b->bytes -= b->size[i];
+		}
+}
+
 /* Upload the prepared files over the replayer's connection s. */
 static int
 batch_send(struct batch *b, struct sftp *s)
@@ -361,7 +404,7 @@ batch_send(struct batch *b, struct sftp *s)
 		}
 	/* Those that send nothing: what the server holds of theirs. */
 	for (i = 0, e = 0; i < b->n && e == 0; i++)
-		if (!b->send[i] && !b->gone[i]) {
+		if (!b->send[i] && !b->gone[i] && !b->alone[i]) {
 			char *path = remote_path(b->fs->bg, b->rec[i].path);
 
 			e = path ? replay_unsent(b->fs, s, &b->rec[i], path, &b->out[i]) : -ENOMEM;
@@ -449,6 +492,8 @@ replay_batch(struct roamfs *fs)
 			for (i = 0; i < b->n && e == 0; i++)
 				if (!b->gone[i])
 					e = batch_prepare(b, i);
+			if (e == 0)
+				batch_databases(b);
 			if (e == 0)
 				e = batch_send(b, s);
 		}

@@ -75,28 +75,41 @@ suffix_of(const char *rel)
 static int
 is_sqlite(struct roamfs *fs, uint64_t ino)
 {
-	static const char magic[16] = "SQLite format 3";
-	char buf[16];
+	struct stat st;
 	int fd = cache_file_open(fs->cache, ino, O_RDONLY), yes;
 
 	if (fd < 0)
 		return 0;
-	yes = pread(fd, buf, sizeof buf, 0) == (ssize_t)sizeof buf &&
-	    memcmp(buf, magic, sizeof magic) == 0;
+	yes = fstat(fd, &st) == 0 && unit_header(fd, (uint64_t)st.st_size);
 	close(fd);
 	return yes;
 }
 
 int
+unit_known(const char *rel, const struct inode *in)
+{
+	return S_ISREG(in->mode) && (suffix_of(rel) != 0 || (in->flags & I_SQLITE));
+}
+
+int
+unit_header(int fd, uint64_t size)
+{
+	static const char magic[16] = "SQLite format 3";
+	char buf[16];
+
+	/* A database is whole pages of 512 bytes or more. */
+	return size >= 512 && size % 512 == 0 &&
+	    pread(fd, buf, sizeof buf, 0) == (ssize_t)sizeof buf &&
+	    memcmp(buf, magic, sizeof magic) == 0;
+}
+
+int
 unit_maybe(struct roamfs *fs, const char *rel, const struct inode *in)
 {
-	if (!S_ISREG(in->mode))
-		return 0;
-	if (suffix_of(rel) != 0)
+	if (unit_known(rel, in))
 		return 1;
-	/* A database is whole pages of 512 bytes or more. */
-	return in->size >= 512 && in->size % 512 == 0 && (in->flags & I_CACHED) &&
-	    is_sqlite(fs, in->ino);
+	return S_ISREG(in->mode) && in->size >= 512 && in->size % 512 == 0 &&
+	    (in->flags & I_CACHED) && is_sqlite(fs, in->ino);
 }
 
 /* The oldest pending removal of a path: the version it expects there. */

@@ -27,8 +27,14 @@
 #include "replay_int.h"
 
 /* Whether the upload of a file (rel, its inode in) may be one of a
- * database's: it is then replayed alone (replay_unit decides). */
+ * database's: it is then replayed alone (replay_unit decides).  It reads
+ * the first bytes of the cache file. */
 int unit_maybe(struct roamfs *fs, const char *rel, const struct inode *in);
+/* The same without reading: a -wal or -journal name, or I_SQLITE (the
+ * batch found the file to be a database: replay_batch.c). */
+int unit_known(const char *rel, const struct inode *in);
+/* Whether fd (size bytes) starts as a SQLite database. */
+int unit_header(int fd, uint64_t size);
 /*
  * Replay r, an upload of in (server path path), as the upload of its
  * database: 1 when it is not a database's file (replay it as any file),
