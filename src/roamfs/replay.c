@@ -225,7 +225,7 @@ replay_store(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char
 		return replay_unsent(fs, s, r, path, o);
 	}
 	/* A file of a SQLite database: the database goes whole (unit.h). */
-	if ((e = replay_unit(fs, s, r, path, &in, o)) != 1) {
+	if ((e = replay_unit(fs, s, r, &in, o)) != 1) {
 		inode_free(&in);
 		return e == 2 ? replay_unsent(fs, s, r, path, o) : e;
 	}

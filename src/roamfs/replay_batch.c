@@ -250,9 +250,8 @@ batch_end(struct batch *b)
  * holds its lock for a round trip or two). */
 #define LOCK_STALE	60
 
-/* Whether the lock at path is stale; then it is removed. */
-static int
-lock_stale(struct sftp *s, const char *lock)
+int
+replay_lock_stale(struct sftp *s, const char *lock)
 {
 	struct sftp_attr a;
 
@@ -348,7 +347,7 @@ batch_settle(struct batch *b, struct sftp *s, size_t i)
 		if (e < 0)
 			p->err = e;
 	}
-	if (p->busy && lock_stale(s, p->lock) && (e = sftp_put_many(s, p, 1, 1)) < 0)
+	if (p->busy && replay_lock_stale(s, p->lock) && (e = sftp_put_many(s, p, 1, 1)) < 0)
 		return e;	/* a lock left by a client that died: broken, once more */
 	if (p->busy) {
 		log_debug("%s: another workstation is replacing it now; sent again soon",

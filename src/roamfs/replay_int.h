@@ -59,6 +59,9 @@ char *replay_tmp_name(struct roamfs *fs, const char *path, const struct jrec *r)
 /* The lock an upload to path takes on the server while it checks and
  * replaces path (sftp_put lock): shorter than REMOTE_TMP_NAME_MAX too. */
 char *replay_lock_name(const char *path);
+/* Whether the lock at path was left by a client that died (older than a
+ * minute); then it is removed, with a warning. */
+int replay_lock_stale(struct sftp *s, const char *lock);
 /*
  * The racy hash of what an upload of ino (cache file fd) sent to path,
  * size bytes: the hash of the cache file, unless it was written to since

@@ -23,7 +23,6 @@
 
 #define UNIT_FILES	3
 #define TRIES		100	/* to find an instant without writes, 10 ms apart */
-#define LOCK_STALE	60	/* as replay_batch.c: a lock older than this is left over */
 
 /* The database, its write-ahead log, its rollback journal. */
 static const char *const suffix[UNIT_FILES] = { "", "-wal", "-journal" };
@@ -173,7 +172,7 @@ unit_load(struct unit *u, struct db_txn *t)
 	struct roamfs *fs = u->fs;
 	const struct jrec *r = u->r;
 	size_t n = strlen(r->path);
-	int k;
+	int k, dirty;
 
 	u->k0 = suffix_of(r->path);
 	if ((u->mrel = strndup(r->path, n - strlen(suffix[u->k0]))) == NULL)
@@ -220,11 +219,9 @@ unit_load(struct unit *u, struct db_txn *t)
 		else
 			m->expect = EX_ANY;
 		m->mtime = m->in.mtime_s;
-		m->send = k == u->k0 || m->in.pending_store || (m->in.flags & I_LOCALNEW) ||
-		    node_dirty(fs, m->ino, &m->mtime);
-		if (k == u->k0)
-			node_dirty(fs, m->ino, &m->mtime);
-		m->send = m->send && (m->in.flags & I_CACHED);
+		dirty = node_dirty(fs, m->ino, &m->mtime);
+		m->send = (k == u->k0 || m->in.pending_store || (m->in.flags & I_LOCALNEW) || dirty) &&
+		    (m->in.flags & I_CACHED);
 	}
 	return 0;
 }
@@ -399,16 +396,10 @@ drop_tmps(struct unit *u, struct sftp *s, int e)
 static int
 lock(struct sftp *s, const char *lockpath)
 {
-	struct sftp_attr a;
 	int e = sftp_mkdir(s, lockpath, 0700);
 
-	if (e == -EEXIST && sftp_lstat(s, lockpath, &a) == 0 &&
-	    (time_t)a.mtime + LOCK_STALE <= time(NULL)) {
-		log_warn("removing the lock %s, left on the server by a workstation that stopped",
-		    lockpath);
-		sftp_rmdir(s, lockpath);
+	if (e == -EEXIST && replay_lock_stale(s, lockpath))
 		e = sftp_mkdir(s, lockpath, 0700);
-	}
 	return e == -EEXIST ? -EAGAIN : e;
 }
 
@@ -549,8 +540,8 @@ settle(struct unit *u)
 }
 
 int
-replay_unit(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char *path,
-    const struct inode *in, struct outcome *o)
+replay_unit(struct roamfs *fs, struct sftp *s, const struct jrec *r, const struct inode *in,
+    struct outcome *o)
 {
 	struct unit u;
 	struct db_txn t;
@@ -558,7 +549,6 @@ replay_unit(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char 
 	uint64_t files = 0, bytes = 0;
 	int k, e, match = 1, locked = 0;
 
-	(void)path;
 	/* A file with several names is rewritten in place, alone. */
 	if (in->nlink > 1 || replay_in_place(in) || !unit_maybe(fs, r->path, in))
 		return 1;

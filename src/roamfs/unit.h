@@ -36,12 +36,13 @@ int unit_known(const char *rel, const struct inode *in);
 /* Whether fd (size bytes) starts as a SQLite database. */
 int unit_header(int fd, uint64_t size);
 /*
- * Replay r, an upload of in (server path path), as the upload of its
- * database: 1 when it is not a database's file (replay it as any file),
- * 0 (o tells the version of r's file sent), -EAGAIN when another
- * workstation is replacing the database now (later), or -errno.
+ * Replay r, an upload of in, as the upload of its database: 1 when it is
+ * not a database's file (replay it as any file), 0 (o tells the version of
+ * r's file sent), 2 when the database is being written all the time (its
+ * flush sends it again), -EAGAIN when another workstation is replacing the
+ * database now (later), or -errno.
  */
-int replay_unit(struct roamfs *fs, struct sftp *s, const struct jrec *r, const char *path,
-    const struct inode *in, struct outcome *o);
+int replay_unit(struct roamfs *fs, struct sftp *s, const struct jrec *r, const struct inode *in,
+    struct outcome *o);
 
 #endif
