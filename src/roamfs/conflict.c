@@ -294,6 +294,16 @@ conflict_server_hash(struct sftp *s, const char *path, uint64_t size)
 	return h;
 }
 
+/* Whether the server's object at path (attributes a) is version b: size,
+ * type and mtime; within its mtime's second (racy) the contents too, read
+ * back: one that cannot be read is not taken for it. */
+static int
+found_is(struct sftp *s, const char *path, const struct sftp_attr *a, const struct base *b)
+{
+	return same_version(a, b) &&
+	    (!b->racy || !S_ISREG(b->mode) || server_is(s, path, b->size, b->racy) == 1);
+}
+
 int
 conflict_own(struct roamfs *fs, struct sftp *s, const char *rel, const char *path,
     const struct sftp_attr *a)
@@ -313,18 +323,12 @@ conflict_own_which(struct roamfs *fs, struct sftp *s, const char *rel, const cha
 		return 0;
 	n = own_list(&t, rel, b, 8);
 	db_abort(&t);
-	for (i = 0; i < n; i++) {
-		if (!same_version(a, &b[i]))
-			continue;
-		/* Within its second another version of the same size could
-		 * have followed: only the contents tell, and one that cannot
-		 * be read back is not taken for ours. */
-		if (!b[i].racy || !S_ISREG(b[i].mode) || server_is(s, path, b[i].size, b[i].racy) == 1) {
+	for (i = 0; i < n; i++)
+		if (found_is(s, path, a, &b[i])) {
 			if (which)
 				*which = b[i];
 			return 1;
 		}
-	}
 	for (i = 0; i < n; i++)
 		log_debug("%s: noted as ours: %llu bytes, mtime %lld, mode %o, hash %llx", rel,
 		    (unsigned long long)b[i].size, (long long)b[i].mtime, b[i].mode,
@@ -448,8 +452,7 @@ int
 conflict_found_is(struct roamfs *fs, struct sftp *s, const char *rel, const char *path,
     const struct sftp_attr *a, const struct base *b)
 {
-	if (b->valid && same_version(a, b) &&
-	    (!b->racy || !S_ISREG(b->mode) || server_is(s, path, b->size, b->racy) == 1))
+	if (found_is(s, path, a, b))
 		return 1;
 	return (a->flags & SFTP_ATTR_PERMISSIONS) && conflict_own(fs, s, rel, path, a);
 }
@@ -935,45 +938,41 @@ struct folders {
 	size_t n, cap;
 };
 
+/* Add the len bytes of name to f: 0 or -ENOMEM. */
 static int
-folder_one(void *arg, const char *name, const struct sftp_attr *a)
+folders_add(struct folders *f, const char *name, size_t len)
 {
-	struct folders *f = arg;
 	char **v;
 
-	if (!(a->flags & SFTP_ATTR_PERMISSIONS) || !S_ISDIR(a->mode) || name[0] == '.' ||
-	    f->n == 256)
-		return 0;	/* hidden folders (roamfs's markers among them) are not looked in */
 	if (f->n == f->cap) {
 		if ((v = realloc(f->name, (f->cap ? f->cap * 2 : 16) * sizeof *v)) == NULL)
 			return -ENOMEM;
 		f->name = v;
 		f->cap = f->cap ? f->cap * 2 : 16;
 	}
-	if ((f->name[f->n] = strdup(name)) == NULL)
+	if ((f->name[f->n] = strndup(name, len)) == NULL)
 		return -ENOMEM;
 	f->n++;
 	return 0;
+}
+
+static int
+folder_one(void *arg, const char *name, const struct sftp_attr *a)
+{
+	struct folders *f = arg;
+
+	if (!(a->flags & SFTP_ATTR_PERMISSIONS) || !S_ISDIR(a->mode) || name[0] == '.' ||
+	    f->n == 256)
+		return 0;	/* hidden folders (roamfs's markers among them) are not looked in */
+	return folders_add(f, name, strlen(name));
 }
 
 /* The names of a folder's listing on the server, for same_names. */
 static int
 name_one(void *arg, const char *name, const struct sftp_attr *a)
 {
-	struct folders *f = arg;
-	char **v;
-
 	(void)a;
-	if (f->n == f->cap) {
-		if ((v = realloc(f->name, (f->cap ? f->cap * 2 : 16) * sizeof *v)) == NULL)
-			return -ENOMEM;
-		f->name = v;
-		f->cap = f->cap ? f->cap * 2 : 16;
-	}
-	if ((f->name[f->n] = strdup(name)) == NULL)
-		return -ENOMEM;
-	f->n++;
-	return 0;
+	return folders_add(arg, name, strlen(name));
 }
 
 /* The names this cache knows in folder top that were on the server. */
@@ -987,18 +986,12 @@ known_one(void *arg, const char *name, size_t len, uint64_t ino)
 {
 	struct known *k = arg;
 	struct inode in;
-	char *n;
 	int r = 0;
 
 	if (meta_inode_get(k->t, ino, &in) < 0)
 		return 0;
-	if ((in.flags & I_REMOTE) && k->names.n < 256 && (n = strndup(name, len)) != NULL) {
-		struct sftp_attr none;
-
-		memset(&none, 0, sizeof none);
-		r = name_one(&k->names, n, &none);
-		free(n);
-	}
+	if ((in.flags & I_REMOTE) && k->names.n < 256)
+		r = folders_add(&k->names, name, len);
 	inode_free(&in);
 	return r;
 }
