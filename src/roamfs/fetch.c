@@ -682,6 +682,41 @@ check_needed(struct roamfs *fs, uint64_t ino, char **rel, uint64_t *parent, int 
 	return 1;
 }
 
+/* LSTAT rel over the foreground connection: 0 (*a), -errno, or -EAGAIN
+ * when it is offline or busy (the cache serves then). */
+static int
+ask_server(struct roamfs *fs, const char *rel, struct sftp_attr *a)
+{
+	struct sftp *s;
+	char *path;
+	int r;
+
+	if (remote_try_acquire(fs->fg, &s) < 0)
+		return -EAGAIN;
+	path = remote_path(fs->fg, rel);
+	r = path ? sftp_lstat(s, path, a) : -ENOMEM;
+	remote_release(fs->fg, r == -ENOENT ? 0 : r);
+	free(path);
+	return r;
+}
+
+/* The server removed ino: its directory's listing removes it here.
+ * Whether ino has no name left then. */
+static int
+relisted_away(struct roamfs *fs, uint64_t parent, uint64_t ino)
+{
+	struct inode in;
+	int r;
+
+	listing_expire(fs, parent);
+	listing_update(fs, parent, 1);
+	if ((r = meta_inode_read(fs->db, ino, &in)) == 0) {
+		r = in.nlink == 0 ? -ENOENT : 0;
+		inode_free(&in);
+	}
+	return r == -ENOENT;
+}
+
 int
 fetch_gone(struct roamfs *fs, uint64_t ino)
 {
@@ -689,10 +724,9 @@ fetch_gone(struct roamfs *fs, uint64_t ino)
 	struct db_txn t;
 	struct inode in;
 	struct node *n;
-	struct sftp *s;
 	uint64_t parent = 0, gen = listing_gen();
 	time_t now = time(NULL), seen = 0;
-	char *rel = NULL, *path;
+	char *rel = NULL;
 	int r, busy, need = 0;
 
 	nodes_lock(fs->nodes);
@@ -716,29 +750,16 @@ fetch_gone(struct roamfs *fs, uint64_t ino)
 	if ((n = nodes_find(fs->nodes, parent)) != NULL && n->listed > seen)
 		seen = n->listed;
 	nodes_unlock(fs->nodes);
-	if (!need || now - seen < (time_t)fs->attr_ttl || remote_try_acquire(fs->fg, &s) < 0) {
+	if (!need || now - seen < (time_t)fs->attr_ttl) {
 		free(rel);
 		return 0;
 	}
-	path = remote_path(fs->fg, rel);
-	r = path ? sftp_lstat(s, path, &a) : -ENOMEM;
-	remote_release(fs->fg, r == -ENOENT ? 0 : r);
-	free(path);
+	r = ask_server(fs, rel, &a);
 	if (r == 0)
 		set_confirmed(fs, ino, now);
-	if (r != -ENOENT || listing_replayed_since(gen, rel)) {
-		free(rel);
-		return 0;
-	}
+	r = r == -ENOENT && !listing_replayed_since(gen, rel);
 	free(rel);
-	/* Removed on the server: its directory's listing removes it here. */
-	listing_expire(fs, parent);
-	listing_update(fs, parent, 1);
-	if (meta_inode_read(fs->db, ino, &in) < 0)
-		return 1;
-	r = in.nlink == 0;
-	inode_free(&in);
-	return r;
+	return r && relisted_away(fs, parent, ino);
 }
 
 int
@@ -747,35 +768,19 @@ fetch_check(struct roamfs *fs, uint64_t ino)
 	struct sftp_attr a;
 	struct db_txn t;
 	struct inode in;
-	struct sftp *s;
 	uint64_t parent = 0, gen = listing_gen();
-	char *rel = NULL, *path;
+	char *rel = NULL;
 	int r, took = 0, racy = 0, stale;
 
 	if (!check_needed(fs, ino, &rel, &parent, &racy))
 		return 0;
-	/* Offline, or the connection busy: the cache serves it now. */
-	if (remote_try_acquire(fs->fg, &s) < 0) {
-		free(rel);
-		return 0;
-	}
-	path = remote_path(fs->fg, rel);
-	r = path ? sftp_lstat(s, path, &a) : -ENOMEM;
-	remote_release(fs->fg, r == -ENOENT ? 0 : r);
-	free(path);
+	/* Offline, or the connection busy (-EAGAIN): the cache serves it now. */
+	r = ask_server(fs, rel, &a);
 	if (r == -ENOENT && !listing_replayed_since(gen, rel)) {
 		free(rel);
-		/* Removed on the server: its directory's listing removes it here. */
-		listing_expire(fs, parent);
-		listing_update(fs, parent, 1);
-		r = meta_inode_read(fs->db, ino, &in);
-		if (r == 0) {
-			r = in.nlink == 0 ? -ENOENT : 0;
-			inode_free(&in);
-		}
 		/* Looked up again by the kernel: created anew by an open
 		 * with O_CREAT (the user's "echo x > f"), else ENOENT. */
-		return r == -ENOENT ? 1 : 0;
+		return relisted_away(fs, parent, ino);
 	}
 	if (r < 0 || db_begin(fs->db, &t, 1) < 0) {
 		free(rel);
