@@ -64,13 +64,18 @@ flush_apply(struct roamfs *fs, struct db_txn *t, uint64_t ino, const struct time
 	return t->ret;
 }
 
-/* A written file whose unsaved state flush_commit_many takes over. */
+/* A written file whose unsaved state flush_commit_many saves. */
 struct taken {
 	uint64_t ino;
 	struct timespec mtime;
+	uint64_t changes;	/* the node's count of changes when taken */
 };
 
-/* Take the unsaved state of the dirty nodes among inos; returns how many. */
+/*
+ * Take the unsaved state of the dirty nodes among inos; returns how many.
+ * They stay dirty until the inode holds it: meanwhile, a lookup that
+ * reads the inode still finds the size in the node.
+ */
 static size_t
 take_dirty(struct roamfs *fs, const uint64_t *inos, size_t n, struct taken *out)
 {
@@ -82,7 +87,7 @@ take_dirty(struct roamfs *fs, const uint64_t *inos, size_t n, struct taken *out)
 		if ((nd = nodes_find(fs->nodes, inos[i])) != NULL && nd->dirty) {
 			out[k].ino = inos[i];
 			out[k].mtime = nd->mtime;
-			nd->dirty = 0;
+			out[k].changes = nd->changes;
 			k++;
 		}
 	nodes_unlock(fs->nodes);
@@ -90,8 +95,9 @@ take_dirty(struct roamfs *fs, const uint64_t *inos, size_t n, struct taken *out)
 }
 
 /*
- * Save the written files inos[0..n) in one transaction.  On failure their
- * state goes back to memory (unless written again meanwhile) and is retried.
+ * Save the written files inos[0..n) in one transaction.  A file written
+ * again meanwhile stays dirty for the next save; on failure, all stay
+ * dirty and are retried.
  */
 static int
 flush_commit_many(struct roamfs *fs, const uint64_t *inos, size_t n)
@@ -118,13 +124,11 @@ flush_commit_many(struct roamfs *fs, const uint64_t *inos, size_t n)
 		r = db_commit(&t);
 	}
 	nodes_lock(fs->nodes);
-	for (i = 0; i < k; i++) {
+	for (i = 0; i < k && r == 0; i++) {
 		if ((nd = nodes_find(fs->nodes, tk[i].ino)) == NULL)
 			continue;
-		if (r < 0 && !nd->dirty) {
-			nd->dirty = 1;
-			nd->mtime = tk[i].mtime;
-		}
+		if (nd->dirty && nd->changes == tk[i].changes)
+			nodes_saved(fs->nodes, nd);
 		nodes_drop_if_unused(fs->nodes, nd);
 	}
 	nodes_unlock(fs->nodes);

@@ -95,17 +95,39 @@ touch_mtime(struct inode *in)
 	in->ctime_ns = in->mtime_ns;
 }
 
-/* Reply with an entry and count the kernel's new reference. */
+/*
+ * Reply with an entry and count the kernel's new reference.  in was read
+ * when nodes_saves gave seen.  With the writeback cache, a kernel inode
+ * made from this reply keeps its size: if a save cleared the node's dirty
+ * mark since, in may predate the size the node held, and is read again.
+ */
 static void
-reply_entry(struct roamfs *fs, fuse_req_t req, const struct inode *in)
+reply_entry(struct roamfs *fs, fuse_req_t req, const struct inode *in, uint64_t seen)
 {
+	const struct inode *given = in;
 	struct fuse_entry_param e;
+	struct inode again;
 	struct node *n;
+	int reread = 0, gone = 0;
 
 	memset(&e, 0, sizeof e);
+	e.ino = in->ino;
 	nodes_lock(fs->nodes);
-	if ((n = nodes_get(fs->nodes, in->ino)) == NULL) {
+	while ((n = nodes_get(fs->nodes, e.ino)) != NULL && !n->dirty && S_ISREG(in->mode) &&
+	    nodes_saves(fs->nodes) != seen && !gone) {
+		seen = nodes_saves(fs->nodes);
 		nodes_unlock(fs->nodes);
+		if (reread)
+			inode_free(&again);
+		reread = meta_inode_read(fs->db, e.ino, &again) == 0;
+		gone = !reread;	/* removed meanwhile: what the caller read */
+		in = reread ? &again : given;
+		nodes_lock(fs->nodes);
+	}
+	if (n == NULL) {
+		nodes_unlock(fs->nodes);
+		if (reread)
+			inode_free(&again);
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
@@ -120,7 +142,8 @@ reply_entry(struct roamfs *fs, fuse_req_t req, const struct inode *in)
 		n->entry_until.tv_nsec -= 1000000000L;
 	}
 	nodes_unlock(fs->nodes);
-	e.ino = in->ino;
+	if (reread)
+		inode_free(&again);
 	e.attr_timeout = fs->timeout;
 	e.entry_timeout = fs->timeout;
 	if (fuse_reply_entry(req, &e) == -ENOENT) {
@@ -257,14 +280,16 @@ fs_init(void *userdata, struct fuse_conn_info *conn)
 	conn->time_gran = 1;
 }
 
-/* Find name in the cached directory parent. */
+/* Find name in the cached directory parent (*seen: for reply_entry). */
 static int
-lookup_cached(struct roamfs *fs, fuse_ino_t parent, const char *name, struct inode *in)
+lookup_cached(struct roamfs *fs, fuse_ino_t parent, const char *name, struct inode *in,
+    uint64_t *seen)
 {
 	struct db_txn t;
 	uint64_t ino;
 	int r;
 
+	*seen = nodes_saves(fs->nodes);
 	if ((r = db_begin(fs->db, &t, 0)) < 0)
 		return r;
 	if ((r = meta_dirent_get(&t, parent, name, &ino)) == 0)
@@ -317,6 +342,7 @@ fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct roamfs *fs = FS(req);
 	struct fuse_entry_param e;
 	struct inode in;
+	uint64_t seen;
 	int r, listed;
 
 	if (strlen(name) > 255) {
@@ -327,10 +353,10 @@ fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, -listed);
 		return;
 	}
-	r = lookup_cached(fs, parent, name, &in);
+	r = lookup_cached(fs, parent, name, &in, &seen);
 	/* A name the cache lacks may be new on the server: wait for the listing. */
 	if (r == -ENOENT && listed == 0 && listing_update(fs, parent, 1) == 1)
-		r = lookup_cached(fs, parent, name, &in);
+		r = lookup_cached(fs, parent, name, &in, &seen);
 	if (r == -ENOENT) {
 		/* Negative entry: not cached by the kernel, so new names show. */
 		memset(&e, 0, sizeof e);
@@ -359,7 +385,7 @@ fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_entry(req, &e);
 		return;
 	}
-	reply_entry(fs, req, &in);
+	reply_entry(fs, req, &in, seen);
 	inode_free(&in);
 }
 
@@ -640,8 +666,10 @@ apply_setattr(struct roamfs *fs, fuse_ino_t ino, struct stat *attr, int to_set,
 		in->size = (uint64_t)attr->st_size;
 		in->flags |= I_CACHED;
 		touch_mtime(in);
-		if (n && n->dirty)
+		if (n && n->dirty) {
 			n->size = in->size;
+			n->changes++;
+		}
 		if (n && n->wbase > in->size)
 			n->wbase = in->size;
 		/* The kernel's size is this one now: a failed write is over. */
@@ -658,6 +686,7 @@ apply_setattr(struct roamfs *fs, fuse_ino_t ino, struct stat *attr, int to_set,
 		if (n && n->dirty) {
 			n->mtime.tv_sec = in->mtime_s;
 			n->mtime.tv_nsec = in->mtime_ns;
+			n->changes++;
 		}
 		jattrs |= JA_MTIME;
 	}
@@ -702,6 +731,7 @@ setattr_in_memory(struct roamfs *fs, fuse_ino_t ino, const struct stat *attr, in
 	nodes_lock(fs->nodes);
 	if ((n = nodes_find(fs->nodes, ino)) != NULL && n->dirty) {
 		n->mtime = attr->st_mtim;
+		n->changes++;
 		done = 1;
 	}
 	nodes_unlock(fs->nodes);
@@ -801,20 +831,22 @@ make_node(struct roamfs *fs, fuse_ino_t parent, const char *name, uint32_t mode,
 	return r;
 }
 
+/* Reply with in, made or linked when nodes_saves gave seen (reply_entry). */
 static void
-reply_made(fuse_req_t req, int r, struct inode *in)
+reply_made(fuse_req_t req, int r, struct inode *in, uint64_t seen)
 {
 	if (r < 0) {
 		fuse_reply_err(req, -r);
 		return;
 	}
-	reply_entry(FS(req), req, in);
+	reply_entry(FS(req), req, in, seen);
 	inode_free(in);
 }
 
 static void
 fs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
+	uint64_t seen = nodes_saves(FS(req)->nodes);
 	struct inode in;
 
 	/* FIFOs and sockets stay local (SFTP cannot store them), as do the
@@ -824,23 +856,26 @@ fs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t
 		return;
 	}
 	reply_made(req, make_node(FS(req), parent, name, mode & (S_IFMT | 07777), NULL, &in),
-	    &in);
+	    &in, seen);
 }
 
 static void
 fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
+	uint64_t seen = nodes_saves(FS(req)->nodes);
 	struct inode in;
 
-	reply_made(req, make_node(FS(req), parent, name, S_IFDIR | (mode & 07777), NULL, &in), &in);
+	reply_made(req, make_node(FS(req), parent, name, S_IFDIR | (mode & 07777), NULL, &in),
+	    &in, seen);
 }
 
 static void
 fs_symlink(fuse_req_t req, const char *target, fuse_ino_t parent, const char *name)
 {
+	uint64_t seen = nodes_saves(FS(req)->nodes);
 	struct inode in;
 
-	reply_made(req, make_node(FS(req), parent, name, S_IFLNK | 0777, target, &in), &in);
+	reply_made(req, make_node(FS(req), parent, name, S_IFLNK | 0777, target, &in), &in, seen);
 }
 
 /* Point the remembered name of in elsewhere when its name goes away. */
@@ -1381,6 +1416,7 @@ fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newnam
 {
 	struct roamfs *fs = FS(req);
 	struct inode in;
+	uint64_t seen;
 	int r;
 
 	/* The server needs the contents to exist before it links them. */
@@ -1388,7 +1424,8 @@ fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newnam
 		fuse_reply_err(req, -r);
 		return;
 	}
-	reply_made(req, do_link(fs, ino, newparent, newname, &in), &in);
+	seen = nodes_saves(fs->nodes);
+	reply_made(req, do_link(fs, ino, newparent, newname, &in), &in, seen);
 }
 
 /* Count an open handle on fd, the cache file of ino. */
@@ -1590,34 +1627,37 @@ fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file
 	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
 }
 
-/* Note that ino was written: its size and mtime are now held in memory. */
+/*
+ * Note that ino was written up to end through fd: its size and mtime are
+ * now held in memory.  A clean node starts from the size of the cache
+ * file, unless a save cleared another write's mark meanwhile (the size
+ * taken may lack that write's bytes): then again.
+ */
 static void
-mark_written(struct roamfs *fs, fuse_ino_t ino, uint64_t end)
+mark_written(struct roamfs *fs, fuse_ino_t ino, int fd, uint64_t end)
 {
-	struct inode in;
+	struct stat st;
 	struct node *n;
-	int fresh;
+	uint64_t saves;
 
 	nodes_lock(fs->nodes);
-	n = nodes_get(fs->nodes, ino);
-	fresh = n && !n->dirty;
-	nodes_unlock(fs->nodes);
-	if (n == NULL)
-		return;
-	if (fresh && meta_inode_read(fs->db, ino, &in) == 0) {
-		nodes_lock(fs->nodes);
-		if (!n->dirty) {
-			n->size = in.size;
-			n->dirty = 1;
-		}
+	while ((n = nodes_get(fs->nodes, ino)) != NULL && !n->dirty) {
+		saves = nodes_saves(fs->nodes);
 		nodes_unlock(fs->nodes);
-		inode_free(&in);
+		if (fstat(fd, &st) < 0)
+			st.st_size = 0;
+		nodes_lock(fs->nodes);
+		if (n->dirty || nodes_saves(fs->nodes) != saves)
+			continue;
+		n->size = (uint64_t)st.st_size;
+		n->dirty = 1;
 	}
-	nodes_lock(fs->nodes);
-	n->dirty = 1;
-	if (end > n->size)
-		n->size = end;
-	clock_gettime(CLOCK_REALTIME, &n->mtime);
+	if (n != NULL) {
+		if (end > n->size)
+			n->size = end;
+		clock_gettime(CLOCK_REALTIME, &n->mtime);
+		n->changes++;
+	}
 	nodes_unlock(fs->nodes);
 }
 
@@ -1648,8 +1688,10 @@ write_failed(struct roamfs *fs, fuse_ino_t ino, int fd, uint64_t off, int err)
 		if (n->werr == 0)
 			n->werr = err;
 		cut = n->wcut;
-		if (n->dirty && n->size > cut)
+		if (n->dirty && n->size > cut) {
 			n->size = cut;
+			n->changes++;
+		}
 	}
 	nodes_unlock(fs->nodes);
 	if (cut != UINT64_MAX && fstat(fd, &st) == 0 && (uint64_t)st.st_size > cut &&
@@ -1718,10 +1760,10 @@ fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t o
 			 * or the kernel is given a shorter file than the cache holds
 			 * and the upload sends bytes the mount does not show. */
 			if (n > 0)
-				mark_written(fs, ino, at);
+				mark_written(fs, ino, fd, at);
 		} else if ((err = write_refused(fs, ino, end)) != 0) {
 			at = UINT64_MAX;	/* another write failed meanwhile */
-			mark_written(fs, ino, end);	/* write_failed cuts it */
+			mark_written(fs, ino, fd, end);	/* write_failed cuts it */
 		}
 	}
 	nodes_write_end(fs->nodes, ino);
@@ -1730,7 +1772,7 @@ fs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t o
 		fuse_reply_err(req, err);
 		return;
 	}
-	mark_written(fs, ino, end);
+	mark_written(fs, ino, fd, end);
 	fuse_reply_write(req, (size_t)n);
 }
 
@@ -1748,8 +1790,10 @@ kernel_renew(struct roamfs *fs, fuse_ino_t ino, int64_t size)
 	nodes_lock(fs->nodes);
 	if ((n = nodes_find(fs->nodes, ino)) != NULL) {
 		n->werr = 0;
-		if (n->dirty && size >= 0 && n->size > (uint64_t)size)
+		if (n->dirty && size >= 0 && n->size > (uint64_t)size) {
 			n->size = (uint64_t)size;
+			n->changes++;
+		}
 	}
 	nodes_unlock(fs->nodes);
 	if (db_begin(fs->db, &t, 0) == 0) {

@@ -16,6 +16,7 @@ struct nodes {
 	size_t nbuckets;
 	size_t count;
 	size_t nstale;		/* nodes with stale set */
+	uint64_t saves;		/* dirty marks cleared by the flusher (atomic reads) */
 };
 
 struct nodes *
@@ -167,6 +168,19 @@ void
 nodes_foreach_open(struct nodes *t, void (*fn)(void *arg, struct node *n), void *arg)
 {
 	foreach_where(t, 1, fn, arg);
+}
+
+void
+nodes_saved(struct nodes *t, struct node *n)
+{
+	n->dirty = 0;
+	__atomic_add_fetch(&t->saves, 1, __ATOMIC_RELEASE);
+}
+
+uint64_t
+nodes_saves(struct nodes *t)
+{
+	return __atomic_load_n(&t->saves, __ATOMIC_ACQUIRE);
 }
 
 int

@@ -14,7 +14,8 @@ struct node {
 	uint64_t ino;
 	uint64_t nlookup;	/* kernel references (lookup/forget) */
 	uint32_t nopen;		/* open file handles */
-	int dirty;		/* written since the last journal flush */
+	int dirty;		/* written since the last journal flush (cleared once it is committed) */
+	uint64_t changes;	/* file: counts the changes of size and mtime while dirty (flush.c) */
 	int listed;		/* directory listed (or checked) since the mount */
 	int stale;		/* directory: its cached listing was served, the server not asked */
 	int verified;		/* file: cache size checked (fetch_verify) */
@@ -46,6 +47,15 @@ struct node *nodes_find(struct nodes *t, uint64_t ino);
 struct node *nodes_get(struct nodes *t, uint64_t ino);
 /* Drop a node that has no references left (table locked by the caller). */
 void nodes_drop_if_unused(struct nodes *t, struct node *n);
+/*
+ * The flusher clears a node's dirty mark only after the inode holds its
+ * size and mtime (table locked by the caller), and counts it here.  A
+ * reader that read an inode, then finds its node clean, asks whether a
+ * save came in between (nodes_saves before the read): then what it read
+ * may be older than the size the node held.
+ */
+void nodes_saved(struct nodes *t, struct node *n);
+uint64_t nodes_saves(struct nodes *t);
 /* Call fn for every dirty node (table locked by the caller). */
 void nodes_foreach_dirty(struct nodes *t, void (*fn)(void *arg, struct node *n), void *arg);
 /* Call fn for every node with open handles (table locked by the caller). */
