@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +28,7 @@
 #include "opts.h"
 #include "prefetch.h"
 #include "replay.h"
+#include "secret.h"
 #include "roamfs.h"
 #include "siteconf.h"
 
@@ -55,21 +57,21 @@ absolutise(char **p)
 	return 0;
 }
 
-/* Read the password from standard input (pam_mount and sshfs's password_stdin). */
+/*
+ * The password from standard input (pam_mount and sshfs's password_stdin),
+ * in a locked page left out of core dumps (secret.h).
+ */
 static char *
 read_password(void)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n = getline(&line, &cap, stdin);
+	char *cause = NULL, *warn = NULL, *pw = secret_read_line(0, &cause, &warn);
 
-	if (n < 0) {
-		free(line);
-		return NULL;
-	}
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = '\0';
-	return line;
+	if (warn)
+		log_warn("%s", warn);
+	free(warn);
+	if (pw == NULL)
+		fatal("password_stdin: %s", cause ? cause : "out of memory");
+	return pw;
 }
 
 static char *
@@ -661,8 +663,12 @@ main(int argc, char **argv)
 	so.global_known_hosts = o.global_known_hosts;
 	so.timeout = (int)o.connect_timeout;
 	so.verbose = o.debug > 2 ? o.debug - 1 : 0;	/* libssh: 2 protocol, 3 packets */
-	if (o.password_stdin && (so.password = password = read_password()) == NULL)
-		fatal("password_stdin: no password could be read from standard input");
+	/* No core dump, and no ptrace by the user's other programs: the
+	 * memory holds the password and the files of the home. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		log_warn("cannot keep roamfs out of core dumps: %s", strerror(errno));
+	if (o.password_stdin)
+		so.password = password = read_password();
 
 	check_mountpoint(o.mountpoint);
 	canonical_mountpoint(&o);
@@ -703,8 +709,12 @@ main(int argc, char **argv)
 	fs.mountpoint = o.mountpoint;
 	fs.mounted_at = time(NULL);
 	record_mountpoint(&fs);
-	if (!o.foreground)
+	if (!o.foreground) {
 		daemonize(&fs);
+		if (secret_relock(password) < 0)
+			log_warn("cannot lock the password in memory after going to the background: "
+			    "it may reach the swap; raise the memlock limit (ulimit -l) of the session");
+	}
 	log_info("%s mounted on %s (cache %s)", o.source, o.mountpoint, cache_dir(fs.cache));
 
 	r = run(&fs);
@@ -740,10 +750,7 @@ main(int argc, char **argv)
 		exclude_free(fs.exclude);
 	db_close(fs.db);
 	cache_close(fs.cache);
-	if (password) {
-		explicit_bzero(password, strlen(password));
-		free(password);
-	}
+	secret_free(password);
 	opts_free(&o);
 	log_close_file();
 	return r ? 1 : 0;

@@ -1,7 +1,9 @@
 #!/bin/sh
 # As pam_mount does it: an unprivileged user mounts through the setuid
 # fusermount3, with the password on standard input, against a server that
-# only allows password authentication for that user.
+# only allows password authentication for that user.  The password stays
+# in locked memory, out of a core dump that gdb writes as root after a
+# reconnection, and out of reach of the user's other programs (issue 23).
 . "$(dirname "$0")/lib.sh"
 require_root
 require_fuse
@@ -43,6 +45,28 @@ test_expect_success 'the password shows neither in the process list nor in the l
 	! grep -F -q "$PW" "$SSHD_LOG" &&
 	grep -q "mounted on $UD/mnt" "$UD/cache/roamfs.log" &&
 	! grep -F -q "$PW" "$UD/cache/roamfs.log"
+'
+
+test_expect_success 'the password is in locked memory, not in a core dump, and the user cannot read it out' '
+	pid=$(roamfs_pid "$UD/cache") &&
+	test "$(awk "/^VmLck:/ { print \$2 }" "/proc/$pid/status")" -gt 0 &&
+	# Not dumpable: the user may not read its memory or attach to it.
+	! as_user cat "/proc/$pid/environ" >/dev/null 2>&1 &&
+	! as_user dd if="/proc/$pid/mem" bs=1 count=1 status=none >/dev/null 2>&1 &&
+	# Reconnect once, so that the password was used again by now.
+	kill $(server_sessions) 2>/dev/null; sleep 1 &&
+	echo reconnected | as_user tee "$UD/mnt/again.txt" >/dev/null &&
+	wait_server test -e "$H/again.txt" &&
+	# gdb as root still writes a core; the password page is left out.
+	gcore -o "$TEST_DIR/core" "$pid" >"$TEST_DIR/gcore.out" 2>&1 &&
+	# The core holds what roamfs keeps (the mount point), not the password.
+	grep -F -a -q "$UD/mnt" "$TEST_DIR/core.$pid" &&
+	! grep -F -a -q "$PW" "$TEST_DIR/core.$pid" ||
+	{ cat "$TEST_DIR/gcore.out"; grep "^Vm" "/proc/$pid/status";
+	  echo "the password is in the core $(grep -F -a -c "$PW" "$TEST_DIR/core.$pid") times"; false; }
+	r=$?
+	rm -f "$TEST_DIR/core.$pid"
+	return $r
 '
 
 test_expect_success 'files show as the user, and the user writes to the server as itself' '
