@@ -252,10 +252,16 @@ control_answer(struct roamfs *fs, const struct ctl_request *q, struct ctl_reply 
 		log_notice("%s on request (roamctl %s)", off ?
 		    "working offline: no network use until roamctl online" :
 		    "using the network again", cmd);
+		/* Every connection: applications' (listings, downloads), the
+		 * replay's (with the markers and the working set), the
+		 * prefetcher's (pins, working set, offline misses). */
 		remote_disable(fs->fg, off);
 		remote_disable(fs->bg, off);
-		if (!off)
+		remote_disable(fs->pf, off);
+		if (!off) {
 			replay_flush(fs);
+			prefetch_kick(fs);
+		}
 		return answer_status(fs, r, 0);
 	}
 	if (strcmp(cmd, "conflicts") == 0)
