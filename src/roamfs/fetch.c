@@ -285,7 +285,7 @@ download_run(struct fetching *f)
 		free(path);
 	}
 	if (r == -EOFFLINE && f->via == fs->fg) {
-		log_warn("%s: not in the cache and the server is unreachable", f->rel);
+		log_warn("%s: not in the cache and %s", f->rel, remote_offline_reason(fs->fg));
 		prefetch_offline_miss(fs, f->rel);
 	}
 	else if (r < 0 && r != -ECANCELED)

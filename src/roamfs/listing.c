@@ -632,8 +632,8 @@ again:
 			mark_stale(fs, ino);
 		/* Never listed here: the folder's contents are not in the cache. */
 		if (need != 2 && r == -EOFFLINE && !prefetch_thread()) {
-			log_warn("%s: not in the cache and the server is unreachable", *rel ? rel :
-			    "the home");
+			log_warn("%s: not in the cache and %s", *rel ? rel : "the home",
+			    remote_offline_reason(fs->fg));
 			prefetch_offline_miss(fs, *rel ? rel : ".");
 		}
 		free(rel);

@@ -368,6 +368,18 @@ remote_up(struct remote *r)
 	return up;
 }
 
+const char *
+remote_offline_reason(struct remote *r)
+{
+	int off;
+
+	pthread_mutex_lock(&r->state);
+	off = r->disabled;
+	pthread_mutex_unlock(&r->state);
+	return off ? "roamfs works offline on request (roamctl online ends it)" :
+	    "the server is unreachable";
+}
+
 void
 remote_kick(struct remote *r)
 {

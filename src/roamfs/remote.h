@@ -61,6 +61,8 @@ char *remote_path(const struct remote *r, const char *rel);
 size_t remote_path_len(const struct remote *r, size_t rel_len);
 /* 1 if the connection is open and was not found dead since (never waits). */
 int remote_up(struct remote *r);
+/* Why r serves nothing, for a message after "not in the cache and ". */
+const char *remote_offline_reason(struct remote *r);
 /*
  * When r connects again after a failed attempt, peer forgets its backoff
  * (the other connections of the same mount: the network is back for all).

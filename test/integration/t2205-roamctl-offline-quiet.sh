@@ -67,7 +67,9 @@ test_expect_success 'while offline, nothing the user does reaches the server' '
 	done
 	test "$(proxy_field live)" -eq 0 && test "$(proxy_field accepted)" -eq "$accepted" &&
 	test "$(requests)" -eq "$before" &&
-	test ! -e "$H/new.txt" && test -e "$H/gone.txt" ||
+	test ! -e "$H/new.txt" && test -e "$H/gone.txt" &&
+	grep -q "Later: not in the cache and roamfs works offline on request (roamctl online ends it)" \
+	    "$C/roamfs.log" ||
 	{ cat "$P" "$TEST_DIR/pin.out"; echo "requests: $before then $(requests)";
 	  tail -n 20 "$SFTP_LOG"; tail -n 20 "$C/roamfs.log"; false; }
 '
