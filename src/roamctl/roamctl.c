@@ -23,6 +23,7 @@
 #include "roam/ctl.h"
 #include "roam/db.h"
 #include "roam/log.h"
+#include "roam/registry.h"
 #include "gc.h"
 #include "pathlist.h"
 #include "roamctl.h"
@@ -103,6 +104,14 @@ read_line(const char *dir, const char *name)
 static void
 targets_add(struct targets *ts, const char *cache)
 {
+	char a[PATH_MAX], b[PATH_MAX];
+	size_t i;
+
+	/* Found both in the registry and under the cache root: once. */
+	for (i = 0; i < ts->n; i++)
+		if (strcmp(ts->t[i].cache, cache) == 0 || (realpath(ts->t[i].cache, a) &&
+		    realpath(cache, b) && strcmp(a, b) == 0))
+			return;
 	if (ts->n == ts->cap) {
 		size_t cap = ts->cap ? ts->cap * 2 : 8;
 		struct target *t = realloc(ts->t, cap * sizeof *t);
@@ -172,25 +181,73 @@ scan_root(void (*fn)(void *arg, const char *cache), void *arg)
 	closedir(dir);
 }
 
+/*
+ * Call fn for every cache of a running roamfs in the registry (wherever
+ * the cache is), then for every cache under the cache root.
+ */
+static void
+scan_all(void (*fn)(void *arg, const char *cache), void *arg)
+{
+	registry_scan(fn, arg);
+	scan_root(fn, arg);
+}
+
+/* The length of mount point mp when path p is mp or lies in it, else 0. */
+static size_t
+inside(const char *p, const char *mp)
+{
+	size_t len = strlen(mp);
+
+	while (len > 1 && mp[len - 1] == '/')
+		len--;
+	if (strncmp(p, mp, len) != 0 || (p[len] != '/' && p[len] != '\0'))
+		return 0;
+	return len;
+}
+
+/* The length of the mount point of cache when path p lies in it, else 0. */
+static size_t
+mounted_over(const char *cache, const char *p)
+{
+	char *mp, real[PATH_MAX];
+	size_t len = 0;
+
+	if ((mp = read_line(cache, "mountpoint")) == NULL)
+		return 0;
+	if ((len = inside(p, mp)) == 0 && realpath(mp, real))
+		len = inside(p, real);
+	free(mp);
+	return len;
+}
+
 struct find_ctx {
 	struct targets *ts;
-	const char *mountpoint;	/* NULL: every running one */
+	const char *mountpoint;	/* a path: the cache whose mount holds it; NULL: every running one */
 	int all;		/* every cache, running or not */
+	char *best;		/* with mountpoint: the cache found, or NULL */
+	size_t best_len;	/* the length of its mount point */
+	int best_runs;		/* whether a roamfs runs on it */
 };
 
 static void
 find_one(void *arg, const char *cache)
 {
 	struct find_ctx *c = arg;
-	char *mp, real[PATH_MAX];
+	size_t len;
+	int run;
 
 	if (c->mountpoint) {
-		if ((mp = read_line(cache, "mountpoint")) == NULL)
+		/* The deepest mount holding the path, a running roamfs's
+		 * before an idle cache last mounted there. */
+		if ((len = mounted_over(cache, c->mountpoint)) == 0 || len < c->best_len)
 			return;
-		if (strcmp(mp, c->mountpoint) == 0 ||
-		    (realpath(mp, real) && strcmp(real, c->mountpoint) == 0))
-			targets_add(c->ts, cache);
-		free(mp);
+		run = is_running(cache);
+		if (len == c->best_len && (c->best_runs || !run))
+			return;
+		free(c->best);
+		c->best = xstrdup(cache);
+		c->best_len = len;
+		c->best_runs = run;
 	} else if (c->all || is_running(cache)) {
 		targets_add(c->ts, cache);
 	}
@@ -204,9 +261,8 @@ find_one(void *arg, const char *cache)
 static void
 find_targets(struct targets *ts, char **args, int nargs, int all)
 {
-	struct find_ctx c = { ts, NULL, all };
+	struct find_ctx c = { ts, NULL, all, NULL, 0, 0 };
 	char real[PATH_MAX];
-	size_t before;
 	int i;
 
 	for (i = 0; i < nargs; i++) {
@@ -220,21 +276,26 @@ find_targets(struct targets *ts, char **args, int nargs, int all)
 			targets_add(ts, realpath(args[i], real) ? real : args[i]);
 			continue;
 		}
-		before = ts->n;
 		c.mountpoint = realpath(args[i], real) ? real : args[i];
-		scan_root(find_one, &c);
-		if (ts->n == before) {
-			fprintf(stderr, "roamctl: no roamfs cache under %s was mounted on %s: give "
-			    "the cache directory instead, or the cache root with --cache-root\n",
-			    cache_root, args[i]);
+		scan_all(find_one, &c);
+		c.mountpoint = NULL;
+		if (c.best) {
+			targets_add(ts, c.best);
+			free(c.best);
+			c.best = NULL;
+			c.best_len = 0;
+		} else {
+			fprintf(stderr, "roamctl: %s: no roamfs runs there for you, and no cache under "
+			    "%s was mounted there: give the cache directory instead, or the cache "
+			    "root with --cache-root\n", args[i], cache_root);
 			exit(EXIT_NONE);
 		}
 	}
 	if (nargs == 0) {
-		scan_root(find_one, &c);
+		scan_all(find_one, &c);
 		if (ts->n == 0) {
-			fprintf(stderr, "roamctl: no roamfs is running%s (no cache under %s "
-			    "answers); give a mount point or a cache directory\n",
+			fprintf(stderr, "roamctl: no roamfs is running%s (none registered, and no "
+			    "cache under %s answers); give a mount point or a cache directory\n",
 			    getuid() ? " for you" : "", cache_root);
 			exit(EXIT_NONE);
 		}
@@ -771,19 +832,18 @@ cmd_simple(struct targets *ts, const char *cmd)
 static const struct target *
 target_of(const struct targets *ts, const char *p, const char **rel)
 {
-	char real[PATH_MAX];
-	size_t i, len;
+	const struct target *t = NULL;
+	size_t i, len, best = 0;
 
-	for (i = 0; i < ts->n; i++) {
-		if (ts->t[i].mountpoint == NULL || realpath(ts->t[i].mountpoint, real) == NULL)
-			continue;
-		len = strlen(real);
-		if (strncmp(p, real, len) == 0 && (p[len] == '/' || p[len] == '\0')) {
-			*rel = p + len + (p[len] == '/');
-			return &ts->t[i];
+	/* The deepest mount holding p. */
+	for (i = 0; i < ts->n; i++)
+		if ((len = mounted_over(ts->t[i].cache, p)) > best) {
+			best = len;
+			t = &ts->t[i];
 		}
-	}
-	return NULL;
+	if (t)
+		*rel = p + best + (p[best] == '/');
+	return t;
 }
 
 /* evict PATH...: drop the cached contents of clean files now. */
@@ -791,7 +851,7 @@ static int
 cmd_evict(char **paths, int n)
 {
 	struct targets ts = { 0 };
-	struct find_ctx fc = { &ts, NULL, 0 };
+	struct find_ctx fc = { &ts, NULL, 0, NULL, 0, 0 };
 	const struct target *t;
 	const struct ctl_record *c;
 	char real[PATH_MAX], *rel;
@@ -799,7 +859,7 @@ cmd_evict(char **paths, int n)
 	struct ctl_reply rep;
 	int st = EXIT_DONE, i, e, first = 1;
 
-	scan_root(find_one, &fc);
+	scan_all(find_one, &fc);
 	if (json)
 		putchar('[');
 	for (i = 0; i < n; i++) {
@@ -810,7 +870,7 @@ cmd_evict(char **paths, int n)
 		}
 		if ((t = target_of(&ts, real, &r)) == NULL) {
 			fprintf(stderr, "roamctl: %s is not in a home mounted by a roamfs running for "
-			    "you (under the cache root %s)\n", paths[i], cache_root);
+			    "you\n", paths[i]);
 			st = EXIT_PENDING;
 			continue;
 		}
@@ -994,13 +1054,13 @@ static int
 cmd_pin(char **paths, int n, int pin)
 {
 	struct targets ts = { 0 };
-	struct find_ctx fc = { &ts, NULL, 0 };
+	struct find_ctx fc = { &ts, NULL, 0, NULL, 0, 0 };
 	const struct target *t;
 	char real[PATH_MAX];
 	const char *rel;
 	int st = EXIT_DONE, i, e;
 
-	scan_root(find_one, &fc);
+	scan_all(find_one, &fc);
 	for (i = 0; i < n; i++) {
 		if ((pin ? (realpath(paths[i], real) ? 0 : -errno) :
 		    real_or_parent(paths[i], real)) < 0) {
@@ -1010,7 +1070,7 @@ cmd_pin(char **paths, int n, int pin)
 		}
 		if ((t = target_of(&ts, real, &rel)) == NULL) {
 			fprintf(stderr, "roamctl: %s is not in a home mounted by a roamfs running for "
-			    "you (under the cache root %s)\n", paths[i], cache_root);
+			    "you\n", paths[i]);
 			st = EXIT_PENDING;
 			continue;
 		}

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "roam/log.h"
+#include "roam/registry.h"
 #include "control.h"
 #include "aside.h"
 #include "evict.h"
@@ -36,7 +37,32 @@ struct control {
 	int wake[2];		/* control_stop writes here */
 	int dirfd;		/* the cache directory (O_PATH), for unlinkat */
 	struct stat bound;	/* the socket file we made, to remove only that */
+	char *entry;		/* our link in the registry (roam/registry.h), or NULL */
+	time_t register_at;	/* without one: when to try again */
 };
+
+/* Try again this often to register, while the user has no runtime directory yet. */
+#define REGISTER_RETRY	10
+
+/*
+ * Leave our cache in the registry, for roamctl.  pam_mount may start
+ * roamfs before the session's runtime directory exists (pam_systemd comes
+ * later in the stack): then again every REGISTER_RETRY seconds.
+ */
+static void
+register_cache(struct roamfs *fs, struct control *c)
+{
+	int e;
+
+	if (c->entry || time(NULL) < c->register_at)
+		return;
+	if ((e = registry_add(cache_dir(fs->cache), &c->entry)) < 0) {
+		if (c->register_at == 0)
+			log_debug("roamctl finds this roamfs by its cache directory only for now "
+			    "(cannot register it in the runtime directory: %s)", strerror(-e));
+		c->register_at = time(NULL) + REGISTER_RETRY;
+	}
+}
 
 /* The connection's state as roamctl names it. */
 static void
@@ -335,11 +361,12 @@ control_thread(void *arg)
 	int fd;
 
 	for (;;) {
+		register_cache(fs, c);
 		p[0].fd = c->lfd;
 		p[0].events = POLLIN;
 		p[1].fd = c->wake[0];
 		p[1].events = POLLIN;
-		if (poll(p, 2, -1) < 0) {
+		if (poll(p, 2, c->entry ? -1 : REGISTER_RETRY * 1000) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("the control socket stops answering: poll: %s", strerror(errno));
@@ -347,6 +374,8 @@ control_thread(void *arg)
 		}
 		if (p[1].revents)
 			break;
+		if (!p[0].revents)
+			continue;
 		if ((fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) < 0)
 			continue;
 		serve(fs, fd);
@@ -423,6 +452,7 @@ control_stop(struct roamfs *fs)
 			log_debug("cannot wake the control thread: %s", strerror(errno));
 		pthread_join(c->thread, NULL);
 	}
+	registry_remove(c->entry);
 	/* Only the socket we made: never one a newer roamfs made since. */
 	if (fstatat(c->dirfd, CTL_SOCKET, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    st.st_ino == c->bound.st_ino && st.st_dev == c->bound.st_dev)

@@ -68,13 +68,9 @@ test_expect_success 'roamctl --config=FILE finds the cache under its cache_root'
 	EOF
 '
 
-test_expect_success 'roamctl --cache-root overrides the configuration, which only names the default' '
+test_expect_success 'a running roamfs is found whatever the cache root (its registry)' '
 	"$ROAMCTL" --config="$C1" --cache-root="$TEST_DIR/elsewhere" status "$M1" >"$TEST_DIR/out" 2>&1
-	rc=$?
-	cat "$TEST_DIR/out"
-	test "$rc" -eq 5 && grep -q "no roamfs cache under $TEST_DIR/elsewhere was mounted on $M1" "$TEST_DIR/out" &&
-	"$ROAMCTL" --config="$C1" --cache-root="$CROOT" status "$M1" >/dev/null
-	test $? -le 1
+	test $? -le 1 || { cat "$TEST_DIR/out"; false; }
 '
 
 test_expect_success 'roamctl refuses a malformed --config with FILE:LINE, and a missing one' '
@@ -95,6 +91,17 @@ test_expect_success 'unmounted, the cache under cache_root is on the server' '
 	unmount_cache "$M1" "$CROOT/root" &&
 	! grep -q " $M1 " /proc/mounts &&
 	content_is "$SERVER/home/a.txt" hello
+'
+
+test_expect_success 'roamfs gone, its cache is found under the cache root: --cache-root overrides the configuration' '
+	"$ROAMCTL" --config="$C1" --cache-root="$TEST_DIR/elsewhere" status "$M1" >"$TEST_DIR/out" 2>&1
+	rc=$?
+	cat "$TEST_DIR/out"
+	test "$rc" -eq 5 &&
+	grep -q "$M1: no roamfs runs there for you, and no cache under $TEST_DIR/elsewhere was mounted there" "$TEST_DIR/out" &&
+	"$ROAMCTL" --config="$C1" status "$M1" >"$TEST_DIR/out" 2>&1
+	grep -q "no roamfs is running on the cache $CROOT/root (last mounted on $M1)" "$TEST_DIR/out" ||
+	{ cat "$TEST_DIR/out"; false; }
 '
 
 # dir_ttl = 0 lists a directory once per mount: a file made on the server

@@ -267,7 +267,11 @@ test_expect_success 'bad usage and unknown homes: one line, distinct exit status
 	rc frobnicate && test $st -eq 2 && shows "unknown command" &&
 	rc flush --wait --timeout=soon && test $st -eq 2 && shows "number of seconds" &&
 	rc status --progress && test $st -eq 2 &&
-	rc status "$TEST_DIR/nowhere" && test $st -eq 5 && shows "was mounted on" &&
+	rc status "$TEST_DIR/nowhere" && test $st -eq 5 && shows "no roamfs runs there for you" &&
+	# No roamfs left running (the registry would find it).
+	for w in ws1 ws2; do
+		! grep -q " $(ws_dir $w) " /proc/mounts || ws_unmount $w || return 1
+	done
 	"$ROAMCTL" --cache-root="$TEST_DIR/empty" status >"$OUT" 2>"$ERR"; test $? -eq 5 &&
 	shows "no roamfs is running" &&
 	test "$(wc -l <"$ERR")" -eq 1
