@@ -25,6 +25,7 @@
 #include "roam/log.h"
 #include "roam/registry.h"
 #include "gc.h"
+#include "prepare.h"
 #include "pathlist.h"
 #include "roamctl.h"
 #include "siteconf.h"
@@ -1432,6 +1433,8 @@ usage(FILE *f)
 	    "  pins                    the pinned paths and how much of them is cached\n"
 	    "  gc [--dry-run]          root: remove the caches of users not seen for\n"
 	    "                          cache_expire days, trim those over their budgets\n"
+	    "  prepare [USER]          root: make USER's cache under the cache root (the PAM\n"
+	    "                          session runs it before pam_mount; USER: $PAM_USER)\n"
 	    "Without MOUNTPOINT or CACHE: every roamfs running for you.  See roamctl(8).\n");
 }
 
@@ -1516,7 +1519,7 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "status") && strcmp(cmd, "flush") && strcmp(cmd, "conflicts") &&
 	    strcmp(cmd, "set-aside") && strcmp(cmd, "offline") && strcmp(cmd, "online") &&
 	    strcmp(cmd, "evict") && strcmp(cmd, "gc") && strcmp(cmd, "pin") &&
-	    strcmp(cmd, "unpin") && strcmp(cmd, "pins")) {
+	    strcmp(cmd, "unpin") && strcmp(cmd, "pins") && strcmp(cmd, "prepare")) {
 		fprintf(stderr, "roamctl: unknown command \"%s\"; see roamctl --help\n", cmd);
 		return EXIT_USAGE;
 	}
@@ -1565,6 +1568,13 @@ main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		return cmd_evict(argv + optind, argc - optind);
+	}
+	if (strcmp(cmd, "prepare") == 0) {
+		if (argc - optind > 1) {
+			fprintf(stderr, "roamctl: prepare takes one user name\n");
+			return EXIT_USAGE;
+		}
+		return prepare_run(cache_root, optind < argc ? argv[optind] : NULL);
 	}
 	if (strcmp(cmd, "gc") == 0) {
 		if (optind < argc) {

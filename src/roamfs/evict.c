@@ -9,11 +9,12 @@
  *
  * The machine's budget: each running roamfs whose cache lies in the cache
  * root writes the size of its contents to ROOT/.usage.NAME (NAME: its
- * cache directory; through ROOT/.usage-tmp.NAME) every TICK_S seconds,
- * and removes it at the end.  A
- * usage file counts only when it belongs to the owner of ROOT/NAME (the
- * root is writable by all) and was written in the last STALE_S seconds (a
- * roamfs that died stops counting).  A roamfs may keep what the machine's
+ * cache directory) every TICK_S seconds, and removes or empties it at the
+ * end.  The root is root's: roamctl prepare makes that file for the user,
+ * and roamfs writes it in place; where it may write to the root (root's
+ * roamfs), it makes it through ROOT/.usage-tmp.NAME.  A usage file counts
+ * only when it belongs to the owner of ROOT/NAME and was written in the
+ * last STALE_S seconds (a roamfs that died stops counting).  A roamfs may keep what the machine's
  * budget leaves after the others' contents.
  */
 #include "config.h"
@@ -355,41 +356,75 @@ others_usage(const struct evictor *e)
 	return sum;
 }
 
-/* Write our usage to ROOT/.usage.NAME (through a temporary file). */
+/*
+ * Write our usage in place to ROOT/.usage.NAME, a file of ours that
+ * roamctl prepare made (the root is root's: we cannot make files there).
+ * 0, -ENOENT when there is none, or another -errno.
+ */
+static int
+publish_in_place(const char *path, const char *line, int len)
+{
+	struct stat st;
+	int fd, r = 0;
+
+	if ((fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != getuid())
+		r = -EPERM;
+	else if (pwrite(fd, line, (size_t)len, 0) != len || ftruncate(fd, len) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/*
+ * Write our usage to ROOT/.usage.NAME: in place, else through a temporary
+ * file (a root we may write to: root's roamfs, or a root left 1777).
+ */
 static void
 publish(struct evictor *e, uint64_t used)
 {
 	char path[PATH_MAX], tmp[PATH_MAX], line[32];
-	int fd, len, ok;
+	int fd, len, ok, r;
 
 	if ((size_t)snprintf(path, sizeof path, "%s/%s%s", e->root, USAGE_PREFIX, e->name) >=
 	    sizeof path || (size_t)snprintf(tmp, sizeof tmp, "%s/%s%s", e->root, USAGE_TMP,
 	    e->name) >= sizeof tmp)
 		return;
 	len = snprintf(line, sizeof line, "%llu\n", (unsigned long long)used);
-	unlink(tmp);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0)
+	if ((r = publish_in_place(path, line, len)) == 0)
 		return;
-	ok = write(fd, line, (size_t)len) == len;
-	close(fd);
-	if (!ok || rename(tmp, path) < 0) {
+	if (r == -ENOENT) {
 		unlink(tmp);
-		/* The sticky root: a file of another user in our place. */
-		if (!e->publish_logged && errno == EPERM && (e->publish_logged = 1))
-			log_warn("cannot write %s (it belongs to another user): this cache's "
-			    "contents do not count against the machine's budget; remove that "
-			    "file as root", path);
+		if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)) >= 0) {
+			ok = write(fd, line, (size_t)len) == len;
+			close(fd);
+			if (ok && rename(tmp, path) == 0)
+				return;
+			unlink(tmp);
+		}
+		r = -errno;
 	}
+	if (!e->publish_logged && (e->publish_logged = 1))
+		log_warn("cannot write %s (%s): this cache's contents do not count against the "
+		    "machine's budget; have root run roamctl prepare for this user (the PAM "
+		    "session does at login)", path, r == -EPERM ? "it is not this user's file" :
+		    strerror(-r));
 }
 
+/* Our usage file says nothing any more: removed, or emptied when we may not remove it. */
 static void
 unpublish(struct evictor *e)
 {
 	char path[PATH_MAX];
+	int fd;
 
-	if (e->root && (size_t)snprintf(path, sizeof path, "%s/%s%s", e->root, USAGE_PREFIX,
-	    e->name) < sizeof path)
-		unlink(path);
+	if (e->root == NULL || (size_t)snprintf(path, sizeof path, "%s/%s%s", e->root,
+	    USAGE_PREFIX, e->name) >= sizeof path)
+		return;
+	if (unlink(path) < 0 && (errno == EACCES || errno == EPERM) &&
+	    (fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) >= 0)
+		close(fd);
 }
 
 /* What this cache may keep now (0: no limit). */

@@ -246,6 +246,72 @@ check_outside(const struct opts *o)
 		    o->exclude, o->mountpoint, SYSCONFDIR);
 }
 
+/* ${XDG_CACHE_HOME:-$HOME/.cache}/roamfs/USER@HOST, or NULL. */
+static char *
+user_cache_dir(const struct opts *o)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	struct passwd *pw;
+	char *dir = NULL;
+	int n;
+
+	if (xdg && xdg[0] == '/')
+		n = asprintf(&dir, "%s/roamfs/%s@%s", xdg, o->user, o->host);
+	else {
+		if ((home == NULL || home[0] != '/') && (pw = getpwuid(getuid())) != NULL)
+			home = pw->pw_dir;
+		if (home == NULL || home[0] != '/')
+			return NULL;
+		n = asprintf(&dir, "%s/.cache/roamfs/%s@%s", home, o->user, o->host);
+	}
+	return n < 0 ? NULL : dir;
+}
+
+/* mkdir -p of the parents of path, 0700. */
+static void
+make_parents(const char *path)
+{
+	char *p = strdup(path), *s;
+
+	for (s = p ? p + 1 : NULL; s && (s = strchr(s, '/')) != NULL; s++) {
+		*s = '\0';
+		(void)mkdir(p, 0700);
+		*s = '/';
+	}
+	free(p);
+}
+
+/*
+ * Without -o cache: USER under the cache root, which root makes for the
+ * user with roamctl prepare (the PAM session runs it before pam_mount).
+ * A user who runs roamfs by hand where it was never made, and may not
+ * make it (the root is root's), gets a cache of their own under
+ * $XDG_CACHE_HOME (~/.cache) instead, when that lies outside the mount.
+ */
+static void
+default_cache(struct opts *o)
+{
+	struct stat st;
+	char *own;
+
+	if (o->cache)
+		return;
+	if (asprintf(&o->cache, "%s/%s", o->cache_root, o->user) < 0)
+		fatal("out of memory");
+	if (getuid() == 0 || lstat(o->cache, &st) == 0 || errno != ENOENT ||
+	    access(o->cache_root, W_OK) == 0)
+		return;	/* there, or roamfs makes it, or says what is wrong with it */
+	if ((own = user_cache_dir(o)) == NULL || path_within(own, o->mountpoint))
+		fatal("you have no cache under %s: root makes it (roamctl prepare %s, which the "
+		    "PAM session runs at login); or give a cache directory outside %s with "
+		    "-o cache=DIR", o->cache_root, o->user, o->mountpoint);
+	log_info("no cache for you under %s (root makes it with roamctl prepare): using %s",
+	    o->cache_root, own);
+	make_parents(own);
+	free(o->cache);
+	o->cache = own;
+}
+
 /*
  * Read the site configuration (-o config=FILE, or the default file when
  * it exists) into the options the command line left unset.  A file that
@@ -647,8 +713,6 @@ main(int argc, char **argv)
 	set_workstation(&fs, o.workstation);
 	if (o.user == NULL && (o.user = local_user()) == NULL)
 		fatal("cannot find your user name; give it as user@host:");
-	if (o.cache == NULL && asprintf(&o.cache, "%s/%s", o.cache_root, o.user) < 0)
-		fatal("out of memory");
 	if (absolutise(&o.cache) || absolutise(&o.exclude) || absolutise(&o.identity_file) ||
 	    absolutise(&o.known_hosts) || absolutise(&o.global_known_hosts) ||
 	    absolutise(&o.mountpoint))
@@ -672,6 +736,7 @@ main(int argc, char **argv)
 
 	check_mountpoint(o.mountpoint);
 	canonical_mountpoint(&o);
+	default_cache(&o);
 	check_fuse();
 	check_outside(&o);
 	/* Read now what connecting needs: once mounted, roamfs must never

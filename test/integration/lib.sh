@@ -110,7 +110,8 @@ user_binaries() {
 # configuration in TEST_DIR naming a cache root there.  Sets USER_CONFIG
 # (empty when the default serves; else give it to user processes:
 # roamfs -o config=, roamctl --config=) and USER_CACHE_ROOT (which may not
-# exist yet: make it 1777 as make install does).
+# exist yet: make it 0755 as make install does, and the users' caches in
+# it with roamctl prepare).
 user_site() {
 	_us_help=$("$ROAMFS" --help 2>&1)
 	_us_conf=$(printf '%s\n' "$_us_help" | sed -n 's|.*site configuration (default \(/.*\));$|\1|p')

@@ -1,8 +1,8 @@
 #!/bin/sh
 # t0002 (issue 13): make install puts on a workstation or server what it
 # needs beside the programs, at the paths configure chose (never a fixed
-# /usr/local): the tmpfiles.d entry and the cache root (sticky, open to
-# all like /tmp), the systemd unit, mount.fuse.roamfs, the man pages and
+# /usr/local): the tmpfiles.d entry and the cache root (root's, 0755; one
+# an older roamfs left 1777 is closed, issue 23), the systemd unit, mount.fuse.roamfs, the man pages and
 # the examples under the doc directory, the PAM check (roamfs-home-check),
 # the logout screen (roamfs-logout) and the wait at shutdown (its unit and
 # roamfs-shutdown-wait), and the housekeeping of the caches (roamfs-gc.timer
@@ -31,10 +31,17 @@ test_expect_success 'the programs, mount.fuse.roamfs and the man pages' '
 	done
 '
 
-test_expect_success 'the tmpfiles.d entry makes the cache root that roamfs uses' '
+test_expect_success 'the tmpfiles.d entry makes the cache root that roamfs uses, root'"'"'s and closed' '
 	f=$D$(dir tmpfilesdir)/roamfs.conf &&
-	grep -qx "d $(dir localstatedir)/cache/roamfs 1777 root root -" "$f" &&
-	test "$(stat -c %a "$D$(dir localstatedir)/cache/roamfs")" = 1777
+	grep -qx "d $(dir localstatedir)/cache/roamfs 0755 root root -" "$f" &&
+	test "$(stat -c %a "$D$(dir localstatedir)/cache/roamfs")" = 755
+'
+
+test_expect_success 'make install closes a cache root an older roamfs left open to all (1777)' '
+	chmod 1777 "$D$(dir localstatedir)/cache/roamfs" &&
+	$MAKE install DESTDIR="$D" >"$TEST_DIR/install.out" 2>&1 &&
+	test "$(stat -c %a "$D$(dir localstatedir)/cache/roamfs")" = 755 ||
+	{ tail -n 20 "$TEST_DIR/install.out"; false; }
 '
 
 test_expect_success 'the aclwatch unit runs the installed aclwatch with the installed configuration' '

@@ -84,6 +84,40 @@ test_expect_success 'the cache belongs to the user and is closed to others' '
 	test "$(stat -c %U:%a "$UD/cache/roamfs.log")" = "$U:600"
 '
 
+# Run by hand, with no cache option, where root never made the user's
+# cache under the (root's, 0755) cache root: a cache of the user's own
+# under ~/.cache, or one line saying what to do when that lies in the
+# mount point (issue 23).
+mkdir -p "$TEST_DIR/croot" && chmod 755 "$TEST_DIR/croot"
+printf 'cache_root = %s\n' "$TEST_DIR/croot" >"$TEST_DIR/croot.conf" && chmod 644 "$TEST_DIR/croot.conf"
+mkdir -p "$UD/home" && chown "$U" "$UD/home"
+HANDOPTS="password_stdin,port=$SSHD_PORT,UserKnownHostsFile=$UD/known_hosts,config=$TEST_DIR/croot.conf"
+
+test_expect_success 'by hand with no cache made for the user: a cache of their own under ~/.cache' '
+	printf "%s\n" "$PW" | as_user env HOME="$UD/home" "$USER_ROAMFS" -o "$HANDOPTS" "$U@127.0.0.1:$H" "$UD/mnt" \
+	    2>"$TEST_DIR/hand.err" &&
+	own=$UD/home/.cache/roamfs/$U@127.0.0.1 &&
+	test "$(as_user cat "$UD/mnt/hello.txt")" = "server side" &&
+	test "$(stat -c %U:%a "$own")" = "$U:700" && test ! -e "$TEST_DIR/croot/$U" &&
+	grep -q "no cache for you under $TEST_DIR/croot (root makes it with roamctl prepare): using $own" \
+	    "$TEST_DIR/hand.err"
+	r=$?
+	pid=$(roamfs_pid "$own") && as_user fusermount3 -u "$UD/mnt" && wait_gone "$pid" 60 &&
+	test $r -eq 0 || { cat "$TEST_DIR/hand.err"; ls -la "$UD/home/.cache/roamfs" "$TEST_DIR/croot"; false; }
+'
+
+test_expect_success 'by hand, ~/.cache in the mount point: one line that says what to do' '
+	if printf "%s\n" "$PW" | as_user env HOME="$UD/mnt" XDG_CACHE_HOME= "$USER_ROAMFS" -o "$HANDOPTS" \
+	    "$U@127.0.0.1:$H" "$UD/mnt" >"$TEST_DIR/out" 2>&1; then
+		fusermount3 -u "$UD/mnt"
+		return 1
+	fi
+	cat "$TEST_DIR/out" &&
+	test "$(wc -l <"$TEST_DIR/out")" -eq 1 &&
+	grep -q "you have no cache under $TEST_DIR/croot: root makes it (roamctl prepare $U, which the PAM session runs at login); or give a cache directory outside $UD/mnt with -o cache=DIR" "$TEST_DIR/out" &&
+	! grep -q " $UD/mnt " /proc/mounts
+'
+
 test_expect_success 'a wrong password is refused with a clear message' '
 	if printf "wrong\n" | as_user timeout 60 "$USER_ROAMFS" -o "$OPTS" "$U@127.0.0.1:$H" "$UD/mnt" >"$TEST_DIR/out" 2>&1; then
 		return 1

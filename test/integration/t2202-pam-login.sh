@@ -59,9 +59,9 @@ CHECK_ARGS=${USER_CONFIG:+ --config=$USER_CONFIG}
 made_root=$CACHE_ROOT
 while [ ! -d "$(dirname "$made_root")" ]; do made_root=$(dirname "$made_root"); done
 [ ! -d "$made_root" ] || made_root=
-mkdir -p "$CACHE_ROOT" && chmod 1777 "$CACHE_ROOT" || bail_out "cannot make $CACHE_ROOT"
-at_exit "rm -rf '$CACHE_ROOT/$U'; [ -z '$made_root' ] || rm -rf '$made_root'"
-setpriv --reuid="$U" --regid="$(id -g "$U")" --init-groups test -w "$CACHE_ROOT" -a -x "$CACHE_ROOT" ||
+mkdir -p "$CACHE_ROOT" && chmod 755 "$CACHE_ROOT" || bail_out "cannot make $CACHE_ROOT"
+at_exit "rm -rf '$CACHE_ROOT/$U' '$CACHE_ROOT/.usage.$U' '$CACHE_ROOT/.aside/$U.'*; [ -z '$made_root' ] || rm -rf '$made_root'"
+setpriv --reuid="$U" --regid="$(id -g "$U")" --init-groups test -x "$CACHE_ROOT" ||
 	bail_out "the user cannot reach the cache root $CACHE_ROOT: build in a directory others may enter"
 # What the session writes for the test to read: the user may write there.
 O=$TEST_DIR/out
@@ -103,10 +103,12 @@ chmod 755 "$TEST_DIR/session.sh"
 # A login service as a display manager would have it: the login password
 # is the user's own (pam_permit stands for the school's directory), and
 # pam_mount gives it to roamfs; the check right after pam_mount.
+PREPARE="$USER_ROAMCTL${USER_CONFIG:+ --config=$USER_CONFIG} prepare"
 cat >"/etc/pam.d/$SERVICE" <<EOF
 auth     required  pam_permit.so
 auth     optional  pam_mount.so
 account  required  pam_permit.so
+session  optional  pam_exec.so  log=$TEST_DIR/prepare.log  $PREPARE
 session  optional  pam_mount.so
 session  requisite pam_exec.so  stdout  $CHECK_U$CHECK_ARGS
 session  optional  pam_exec.so  $TEST_DIR/session.sh
@@ -170,6 +172,33 @@ test_expect_success 'a second session finds them' '
 last change, right before logout" &&
 	logged_out ||
 	{ cat "$TEST_DIR/login.out" "$O/session.out"; false; }
+'
+
+# A pupil who made a folder in the user's place under a cache root that
+# an older roamfs left open to all (1777), to lock the user out: roamctl
+# prepare closes the root, moves the folder aside and says so, and the
+# login works with a new cache.
+P=roamsq$$
+useradd -M -d /nonexistent -s /bin/sh "$P" || bail_out "cannot create user $P"
+at_exit "userdel '$P' 2>/dev/null"
+test_expect_success 'a pupil squats the cache in an old 1777 root: the user still logs in, the squat is moved aside' '
+	rm -rf "$CACHE_ROOT/$U" "$O/session.ok" && : >"$TEST_DIR/prepare.log" &&
+	chmod 1777 "$CACHE_ROOT" &&
+	setpriv --reuid="$P" --regid="$(id -g "$P")" --init-groups mkdir -m 755 "$CACHE_ROOT/$U" &&
+	cat >"$TEST_DIR/session-cmd" <<-EOF &&
+	cat "$HOME_U/work.txt" >"$O/read.out" && echo done >"$O/session.ok"
+	EOF
+	login "$PW" && test -f "$O/session.ok" && bytes_are "$O/read.out" "saved in the first session" &&
+	logged_out &&
+	test "$(stat -c %U:%a "$CACHE_ROOT")" = root:755 &&
+	test "$(stat -c %U:%a "$CACHE_ROOT/$U")" = "$U:700" &&
+	ls -d "$CACHE_ROOT/.aside/$U".* >/dev/null &&
+	test "$(stat -c %U "$CACHE_ROOT/.aside/$U".*)" = "$P" &&
+	grep -q "was writable by others (mode 1777): it is 0755 now" "$TEST_DIR/prepare.log" &&
+	grep -q "$CACHE_ROOT/$U was not a cache of $U (a folder of uid $(id -u "$P") ($P)): moved aside" \
+	    "$TEST_DIR/prepare.log" &&
+	! setpriv --reuid="$P" --regid="$(id -g "$P")" --init-groups mkdir "$CACHE_ROOT/another" 2>/dev/null ||
+	{ cat "$TEST_DIR/login.out" "$O/session.out" "$TEST_DIR/prepare.log"; ls -la "$CACHE_ROOT"; false; }
 '
 
 # no_session_count: pam_mount counts no open session of the user (a
