@@ -5,7 +5,7 @@ PKGS="build-essential autoconf automake libtool pkg-config
   libfuse3-dev fuse3 libssh-dev liblmdb-dev lmdb-utils libacl1-dev acl attr
   openssh-server openssh-client openssh-sftp-server sshfs rsync tar python3
   man-db groff-base inotify-tools procps passwd util-linux bsdextrautils strace
-  libpam-mount libpam-mount-bin pamtester git sqlite3 gdb"
+  libpam-mount libpam-mount-bin pamtester git sqlite3 gdb libargon2-dev libssl-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
