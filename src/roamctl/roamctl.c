@@ -26,6 +26,7 @@
 #include "roam/registry.h"
 #include "gc.h"
 #include "prepare.h"
+#include "safeout.h"
 #include "pathlist.h"
 #include "roamctl.h"
 #include "siteconf.h"
@@ -1484,6 +1485,8 @@ main(int argc, char **argv)
 	char *end;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* Names and messages users chose never drive the reader's terminal. */
+	safeout_install();
 	log_init("roamctl", 0, 0);
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {

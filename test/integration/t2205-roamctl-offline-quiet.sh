@@ -6,7 +6,8 @@
 # for a flush.  The workstation's proxy counts the connections (live and
 # ever accepted) and the server logs every SFTP request: neither moves
 # while offline.  After roamctl online the changes reach the server and
-# the pinned files are fetched.
+# the pinned files are fetched.  roamctl status names a file that could
+# not be read offline, an escape sequence in its name printed defused.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_fuse
@@ -21,6 +22,10 @@ for f in a b c; do
 	dd if=/dev/urandom of="$H/Docs/$f.bin" bs=1024 count=200 status=none
 done
 printf 'never opened\n' >"$H/Later/x.txt"
+# A name with an escape sequence that would retitle a terminal (issue 23:
+# roamctl prints names users chose).
+EVIL=$(printf 'evil\033]2;pwned\007.txt')
+mkdir -p "$H/Odd" && printf 'odd\n' >"$H/Odd/$EVIL"
 W=$(ws_dir ws1)
 C=$(ws_cache ws1)
 P=$TEST_DIR/ws1.proxy/state
@@ -44,7 +49,7 @@ all_pinned_cached() {
 
 test_expect_success 'mounted and used: connections open' '
 	ws_mount ws1 dir_ttl=1 &&
-	bytes_are "$W/doc.txt" cached && ls "$W/Docs" >/dev/null &&
+	bytes_are "$W/doc.txt" cached && ls "$W/Docs" "$W/Odd" >/dev/null &&
 	test "$(proxy_field live)" -ge 1
 '
 
@@ -72,6 +77,18 @@ test_expect_success 'while offline, nothing the user does reaches the server' '
 	    "$C/roamfs.log" ||
 	{ cat "$P" "$TEST_DIR/pin.out"; echo "requests: $before then $(requests)";
 	  tail -n 20 "$SFTP_LOG"; tail -n 20 "$C/roamfs.log"; false; }
+'
+
+test_expect_success 'roamctl status names the file not cached, its escape sequence defused' '
+	! cat "$W/Odd/$EVIL" >/dev/null 2>&1 || { echo "read while offline"; return 1; }
+	"$ROAMCTL" status "$C" >"$TEST_DIR/status.out" 2>&1
+	grep -q "evil?]2;pwned?.txt" "$TEST_DIR/status.out" &&
+	! grep -q "$(printf "\033")" "$TEST_DIR/status.out" &&
+	"$ROAMCTL" --json status "$C" >"$TEST_DIR/status.json"
+	test $? -le 1 &&
+	python3 -c "import json, sys; d = json.load(open(sys.argv[1]))[0]; assert \"evil\x1b]2;pwned\x07.txt\" in d[\"offline_missed\"], d" \
+	    "$TEST_DIR/status.json" ||
+	{ od -c "$TEST_DIR/status.out" | head -n 40; cat "$TEST_DIR/status.json"; false; }
 '
 
 test_expect_success 'roamctl online: the changes go, the pins are fetched' '
