@@ -120,8 +120,11 @@ test_expect_success 'a file unlinked while open, then kill -9: the next mount dr
 	data="$ROAM_CACHE/data/$(printf %016x "$(stat -c %i "$M/orphan.txt")")" || return 1
 	sleep 600 <"$M/orphan.txt" &
 	holder=$!
+	# The shell opens the file in the child: wait until it holds it.
+	wait_for eval "readlink /proc/$holder/fd/0 | grep -q orphan.txt" &&
 	rm "$M/orphan.txt" && test -f "$data" &&
-	test "$(cat /proc/$holder/fd/0)" = "open, then unlinked" || { kill $holder; return 1; }
+	test "$(cat /proc/$holder/fd/0)" = "open, then unlinked" ||
+	{ echo "the holder did not hold orphan.txt: $(readlink /proc/$holder/fd/0)"; kill $holder; return 1; }
 	kill -9 "$pid"
 	wait_gone "$pid" 10
 	kill $holder; wait $holder
@@ -130,7 +133,9 @@ test_expect_success 'a file unlinked while open, then kill -9: the next mount dr
 	test ! -e "$data" && test -f "$kept" &&
 	content_is "$M/kept.txt" kept &&
 	unmount_roamfs "$M" &&
-	test ! -e "$H/orphan.txt" && content_is "$H/kept.txt" kept
+	test ! -e "$H/orphan.txt" && content_is "$H/kept.txt" kept ||
+	{ ls -la "$ROAM_CACHE/data" "$H"; echo "orphan $data kept $kept"; cat "$M/kept.txt" "$H/kept.txt";
+	  tail -n 15 "$ROAM_CACHE/roamfs.log"; false; }
 '
 
 test_done
