@@ -62,6 +62,9 @@ struct gc_cache {
 	dev_t dev;		/* the file system it is on */
 	ino_t ino;
 	struct timespec used;	/* the mtime of db/data.mdb: its last use */
+	int locked;		/* encrypted, its key not on the system: names and
+				 * contents unreadable (DIR/key, DIR/state: cache.h) */
+	int clean;		/* locked: DIR/state says all its changes were sent */
 	int lockfd;		/* its lock while gc holds it, else -1 */
 	int idle;		/* no roamfs, nothing unsent: may be trimmed */
 	uint64_t contents;	/* DIR/data and DIR/tmp, as the budgets count them */
@@ -241,12 +244,32 @@ gc_lock(struct gc *g, struct gc_cache *c)
 static void
 gc_last_use(struct gc *g, struct gc_cache *c)
 {
-	char path[NAME_MAX + 16];
+	char path[NAME_MAX + 16], state[16];
 	struct stat st;
+	ssize_t n;
+	int fd;
 
 	snprintf(path, sizeof path, "%s/db/data.mdb", c->name);
-	if (fstatat(g->rootfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+	if (fstatat(g->rootfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
 		c->used = st.st_mtim;
+		return;
+	}
+	/* An encrypted cache without its key: DIR/state is written at each
+	 * mount and at its end, and says whether all was sent. */
+	snprintf(path, sizeof path, "%s/key", c->name);
+	if (fstatat(g->rootfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		return;
+	c->locked = 1;
+	snprintf(path, sizeof path, "%s/state", c->name);
+	if ((fd = openat(g->rootfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		c->used = st.st_mtim;
+		n = read(fd, state, sizeof state - 1);
+		state[n > 0 ? n : 0] = '\0';
+		c->clean = strcmp(state, "clean\n") == 0;
+	}
+	close(fd);
 }
 
 /* Read c's counts of changes waiting and set aside: 0 or -errno. */
@@ -259,6 +282,11 @@ gc_read(struct gc_cache *c, uint64_t *changes, uint64_t *aside)
 	char *cause = NULL, *dbdir;
 	int e;
 
+	if (c->locked) {
+		/* Its database is ciphertext: only DIR/state can tell. */
+		*changes = *aside = 0;
+		return c->used.tv_sec == 0 ? -ENOENT : 0;
+	}
 	if (c->used.tv_sec == 0)
 		return -ENOENT;	/* no data.mdb, or not a file */
 	if (asprintf(&dbdir, "%s/db", c->path) < 0)
@@ -415,6 +443,32 @@ gc_remove(struct gc *g, struct gc_cache *c, unsigned days)
 
 /* ---- trimming ---- */
 
+/* Remove c, encrypted and locked, whole, for a budget (why). */
+static void
+gc_remove_locked(struct gc *g, struct gc_cache *c, const char *why)
+{
+	uint64_t count = 0, before = c->contents;
+	int e = rm_cache(g, c, 1, &count);
+
+	if (e == 0 && !g->dry_run)
+		e = rm_cache(g, c, 0, &c->freed);
+	else
+		c->freed = e == 0 ? count : 0;
+	gc_unlock(c);
+	c->idle = 0;
+	if (e < 0) {
+		gc_fail(g, "cannot remove %s: %s; look at what it holds and remove it by hand",
+		    c->path, strerror(-e));
+		gc_keep(c, "could not be removed: %s", strerror(-e));
+		return;
+	}
+	c->contents = 0;
+	c->action = GC_REMOVED;
+	snprintf(c->reason, sizeof c->reason, "%s; encrypted and locked, so removed whole "
+	    "(%llu bytes of contents; all its changes were on the server)", why,
+	    (unsigned long long)before);
+}
+
 /* Give the database back to c's user (gc wrote it as root), and its last use. */
 static void
 gc_give_back(struct gc *g, struct gc_cache *c)
@@ -450,6 +504,12 @@ gc_trim(struct gc *g, struct gc_cache *c, uint64_t budget, const char *why)
 	char *dbdir, *cause = NULL;
 	int e;
 
+	if (c->locked) {
+		/* Without its key the database cannot say what is clean: an
+		 * encrypted cache whose changes were all sent goes whole. */
+		gc_remove_locked(g, c, why);
+		return;
+	}
 	if (g->dry_run) {
 		n.bytes = c->contents > budget ? c->contents - budget : 0;
 		used = c->contents;
@@ -505,6 +565,9 @@ gc_examine(struct gc *g, struct gc_cache *c)
 		gc_fail(g, "cannot read the database of %s: %s; it is kept: see %s/roamfs.log, and "
 		    "remove it by hand if it is of no use", c->path, strerror(-e), c->path);
 		gc_keep(c, "its database cannot be read: %s", strerror(-e));
+	} else if (c->locked && !c->clean) {
+		gc_keep(c, "encrypted with %s's password, and it may hold changes not on the "
+		    "server yet; they go at %s's next login", c->user, c->user);
 	} else if (changes) {
 		gc_keep(c, "%llu change%s not on the server yet; they go at %s's next login",
 		    (unsigned long long)changes, changes == 1 ? "" : "s", c->user);

@@ -625,6 +625,13 @@ print_status(const struct target *t, const struct ctl_record *c, int running)
 			printf(" (%s)", s);
 		putchar('\n');
 	}
+	if (ctl_get_u64(c, "locked", 0)) {
+		printf("  encrypted:   locked: its key opens with %s's password at the next login\n",
+		    ctl_get_str(c, "user", "the user"));
+		printf("  waiting:     %s\n", ctl_get_u64(c, "changes", 0) ? "changes may wait (it "
+		    "ended before all reached the server)" : "nothing: all reached the server");
+		return;
+	}
 	n = ctl_get_u64(c, "changes", 0);
 	printf("  waiting:     %llu change%s", (unsigned long long)n, n == 1 ? "" : "s");
 	if (n) {
@@ -666,6 +673,50 @@ print_status(const struct target *t, const struct ctl_record *c, int running)
 }
 
 /*
+ * An encrypted cache whose key is not on the system (its roamfs ended):
+ * its database is ciphertext, and only its plain DIR/state tells whether
+ * changes may wait (cache.h).  0 with the record, or -1: not such a cache.
+ */
+static int
+locked_status(const struct target *t, struct ctl_reply *r)
+{
+	char path[PATH_MAX], state[16];
+	struct ctl_record *c;
+	struct passwd *pw;
+	struct stat st;
+	const char *user = "";
+	int64_t used = 0;
+	ssize_t n;
+	int fd, clean = 0;
+
+	snprintf(path, sizeof path, "%s/db/data.mdb", t->cache);
+	if (stat(path, &st) == 0)
+		return -1;
+	snprintf(path, sizeof path, "%s/key", t->cache);
+	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return -1;
+	snprintf(path, sizeof path, "%s/state", t->cache);
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+		if (fstat(fd, &st) == 0)
+			used = (int64_t)st.st_mtime;
+		n = read(fd, state, sizeof state - 1);
+		state[n > 0 ? n : 0] = '\0';
+		clean = strcmp(state, "clean\n") == 0;
+		close(fd);
+	}
+	if (stat(t->cache, &st) == 0 && (pw = getpwuid(st.st_uid)) != NULL)
+		user = pw->pw_name;
+	memset(r, 0, sizeof *r);
+	if ((c = ctl_reply_record(r)) == NULL || ctl_put_str(c, "mountpoint",
+	    t->mountpoint) < 0 || ctl_put_str(c, "cache", t->cache) < 0 ||
+	    ctl_put_str(c, "user", user) < 0 || ctl_put_i64(c, "last_used", used) < 0 ||
+	    ctl_put_u64(c, "locked", 1) < 0 || ctl_put_u64(c, "changes", !clean) < 0 ||
+	    ctl_put_u64(c, "cache_bytes", summary_disk_usage(t->cache)) < 0)
+		die_oom();
+	return 0;
+}
+
+/*
  * A status record for a cache with no roamfs: read from its database.
  * 0, or -errno after saying why.
  */
@@ -683,6 +734,8 @@ offline_status(const struct target *t, struct ctl_reply *r)
 	int64_t used;
 	int e;
 
+	if (locked_status(t, r) == 0)
+		return 0;
 	snprintf(path, sizeof path, "%s/db", t->cache);
 	if ((e = db_open_readonly(path, &db, &cause)) < 0) {
 		fprintf(stderr, "roamctl: %s\n", cause ? cause : strerror(-e));

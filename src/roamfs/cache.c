@@ -7,16 +7,22 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "roam/log.h"
 #include "cache.h"
+#include "cachekey.h"
+#include "fscrypt.h"
+#include "siteconf.h"
 
 /* The reserve: 1/64 of the cache's filesystem, from 1 to 8 MiB (reserve_size). */
 #define RESERVE_MIN	((int64_t)1 << 20)
@@ -27,7 +33,35 @@ struct cache {
 	char *dbdir;
 	int dirfd, datafd, tmpfd, lockfd;
 	unsigned tmpseq;
+	int encrypted;			/* its key was added: removed at close */
+	uint8_t keyid[FSCRYPT_ID_SIZE];
+	/* What opening it did that the log must tell (the log file opens
+	 * after the cache: cache_log_notes). */
+	int note_prio[2];
+	char *note[2];
 };
+
+static void __attribute__((format(printf, 3, 4)))
+note(struct cache *c, int prio, const char *fmt, ...)
+{
+	va_list ap;
+	int i = c->note[0] ? 1 : 0;
+
+	if (c->note[i])
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&c->note[i], fmt, ap) < 0)
+		c->note[i] = NULL;
+	va_end(ap);
+	c->note_prio[i] = prio;
+}
+
+#define KEY_FILE	"key"
+#define STATE_FILE	"state"
+#define KEY_TEXT_MAX	4096
+/* The encrypted directories of an encrypted cache. */
+static const char *const crypt_dirs[] = { "db", "data", "tmp" };
+#define NCRYPT_DIRS	(sizeof crypt_dirs / sizeof crypt_dirs[0])
 
 /* What to do about an error of the cache's disk, as the end of a message. */
 static const char *
@@ -262,14 +296,361 @@ cache_subdir(struct cache *c, const char *name, int *fd, char **cause)
 	return 0;
 }
 
-static int cache_open_once(const char *, uid_t, struct cache **, char **);
+/* ---- encryption ---- */
+
+/* The small file dirfd/name (at most KEY_TEXT_MAX bytes) as a string. */
+static int
+read_small(int dirfd, const char *name, char **text)
+{
+	char *b;
+	ssize_t n;
+	int fd;
+
+	*text = NULL;
+	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -errno;
+	if ((b = malloc(KEY_TEXT_MAX + 1)) == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	n = read(fd, b, KEY_TEXT_MAX);
+	close(fd);
+	if (n < 0) {
+		free(b);
+		return -errno;
+	}
+	b[n] = '\0';
+	*text = b;
+	return 0;
+}
+
+/* Write dirfd/name whole or not at all (a temporary file, fsync, rename), 0600. */
+static int
+write_small(int dirfd, const char *name, const char *text)
+{
+	char tmp[64];
+	size_t len = strlen(text);
+	int fd, r = 0;
+
+	snprintf(tmp, sizeof tmp, ".%s.new", name);
+	(void)unlinkat(dirfd, tmp, 0);
+	if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
+		r = errno ? -errno : -EIO;
+	close(fd);
+	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+		r = -errno;
+	if (r < 0)
+		(void)unlinkat(dirfd, tmp, 0);
+	return r;
+}
+
+/* Remove pfd/name and all it holds (without the key, names are opaque but removable). */
+static int
+remove_tree(int pfd, const char *name, int depth)
+{
+	struct dirent *d;
+	int fd, r = 0;
+	DIR *dir;
+
+	if (unlinkat(pfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if ((errno != EISDIR && errno != EPERM) || depth > 8)
+		return -errno;
+	if ((fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    (dir = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	while ((d = readdir(dir)) != NULL)
+		if (strcmp(d->d_name, ".") && strcmp(d->d_name, "..") &&
+		    remove_tree(dirfd(dir), d->d_name, depth + 1) < 0)
+			r = -errno;
+	closedir(dir);
+	if (unlinkat(pfd, name, AT_REMOVEDIR) < 0 && r == 0)
+		r = -errno;
+	return r;
+}
+
+/* Whether dirfd/name is missing or an empty directory. */
+static int
+missing_or_empty(int dirfd, const char *name)
+{
+	struct dirent *d;
+	int fd, empty = 1;
+	DIR *dir;
+
+	if ((fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return errno == ENOENT;
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return 0;
+	}
+	while (empty && (d = readdir(dir)) != NULL)
+		empty = !strcmp(d->d_name, ".") || !strcmp(d->d_name, "..");
+	closedir(dir);
+	return empty;
+}
+
+/* Whether DIR/state says every change of the cache reached the server. */
+static int
+state_clean(const struct cache *c)
+{
+	char *t = NULL;
+	int clean = read_small(c->dirfd, STATE_FILE, &t) == 0 && strcmp(t, "clean\n") == 0;
+
+	free(t);
+	return clean;
+}
+
+/* The three directories, made empty with the key's policy (or checked to have it). */
+static int
+crypt_dirs_ready(struct cache *c, char **cause)
+{
+	uint8_t id[FSCRYPT_ID_SIZE];
+	size_t i;
+	int fd, r;
+
+	for (i = 0; i < NCRYPT_DIRS; i++) {
+		if (mkdirat(c->dirfd, crypt_dirs[i], 0700) < 0 && errno != EEXIST)
+			return cache_fail(cause, -errno, "cannot create a directory in the cache %s: %s",
+			    c->dir);
+		if ((fd = openat(c->dirfd, crypt_dirs[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC)) < 0)
+			return cache_fail(cause, -errno, "cannot open a directory in the cache %s: %s",
+			    c->dir);
+		if ((r = fscrypt_policy_of(fd, id)) == 0)
+			r = fscrypt_set_policy(fd, c->keyid);
+		else if (r == 1)
+			r = memcmp(id, c->keyid, sizeof id) == 0 ? 0 : -EINVAL;
+		close(fd);
+		if (r < 0) {
+			if (asprintf(cause, "the encrypted cache %s is damaged (%s/%s: %s): remove it "
+			    "(rm -r %s) once its changes are on the server; a new one is made at the "
+			    "next mount", c->dir, c->dir, crypt_dirs[i],
+			    r == -EINVAL ? "another key" : strerror(-r), c->dir) < 0)
+				*cause = NULL;
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* A new encrypted cache: a random key, wrapped in DIR/key, added, the directories made. */
+static int
+crypt_new(struct cache *c, const char *password, char **cause)
+{
+	uint8_t key[CACHEKEY_SIZE];
+	char *text = NULL;
+	int r;
+
+	if ((r = cachekey_random(key)) < 0 ||
+	    (r = cachekey_wrap(password, key, &cachekey_default, &text)) < 0 ||
+	    (r = write_small(c->dirfd, KEY_FILE, text)) < 0 ||
+	    (r = fscrypt_add_key(c->dirfd, key, c->keyid)) < 0) {
+		explicit_bzero(key, sizeof key);
+		free(text);
+		(void)unlinkat(c->dirfd, KEY_FILE, 0);
+		return cache_fail(cause, r, "cannot make the key of the encrypted cache %s: %s", c->dir);
+	}
+	explicit_bzero(key, sizeof key);
+	free(text);
+	c->encrypted = 1;
+	note(c, LOG_INFO, "the cache %s is encrypted with a key wrapped with your login password",
+	    c->dir);
+	return crypt_dirs_ready(c, cause);
+}
+
+/* Open the key of DIR/key with the password and add it. */
+static int
+crypt_open(struct cache *c, const char *password, char **cause)
+{
+	uint8_t key[CACHEKEY_SIZE];
+	char *text = NULL;
+	int r;
+
+	if ((r = read_small(c->dirfd, KEY_FILE, &text)) < 0)
+		return cache_fail(cause, r, "cannot read the key of the encrypted cache %s: %s", c->dir);
+	r = cachekey_unwrap(password, text, key);
+	free(text);
+	if (r == -EKEYREJECTED) {
+		if (asprintf(cause, "your password does not open the encrypted cache %s", c->dir) < 0)
+			*cause = NULL;
+		return r;
+	}
+	if (r == 0)
+		r = fscrypt_add_key(c->dirfd, key, c->keyid);
+	explicit_bzero(key, sizeof key);
+	if (r < 0) {
+		if (r == -EINVAL && asprintf(cause, "the key file %s/%s is damaged: remove the cache "
+		    "(rm -r %s); a new one is made at the next mount", c->dir, KEY_FILE, c->dir) >= 0)
+			return r;
+		return cache_fail(cause, r, "cannot open the encrypted cache %s: %s", c->dir);
+	}
+	c->encrypted = 1;
+	return crypt_dirs_ready(c, cause);
+}
+
+/*
+ * The password was changed on the server: the key no longer opens.  A
+ * cache whose changes all reached the server is made anew; otherwise its
+ * encrypted parts go to DIR/locked-DATE-TIME, kept for the old password.
+ */
+static int
+crypt_changed(struct cache *c, char **cause)
+{
+	char aside[64], stamp[32], path[96];
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t i;
+	int r;
+
+	if (state_clean(c)) {
+		for (i = 0; i < NCRYPT_DIRS; i++)
+			if ((r = remove_tree(c->dirfd, crypt_dirs[i], 0)) < 0)
+				return cache_fail(cause, r, "cannot clear the cache %s for your new "
+				    "password: %s", c->dir);
+		(void)unlinkat(c->dirfd, KEY_FILE, 0);
+		note(c, LOG_NOTICE, "your password changed: the cache %s, whose changes were all on the "
+		    "server, is made anew", c->dir);
+		return 0;
+	}
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+	snprintf(aside, sizeof aside, "locked-%s", stamp);
+	if (mkdirat(c->dirfd, aside, 0700) < 0)
+		return cache_fail(cause, -errno, "cannot keep the old cache in %s aside: %s", c->dir);
+	for (i = 0; i < NCRYPT_DIRS; i++) {
+		snprintf(path, sizeof path, "%s/%s", aside, crypt_dirs[i]);
+		if (renameat(c->dirfd, crypt_dirs[i], c->dirfd, path) < 0 && errno != ENOENT)
+			return cache_fail(cause, -errno, "cannot keep the old cache in %s aside: %s",
+			    c->dir);
+	}
+	snprintf(path, sizeof path, "%s/%s", aside, KEY_FILE);
+	if (renameat(c->dirfd, KEY_FILE, c->dirfd, path) < 0)
+		return cache_fail(cause, -errno, "cannot keep the old cache in %s aside: %s", c->dir);
+	note(c, LOG_WARNING, "your password changed, and the cache %s held changes made here that may not "
+	    "be on the server: they are kept in %s/%s, locked with your old password; tell "
+	    "your administrator (roamfs(8), ENCRYPTED CACHES); a new cache is made", c->dir,
+	    c->dir, aside);
+	return 0;
+}
+
+/* Set up the encryption of the cache (lock held), before its directories are opened. */
+static int
+cache_crypt(struct cache *c, const struct cache_opts *o, char **cause)
+{
+	struct stat st;
+	size_t i;
+	int r, fresh;
+
+	if (fstatat(c->dirfd, KEY_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (o->password == NULL) {
+			if (asprintf(cause, "the cache %s is encrypted with your login password, and "
+			    "this login gave none (a key login): log in with your password", c->dir) < 0)
+				*cause = NULL;
+			return -EACCES;
+		}
+		if ((r = crypt_open(c, o->password, cause)) != -EKEYREJECTED || !o->password_changed)
+			return r;
+		free(*cause);
+		*cause = NULL;
+		if ((r = crypt_changed(c, cause)) < 0)
+			return r;
+	}
+	for (fresh = 1, i = 0; i < NCRYPT_DIRS && fresh; i++)
+		fresh = missing_or_empty(c->dirfd, crypt_dirs[i]);
+	if (o->encrypt == SITECONF_ENCRYPT_NO)
+		return 0;
+	if (!fresh) {
+		/* A plain cache made before: encrypted once all its changes are sent. */
+		if (o->password == NULL || !state_clean(c) || fscrypt_can(c->dirfd) != 1) {
+			if (o->encrypt == SITECONF_ENCRYPT_REQUIRED)
+				note(c, LOG_WARNING, "the cache %s was made before it was encrypted: it is encrypted "
+				    "at the first login with a password after all its changes reached "
+				    "the server", c->dir);
+			return 0;
+		}
+		for (i = 0; i < NCRYPT_DIRS; i++)
+			if ((r = remove_tree(c->dirfd, crypt_dirs[i], 0)) < 0)
+				return cache_fail(cause, r, "cannot clear the plain cache %s to encrypt "
+				    "it: %s", c->dir);
+		note(c, LOG_NOTICE, "the plain cache %s is made anew, encrypted", c->dir);
+	}
+	if (o->password == NULL) {
+		if (o->encrypt != SITECONF_ENCRYPT_REQUIRED)
+			return 0;
+		if (asprintf(cause, "cache_encrypt = required, and this login gave no password to "
+		    "encrypt the cache %s with (a key login): log in with your password", c->dir) < 0)
+			*cause = NULL;
+		return -EACCES;
+	}
+	if ((r = fscrypt_can(c->dirfd)) != 1) {
+		if (o->encrypt != SITECONF_ENCRYPT_REQUIRED)
+			return 0;
+		if (asprintf(cause, "cache_encrypt = required, and the file system of the cache %s "
+		    "cannot encrypt%s%s: turn its encrypt feature on (ext4: tune2fs -O encrypt "
+		    "DEVICE), or set cache_root on one that can", c->dir, r < 0 ? ": " : "",
+		    r < 0 ? strerror(-r) : "") < 0)
+			*cause = NULL;
+		return -EOPNOTSUPP;
+	}
+	return crypt_new(c, o->password, cause);
+}
+
+/*
+ * The encrypted cache open in this process: a roamfs that stops on a
+ * fatal error after opening it (exit) removes its key all the same.
+ */
+static struct cache *open_encrypted;
+
+static void
+crypt_atexit(void)
+{
+	if (open_encrypted && open_encrypted->encrypted)
+		(void)fscrypt_remove_key(open_encrypted->dirfd, open_encrypted->keyid);
+}
+
+void
+cache_log_notes(struct cache *c)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (c->note[i]) {
+			log_msg(c->note_prio[i], "cache_open", "%s", c->note[i]);
+			free(c->note[i]);
+			c->note[i] = NULL;
+		}
+}
 
 int
-cache_open(const char *dir, uid_t uid, struct cache **out, char **cause)
+cache_encrypted(const struct cache *c)
+{
+	return c->encrypted;
+}
+
+void
+cache_set_state(struct cache *c, int clean)
+{
+	int r = write_small(c->dirfd, STATE_FILE, clean ? "clean\n" : "dirty\n");
+
+	if (r < 0)
+		log_warn("cannot write %s/%s: %s", c->dir, STATE_FILE, strerror(-r));
+}
+
+static int cache_open_once(const char *, uid_t, const struct cache_opts *, struct cache **,
+    char **);
+
+int
+cache_open(const char *dir, uid_t uid, const struct cache_opts *o, struct cache **out,
+    char **cause)
 {
 	int r, tries = 0;
 
-	while ((r = cache_open_once(dir, uid, out, cause)) == -EAGAIN && ++tries < 3)
+	while ((r = cache_open_once(dir, uid, o, out, cause)) == -EAGAIN && ++tries < 3)
 		;
 	if (r == -EAGAIN && *cause == NULL &&
 	    asprintf(cause, "the cache %s was removed again and again while opening it: "
@@ -279,7 +660,8 @@ cache_open(const char *dir, uid_t uid, struct cache **out, char **cause)
 }
 
 static int
-cache_open_once(const char *dir, uid_t uid, struct cache **out, char **cause)
+cache_open_once(const char *dir, uid_t uid, const struct cache_opts *o, struct cache **out,
+    char **cause)
 {
 	struct cache *c;
 	int r, junk;
@@ -303,12 +685,20 @@ cache_open_once(const char *dir, uid_t uid, struct cache **out, char **cause)
 	}
 	if ((r = cache_check(c->dirfd, dir, uid, cause)) < 0 ||
 	    (r = cache_lock(c, cause)) < 0 ||
+	    (r = cache_crypt(c, o, cause)) < 0 ||
 	    (r = cache_subdir(c, "data", &c->datafd, cause)) < 0 ||
 	    (r = cache_subdir(c, "tmp", &c->tmpfd, cause)) < 0 ||
 	    (r = cache_subdir(c, "db", &junk, cause)) < 0)
 		goto fail;
 	close(junk);
 	cache_write_pid(c);
+	if (c->encrypted) {
+		static int registered;
+
+		if (!registered && atexit(crypt_atexit) == 0)
+			registered = 1;
+		open_encrypted = c;
+	}
 	*out = c;
 	return 0;
 fail:
@@ -319,16 +709,27 @@ fail:
 void
 cache_close(struct cache *c)
 {
+	int r;
+
 	if (c == NULL)
 		return;
+	if (open_encrypted == c)
+		open_encrypted = NULL;
 	if (c->datafd >= 0)
 		close(c->datafd);
 	if (c->tmpfd >= 0)
 		close(c->tmpfd);
+	/* On the cache directory, which is not encrypted itself. */
+	if (c->encrypted && (r = fscrypt_remove_key(c->dirfd, c->keyid)) != 0)
+		log_warn("the key of the encrypted cache %s is not removed yet (%s): its files "
+		    "stay readable until they are closed", c->dir, r > 0 ? "files still open" :
+		    strerror(-r));
 	if (c->lockfd >= 0)
 		close(c->lockfd);
 	if (c->dirfd >= 0)
 		close(c->dirfd);
+	free(c->note[0]);
+	free(c->note[1]);
 	free(c->dir);
 	free(c->dbdir);
 	free(c);

@@ -24,13 +24,46 @@ struct cache;
 /* The default cache directory for a user: /var/cache/roamfs/USER. */
 char *cache_default_dir(const char *user);
 /*
- * Create (if needed) and check the cache directory, take its lock.
- * Returns 0 or -errno with *cause: one line saying what is wrong and what
- * to do (owned by another user, open to others, in use by another roamfs,
- * no room on its disk for a new cache, a read-only or failing disk).
+ * An encrypted cache (fscrypt, fscrypt.h): DIR/db, DIR/data and DIR/tmp
+ * are encrypted with a random key, kept in DIR/key wrapped with the login
+ * password (cachekey.h).  The key is added to the file system while the
+ * cache is open and removed when it is closed: between sessions those
+ * hold ciphertext, names included, even to root.  The rest stays plain:
+ * the lock, the mount point, the control socket, the log and DIR/state,
+ * which says whether changes may still wait in the journal ("dirty",
+ * from the mount on) or all were sent ("clean", written at the end).
  */
-int cache_open(const char *dir, uid_t uid, struct cache **out, char **cause);
+struct cache_opts {
+	unsigned encrypt;	/* a new cache: SITECONF_ENCRYPT_NO, _IF_POSSIBLE, _REQUIRED */
+	const char *password;	/* the login password, or NULL (a key login) */
+	/*
+	 * The server took password and it does not open DIR/key: the
+	 * password was changed.  A cache whose state is clean is made anew;
+	 * otherwise its encrypted parts are kept in DIR/locked-DATE-TIME
+	 * (they open with the old password) and a new cache is made.
+	 */
+	int password_changed;
+};
+/*
+ * Create (if needed) and check the cache directory, take its lock, and
+ * add the key of an encrypted cache.  Returns 0 or -errno with *cause:
+ * one line saying what is wrong and what to do (owned by another user,
+ * open to others, in use by another roamfs, no room on its disk for a new
+ * cache, a read-only or failing disk, encryption required and not
+ * possible, an encrypted cache and no password).  -EKEYREJECTED: the
+ * password does not open the cache's key (check it with the server; a
+ * changed password opens again with password_changed).
+ */
+int cache_open(const char *dir, uid_t uid, const struct cache_opts *o, struct cache **out,
+    char **cause);
+/* Close, and remove the key of an encrypted cache. */
 void cache_close(struct cache *c);
+/* Log what opening the cache did (its encryption), once the log file is open. */
+void cache_log_notes(struct cache *c);
+/* Whether the cache is encrypted. */
+int cache_encrypted(const struct cache *c);
+/* Write DIR/state: clean (1) once every change is on the server, else dirty (0). */
+void cache_set_state(struct cache *c, int clean);
 /* Record the current pid in the lock file (again after daemonising). */
 void cache_write_pid(struct cache *c);
 const char *cache_dir(const struct cache *c);

@@ -455,18 +455,66 @@ open_log(struct roamfs *fs, const struct opts *o)
 	free(path);
 }
 
+/*
+ * The login password does not open the encrypted cache's key: a mistyped
+ * password, or one changed on the server since.  Ask the server: it
+ * refuses the first (its refusal is what the user sees); then the cache
+ * is opened for the new password (cache.h, password_changed).
+ */
+static void
+check_new_password(const struct sftp_opts *so, const char *why)
+{
+	struct sftp *s = NULL;
+	char *cause = NULL;
+	int r;
+
+	if ((r = sftp_login(so, &s, &cause)) == 0) {
+		sftp_close(s);
+		return;
+	}
+	if (remote_is_transport_error(r))
+		fatal("%s, and the server cannot be reached to check your password (%s): if you "
+		    "changed it, log in once while the server can be reached", why,
+		    cause ? cause : strerror(-r));
+	fatal("%s", cause ? cause : strerror(-r));
+}
+
+/* Whether no change is set aside (refused by the server, kept here). */
+static int
+nothing_aside(struct roamfs *fs)
+{
+	struct db_txn t;
+	size_t n = 1;
+
+	if (db_begin(fs->db, &t, 0) == 0) {
+		if (db_count(&t, DB_ASIDE, &n) < 0)
+			n = 1;
+		db_abort(&t);
+	}
+	return n == 0;
+}
+
 /* Open the cache and its database; fatal on any problem. */
 static void
-open_cache(struct roamfs *fs, struct opts *o)
+open_cache(struct roamfs *fs, struct opts *o, const struct sftp_opts *so, const char *password)
 {
+	struct cache_opts co = { o->cache_encrypt, password, 0 };
 	char *cause = NULL, *src;
 	int r;
 
 	if (o->cache == NULL && (o->cache = cache_default_dir(o->user)) == NULL)
 		fatal("out of memory");
-	if ((r = cache_open(o->cache, fs->uid, &fs->cache, &cause)) < 0)
+	if ((r = cache_open(o->cache, fs->uid, &co, &fs->cache, &cause)) == -EKEYREJECTED) {
+		check_new_password(so, cause ? cause : "your password does not open the cache");
+		free(cause);
+		cause = NULL;
+		co.password_changed = 1;
+		r = cache_open(o->cache, fs->uid, &co, &fs->cache, &cause);
+	}
+	if (r < 0)
 		fatal("%s", cause ? cause : strerror(-r));
 	open_log(fs, o);
+	cache_log_notes(fs->cache);
 	/* Percentages are of the cache's file system, which is there now. */
 	evict_conf.max = size_opt_resolve(&o->cache_max, o->cache);
 	evict_conf.total = size_opt_resolve(&o->cache_total, o->cache);
@@ -680,7 +728,7 @@ main(int argc, char **argv)
 	struct roamfs fs;
 	struct opts o;
 	char *cause = NULL, *password = NULL;
-	int warm, online, detached, r;
+	int warm, online, detached, drained, r;
 
 	log_init("roamfs", 0, 0);
 	if (opts_parse(argc, argv, &o, &cause) < 0) {
@@ -745,7 +793,9 @@ main(int argc, char **argv)
 		fatal("%s", cause ? cause : "cannot read the SSH files");
 	so.files = files;
 	load_exclusions(&fs, &o);
-	open_cache(&fs, &o);
+	open_cache(&fs, &o, &so, password);
+	/* Until the end says otherwise, changes may wait here (cache.h). */
+	cache_set_state(fs.cache, 0);
 	if ((fs.nodes = nodes_new()) == NULL || fetch_init(&fs) < 0 ||
 	    remote_new(&so, "foreground", &fs.fg) < 0 || remote_new(&so, "replay", &fs.bg) < 0 ||
 	    remote_new(&so, "prefetch", &fs.pf) < 0)
@@ -793,7 +843,8 @@ main(int argc, char **argv)
 	log_info("unmounted from %s", o.mountpoint);
 	fuse_remove_signal_handlers(fs.se);
 	flush_stop(&fs);
-	r = replay_drain(&fs) < 0 && r == 0 ? 0 : r;
+	drained = replay_drain(&fs) == 0;
+	r = !drained && r == 0 ? 0 : r;
 	prefetch_save_workingset(&fs);	/* once the changes are on the server */
 	/* roamctl followed the flush up to here; it reads the replayer's
 	 * state, which replay_stop frees. */
@@ -813,6 +864,8 @@ main(int argc, char **argv)
 	pthread_mutex_destroy(&fs.pending_lock);
 	if (fs.exclude)
 		exclude_free(fs.exclude);
+	if (drained && nothing_aside(&fs))
+		cache_set_state(fs.cache, 1);	/* every change reached the server */
 	db_close(fs.db);
 	cache_close(fs.cache);
 	secret_free(password);

@@ -266,6 +266,7 @@ opts_parse(int argc, char **argv, struct opts *o, char **cause)
 	o->flush_timeout = SITECONF_FLUSH_TIMEOUT;
 	o->connect_timeout = SITECONF_CONNECT_TIMEOUT;
 	o->cache_expire = SITECONF_CACHE_EXPIRE;
+	o->cache_encrypt = SITECONF_CACHE_ENCRYPT;
 	o->workingset_files = SITECONF_WORKINGSET_FILES;
 	o->workingset_bytes = SITECONF_WORKINGSET_BYTES;
 	for (i = 1; i < argc && r == 0; i++) {
@@ -342,6 +343,7 @@ opts_apply_siteconf(struct opts *o, const struct siteconf *c)
 	if (!(o->given & OPT_GIVEN_CACHE_TOTAL))
 		o->cache_total = c->cache_total;
 	o->cache_expire = c->cache_expire;
+	o->cache_encrypt = c->cache_encrypt;
 	o->workingset_files = c->workingset_files;
 	o->workingset_bytes = c->workingset_bytes;
 	return 0;

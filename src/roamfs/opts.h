@@ -39,6 +39,7 @@ struct opts {
 	struct size_opt cache_max;	/* this cache's budget; both 0: no limit */
 	struct size_opt cache_total;	/* all caches under cache_root; both 0: no limit */
 	unsigned cache_expire;	/* days (roamctl gc); 0: never */
+	unsigned cache_encrypt;	/* SITECONF_ENCRYPT_* (roamfs.conf only) */
 	unsigned workingset_files;	/* bound of the working set at logout; 0: none */
 	uint64_t workingset_bytes;	/* also; 0: no bound on bytes */
 };

@@ -158,6 +158,7 @@ static int set_root(struct parser *, const struct key *, const char *);
 static int set_size(struct parser *, const struct key *, const char *);
 static int set_bytes(struct parser *, const struct key *, const char *);
 static int set_uint(struct parser *, const struct key *, const char *);
+static int set_encrypt(struct parser *, const struct key *, const char *);
 
 #define F(field) offsetof(struct siteconf, field)
 static const struct key keys[] = {
@@ -165,6 +166,7 @@ static const struct key keys[] = {
 	{ "cache_max", set_size, F(cache_max), 0, 1, NULL },
 	{ "cache_total", set_size, F(cache_total), 0, 1, NULL },
 	{ "cache_expire", set_uint, F(cache_expire), 0, SITECONF_CACHE_EXPIRE_MAX, "days" },
+	{ "cache_encrypt", set_encrypt, F(cache_encrypt), 0, 0, NULL },
 	{ "dir_ttl", set_uint, F(dir_ttl), 0, SITECONF_DIR_TTL_MAX, "seconds" },
 	{ "attr_ttl", set_uint, F(attr_ttl), 0, SITECONF_ATTR_TTL_MAX, "seconds" },
 	{ "sync_interval", set_uint, F(sync_interval), SITECONF_SYNC_INTERVAL_MIN,
@@ -286,6 +288,24 @@ set_uint(struct parser *p, const struct key *k, const char *val)
 	return 0;
 }
 
+static int
+set_encrypt(struct parser *p, const struct key *k, const char *val)
+{
+	unsigned v;
+
+	if (strcmp(val, "no") == 0)
+		v = SITECONF_ENCRYPT_NO;
+	else if (strcmp(val, "if-possible") == 0)
+		v = SITECONF_ENCRYPT_IF_POSSIBLE;
+	else if (strcmp(val, "required") == 0)
+		v = SITECONF_ENCRYPT_REQUIRED;
+	else
+		return perr(p, "%s = %.*s: expected required, if-possible or no", k->name,
+		    SITECONF_SHOW, val);
+	*(unsigned *)field(p, k) = v;
+	return 0;
+}
+
 /* Whether [s, s+n) is spelt as keys are: lowercase letters, digits and '_'. */
 static int
 key_spelling_ok(const char *s, size_t n)
@@ -380,6 +400,7 @@ siteconf_defaults(struct siteconf *c)
 {
 	memset(c, 0, sizeof *c);
 	c->cache_expire = SITECONF_CACHE_EXPIRE;
+	c->cache_encrypt = SITECONF_CACHE_ENCRYPT;
 	c->dir_ttl = SITECONF_DIR_TTL;
 	c->attr_ttl = SITECONF_ATTR_TTL;
 	c->sync_interval = SITECONF_SYNC_INTERVAL;

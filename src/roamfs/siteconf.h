@@ -20,6 +20,11 @@
 
 /* Defaults and ranges, shared with the -o options of the same names (opts.c). */
 #define SITECONF_CACHE_EXPIRE		180		/* days; 0: never */
+/* cache_encrypt: whether a new cache is encrypted (cache.h). */
+#define SITECONF_ENCRYPT_NO		0
+#define SITECONF_ENCRYPT_IF_POSSIBLE	1
+#define SITECONF_ENCRYPT_REQUIRED	2
+#define SITECONF_CACHE_ENCRYPT		SITECONF_ENCRYPT_IF_POSSIBLE
 #define SITECONF_CACHE_EXPIRE_MAX	36500
 #define SITECONF_DIR_TTL		5
 #define SITECONF_DIR_TTL_MAX		(86400 * 365)
@@ -68,6 +73,7 @@ struct siteconf {
 	struct size_opt cache_max;	/* per cache (per mount) */
 	struct size_opt cache_total;	/* all caches under cache_root together */
 	unsigned cache_expire;		/* days after which roamctl gc removes a cache */
+	unsigned cache_encrypt;		/* SITECONF_ENCRYPT_* */
 	unsigned dir_ttl, attr_ttl, sync_interval, flush_timeout, connect_timeout;
 	unsigned workingset_files;	/* 0: no working set */
 	uint64_t workingset_bytes;	/* 0: no bound on bytes */

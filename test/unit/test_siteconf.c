@@ -143,7 +143,8 @@ is_default(const struct siteconf *c, const char *root)
 {
 	return (root ? c->cache_root && strcmp(c->cache_root, root) == 0 : c->cache_root == NULL) &&
 	    c->cache_max.bytes == 0 && c->cache_max.percent == 0 && c->cache_total.bytes == 0 &&
-	    c->cache_total.percent == 0 && c->cache_expire == 180 && c->dir_ttl == 5 &&
+	    c->cache_total.percent == 0 && c->cache_expire == 180 &&
+	    c->cache_encrypt == SITECONF_ENCRYPT_IF_POSSIBLE && c->dir_ttl == 5 &&
 	    c->attr_ttl == 3 && c->sync_interval == 2 && c->flush_timeout == 30 &&
 	    c->connect_timeout == 10 && c->workingset_files == 500 &&
 	    c->workingset_bytes == (uint64_t)256 << 20;
@@ -159,6 +160,7 @@ test_syntax(void)
 	    "  cache_max=20G\n"
 	    "cache_total\t=\t80%\r\n"
 	    "cache_expire = 0\n"
+	    "cache_encrypt = required\n"
 	    "dir_ttl = 60\n"
 	    "attr_ttl = 0\n"
 	    "sync_interval = 60\n"
@@ -184,8 +186,15 @@ test_syntax(void)
 	ok(c.cache_expire == 0 && c.dir_ttl == 60 && c.attr_ttl == 0 && c.sync_interval == 60 &&
 	    c.flush_timeout == 86400 && c.connect_timeout == 1, "the numbers");
 	ok(c.workingset_files == 0 && c.workingset_bytes == (uint64_t)1 << 30, "the working set");
+	ok(c.cache_encrypt == SITECONF_ENCRYPT_REQUIRED, "cache_encrypt = required");
 	siteconf_free(&c);
 	ok(is_default(&c, NULL), "siteconf_free leaves the defaults");
+	ok(parse("cache_encrypt = no\n", &c) == 0 && c.cache_encrypt == SITECONF_ENCRYPT_NO,
+	    "cache_encrypt = no");
+	siteconf_free(&c);
+	ok(parse("cache_encrypt = if-possible\n", &c) == 0 &&
+	    c.cache_encrypt == SITECONF_ENCRYPT_IF_POSSIBLE, "cache_encrypt = if-possible");
+	siteconf_free(&c);
 	ok(parse("cache_root = /a b/c d\ncache_max = none\n", &c) == 0 &&
 	    strcmp(c.cache_root, "/a b/c d") == 0, "a cache root may hold spaces");
 	siteconf_free(&c);
@@ -263,6 +272,8 @@ test_refusals(void)
 	    "site.conf:1: flush_timeout = 1e3: expected a whole number of seconds from 0 to 86400");
 	refused("connect_timeout = 601\n",
 	    "site.conf:1: connect_timeout = 601: expected a whole number of seconds from 1 to 600");
+	refused("cache_encrypt = yes\n",
+	    "site.conf:1: cache_encrypt = yes: expected required, if-possible or no");
 	refused("cache_expire = 36501\n",
 	    "site.conf:1: cache_expire = 36501: expected a whole number of days from 0 to 36500");
 	refused("workingset_files = 99999999999999999999\n", "site.conf:1: workingset_files = "
