@@ -30,8 +30,9 @@ char *cache_default_dir(const char *user);
  * cache is open and removed when it is closed: between sessions those
  * hold ciphertext, names included, even to root.  The rest stays plain:
  * the lock, the mount point, the control socket, the log and DIR/state,
- * which says whether changes may still wait in the journal ("dirty",
- * from the mount on) or all were sent ("clean", written at the end).
+ * which says whether the cache may hold what is nowhere else ("dirty",
+ * from the mount on: changes not sent, set aside, local-only files) or
+ * all of it is on the server ("clean", written at the end).
  */
 struct cache_opts {
 	unsigned encrypt;	/* a new cache: SITECONF_ENCRYPT_NO, _IF_POSSIBLE, _REQUIRED */
@@ -62,7 +63,7 @@ void cache_close(struct cache *c);
 void cache_log_notes(struct cache *c);
 /* Whether the cache is encrypted. */
 int cache_encrypted(const struct cache *c);
-/* Write DIR/state: clean (1) once every change is on the server, else dirty (0). */
+/* Write DIR/state: clean (1) once all of the cache is on the server, else dirty (0). */
 void cache_set_state(struct cache *c, int clean);
 /* Record the current pid in the lock file (again after daemonising). */
 void cache_write_pid(struct cache *c);

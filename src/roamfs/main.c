@@ -479,19 +479,25 @@ check_new_password(const struct sftp_opts *so, const char *why)
 	fatal("%s", cause ? cause : strerror(-r));
 }
 
-/* Whether no change is set aside (refused by the server, kept here). */
+/*
+ * Whether nothing of the cache exists only here, now that the journal
+ * drained: no change set aside (refused by the server), no local-only
+ * file (an excluded path: the trash, say).  Such a cache may be dropped.
+ */
 static int
-nothing_aside(struct roamfs *fs)
+nothing_only_here(struct roamfs *fs)
 {
 	struct db_txn t;
 	size_t n = 1;
+	int only = 1;
 
 	if (db_begin(fs->db, &t, 0) == 0) {
 		if (db_count(&t, DB_ASIDE, &n) < 0)
 			n = 1;
+		only = meta_local_only(&t);
 		db_abort(&t);
 	}
-	return n == 0;
+	return n == 0 && only == 0;
 }
 
 /* Open the cache and its database; fatal on any problem. */
@@ -864,8 +870,8 @@ main(int argc, char **argv)
 	pthread_mutex_destroy(&fs.pending_lock);
 	if (fs.exclude)
 		exclude_free(fs.exclude);
-	if (drained && nothing_aside(&fs))
-		cache_set_state(fs.cache, 1);	/* every change reached the server */
+	if (drained && nothing_only_here(&fs))
+		cache_set_state(fs.cache, 1);	/* all of it is on the server */
 	db_close(fs.db);
 	cache_close(fs.cache);
 	secret_free(password);

@@ -298,6 +298,29 @@ orphan_of_inode(void *arg, const MDB_val *k, const MDB_val *v)
 	return 0;
 }
 
+/* 1 (which stops the scan) for a file that exists only in this cache. */
+static int
+local_only_inode(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct inode in;
+	int only;
+
+	(void)arg;
+	if (k->mv_size != 8 || inode_decode(v->mv_data, v->mv_size, &in) < 0)
+		return 0;
+	only = in.nlink > 0 && (in.flags & I_EXCLUDED) && !S_ISDIR(in.mode);
+	inode_free(&in);
+	return only;
+}
+
+int
+meta_local_only(struct db_txn *t)
+{
+	int r = db_scan(t, DB_INODE, NULL, 0, local_only_inode, NULL);
+
+	return r < 0 ? r : r != 0;
+}
+
 static int
 orphan_key(void *arg, const MDB_val *k, const MDB_val *v)
 {

@@ -74,6 +74,9 @@ int meta_inode_get(struct db_txn *t, uint64_t ino, struct inode *out);
 int meta_inode_read(struct db *db, uint64_t ino, struct inode *out);
 int meta_inode_put(struct db_txn *t, const struct inode *in);
 int meta_inode_del(struct db_txn *t, uint64_t ino);
+/* Whether an object that never goes to the server (excluded, local-only:
+ * the trash, say) is in the cache: 1, 0, or -errno. */
+int meta_local_only(struct db_txn *t);
 /* Append to list (8-byte big-endian numbers) the inodes with no name left. */
 int meta_orphans(struct db_txn *t, struct buf *list);
 /* Encode and decode an inode record (decode is safe on any input). */

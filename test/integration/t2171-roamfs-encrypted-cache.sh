@@ -94,7 +94,8 @@ test_expect_success 'after the logout the key is gone: names and contents are ci
 test_expect_success 'roamctl status --all and gc, as root, read the locked cache without its key' '
 	"$ROAMCTL" --config="$CONF" status --all >"$TEST_DIR/status.out" 2>&1; st=$?
 	cat "$TEST_DIR/status.out"
-	test $st -eq 0 && grep -q "encrypted:   locked: its key opens with $U.s password" "$TEST_DIR/status.out" &&
+	# (0, or 1 when another roamfs of root runs with changes waiting.)
+	test $st -le 1 && grep -q "encrypted:   locked: its key opens with $U.s password" "$TEST_DIR/status.out" &&
 	grep -q "waiting:     nothing: all reached the server" "$TEST_DIR/status.out" &&
 	"$ROAMCTL" --config="$CONF" gc >"$TEST_DIR/gc.out" 2>&1; st=$?
 	cat "$TEST_DIR/gc.out"
@@ -150,6 +151,17 @@ test_expect_success 'changes unsent when the password changes are kept aside, an
 	    "$C/roamfs.log" &&
 	ls -d "$C"/locked-*/db "$C"/locked-*/key >/dev/null &&
 	test "$(run_as "$U" cat "$UD/mnt/essay-about-the-sea.txt")" = "$MARK" && logout
+'
+
+test_expect_success 'a local-only file (the trash) keeps the state dirty: the cache is not all on the server' '
+	cp "$top_srcdir/contrib/exclude" "$TEST_DIR/exclude" && chmod 644 "$TEST_DIR/exclude" &&
+	mount_with "$PW" "exclude=$TEST_DIR/exclude" || { cat "$TEST_DIR/mount.out"; return 1; }
+	run_as "$U" mkdir -p "$UD/mnt/.local/share/Trash/files" &&
+	echo "thrown away" | run_as "$U" tee "$UD/mnt/.local/share/Trash/files/old.txt" >/dev/null &&
+	logout && test "$(cat "$C/state")" = dirty &&
+	mount_with "$PW" "exclude=$TEST_DIR/exclude" &&
+	run_as "$U" rm "$UD/mnt/.local/share/Trash/files/old.txt" && logout &&
+	test "$(cat "$C/state")" = clean
 '
 
 test_expect_success 'required where the file system cannot encrypt, or without a password: one line' '
