@@ -351,23 +351,24 @@ static int
 remove_tree(int pfd, const char *name, int depth)
 {
 	struct dirent *d;
-	int fd, r = 0;
+	int fd, e, r = 0;
 	DIR *dir;
 
 	if (unlinkat(pfd, name, 0) == 0 || errno == ENOENT)
 		return 0;
 	if ((errno != EISDIR && errno != EPERM) || depth > 8)
+		return depth > 8 ? -ELOOP : -errno;
+	if ((fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return -errno;
-	if ((fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-	    (dir = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return -errno;
+	if ((dir = fdopendir(fd)) == NULL) {
+		e = -errno;
+		close(fd);
+		return e;
 	}
 	while ((d = readdir(dir)) != NULL)
 		if (strcmp(d->d_name, ".") && strcmp(d->d_name, "..") &&
-		    remove_tree(dirfd(dir), d->d_name, depth + 1) < 0)
-			r = -errno;
+		    (e = remove_tree(dirfd(dir), d->d_name, depth + 1)) < 0)
+			r = e;
 	closedir(dir);
 	if (unlinkat(pfd, name, AT_REMOVEDIR) < 0 && r == 0)
 		r = -errno;
@@ -544,7 +545,7 @@ cache_crypt(struct cache *c, const struct cache_opts *o, char **cause)
 {
 	struct stat st;
 	size_t i;
-	int r, fresh;
+	int r, fresh, can;
 
 	if (fstatat(c->dirfd, KEY_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (o->password == NULL) {
@@ -565,19 +566,26 @@ cache_crypt(struct cache *c, const struct cache_opts *o, char **cause)
 	if (o->encrypt == SITECONF_ENCRYPT_NO)
 		return 0;
 	if (!fresh) {
-		/* A plain cache made before: encrypted once all its changes are sent. */
-		if (o->password == NULL || !state_clean(c) || fscrypt_can(c->dirfd) != 1) {
-			if (o->encrypt == SITECONF_ENCRYPT_REQUIRED)
-				note(c, LOG_WARNING, "the cache %s was made before it was encrypted: it is encrypted "
-				    "at the first login with a password after all its changes reached "
-				    "the server", c->dir);
-			return 0;
+		/* A plain cache made before: made anew encrypted once all of it
+		 * is on the server; until then it stays plain, unless required
+		 * and it never can be (refused below). */
+		can = o->password && fscrypt_can(c->dirfd) == 1;
+		if (!can || !state_clean(c)) {
+			if (o->encrypt != SITECONF_ENCRYPT_REQUIRED)
+				return 0;
+			if (can) {
+				note(c, LOG_WARNING, "the cache %s was made before it was encrypted: "
+				    "it is made anew encrypted at the first login after all of it "
+				    "reached the server", c->dir);
+				return 0;
+			}
+		} else {
+			for (i = 0; i < NCRYPT_DIRS; i++)
+				if ((r = remove_tree(c->dirfd, crypt_dirs[i], 0)) < 0)
+					return cache_fail(cause, r, "cannot clear the plain cache %s "
+					    "to encrypt it: %s", c->dir);
+			note(c, LOG_NOTICE, "the plain cache %s is made anew, encrypted", c->dir);
 		}
-		for (i = 0; i < NCRYPT_DIRS; i++)
-			if ((r = remove_tree(c->dirfd, crypt_dirs[i], 0)) < 0)
-				return cache_fail(cause, r, "cannot clear the plain cache %s to encrypt "
-				    "it: %s", c->dir);
-		note(c, LOG_NOTICE, "the plain cache %s is made anew, encrypted", c->dir);
 	}
 	if (o->password == NULL) {
 		if (o->encrypt != SITECONF_ENCRYPT_REQUIRED)

@@ -164,6 +164,26 @@ test_expect_success 'a local-only file (the trash) keeps the state dirty: the ca
 	test "$(cat "$C/state")" = clean
 '
 
+test_expect_success 'a plain cache made before is made anew encrypted once all of it is on the server' '
+	mkdir -p "$FS/own" && chown "$U" "$FS/own" &&
+	printf "cache_root = %s\ncache_encrypt = no\n" "$ROOT" >"$TEST_DIR/no.conf" &&
+	printf "cache_root = %s\n" "$ROOT" >"$TEST_DIR/maybe.conf" &&
+	chmod 644 "$TEST_DIR/no.conf" "$TEST_DIR/maybe.conf" &&
+	P=$FS/own/cache &&
+	printf "%s\n" "$PW" | run_as "$U" "$USER_ROAMFS" -o "password_stdin,port=$SSHD_PORT,UserKnownHostsFile=$UD/known_hosts,config=$TEST_DIR/no.conf,cache=$P" \
+	    "$U@127.0.0.1:$H" "$UD/mnt" &&
+	test "$(run_as "$U" cat "$UD/mnt/essay-about-the-sea.txt")" = "$MARK" &&
+	test ! -e "$P/key" && test "$("$TOOL" policy "$P/db")" = none &&
+	pid=$(roamfs_pid "$P") && run_as "$U" fusermount3 -u "$UD/mnt" && wait_gone "$pid" 60 &&
+	test "$(cat "$P/state")" = clean &&
+	printf "%s\n" "$PW" | run_as "$U" "$USER_ROAMFS" -o "password_stdin,port=$SSHD_PORT,UserKnownHostsFile=$UD/known_hosts,config=$TEST_DIR/maybe.conf,cache=$P" \
+	    "$U@127.0.0.1:$H" "$UD/mnt" &&
+	test "$(run_as "$U" cat "$UD/mnt/essay-about-the-sea.txt")" = "$MARK" &&
+	test -f "$P/key" && test "$("$TOOL" policy "$P/db")" != none &&
+	grep -q "the plain cache $P is made anew, encrypted" "$P/roamfs.log" &&
+	pid=$(roamfs_pid "$P") && run_as "$U" fusermount3 -u "$UD/mnt" && wait_gone "$pid" 60
+'
+
 test_expect_success 'required where the file system cannot encrypt, or without a password: one line' '
 	mkdir -p "$TEST_DIR/plainroot" && chmod 755 "$TEST_DIR/plainroot" &&
 	printf "cache_root = %s\ncache_encrypt = required\n" "$TEST_DIR/plainroot" >"$TEST_DIR/plain.conf" &&
