@@ -47,23 +47,42 @@ test_expect_success 'the password shows neither in the process list nor in the l
 	! grep -F -q "$PW" "$UD/cache/roamfs.log"
 '
 
+# AddressSanitizer replaces mlock with a no-op, and its shadow memory
+# makes a core file of terabytes: those two are not checked there.
+ASAN_BUILD=
+! ldd "$ROAMFS" 2>/dev/null | grep -q libasan || ASAN_BUILD=1
+# in_core TEXT: the core file written below holds TEXT.
+in_core() {
+	python3 -c 'import mmap, sys
+with open(sys.argv[1], "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+    sys.exit(0 if m.find(sys.argv[2].encode()) >= 0 else 1)' "$TEST_DIR/core.$pid" "$1"
+}
 test_expect_success 'the password is in locked memory, not in a core dump, and the user cannot read it out' '
-	pid=$(roamfs_pid "$UD/cache") &&
-	test "$(awk "/^VmLck:/ { print \$2 }" "/proc/$pid/status")" -gt 0 &&
+	pid=$(roamfs_pid "$UD/cache") && test -n "$pid" || return 1
+	if [ -z "$ASAN_BUILD" ]; then
+		test "$(awk "/^VmLck:/ { print \$2 }" "/proc/$pid/status")" -gt 0 ||
+		{ grep "^Vm" "/proc/$pid/status"; return 1; }
+	fi
 	# Not dumpable: the user may not read its memory or attach to it.
-	! as_user cat "/proc/$pid/environ" >/dev/null 2>&1 &&
-	! as_user dd if="/proc/$pid/mem" bs=1 count=1 status=none >/dev/null 2>&1 &&
+	! as_user cat "/proc/$pid/environ" >/dev/null 2>&1 || { echo "the user read environ"; return 1; }
+	! as_user dd if="/proc/$pid/mem" bs=1 count=1 status=none >/dev/null 2>&1 ||
+	{ echo "the user read its memory"; return 1; }
 	# Reconnect once, so that the password was used again by now.
-	kill $(server_sessions) 2>/dev/null; sleep 1 &&
+	kill $(server_sessions) 2>/dev/null
+	sleep 1
 	echo reconnected | as_user tee "$UD/mnt/again.txt" >/dev/null &&
-	wait_server test -e "$H/again.txt" &&
+	wait_server test -e "$H/again.txt" || { echo "no reconnection"; return 1; }
+	if [ -n "$ASAN_BUILD" ]; then
+		say "AddressSanitizer build: no VmLck nor core file checked"
+		return 0
+	fi
 	# gdb as root still writes a core; the password page is left out.
 	gcore -o "$TEST_DIR/core" "$pid" >"$TEST_DIR/gcore.out" 2>&1 &&
-	# The core holds what roamfs keeps (the mount point), not the password.
-	grep -F -a -q "$UD/mnt" "$TEST_DIR/core.$pid" &&
-	! grep -F -a -q "$PW" "$TEST_DIR/core.$pid" ||
+	# The core holds what roamfs keeps (the mount point), not the password
+	# (searched through mmap: grep would hold long runs without a newline).
+	in_core "$UD/mnt" && ! in_core "$PW" ||
 	{ cat "$TEST_DIR/gcore.out"; grep "^Vm" "/proc/$pid/status";
-	  echo "the password is in the core $(grep -F -a -c "$PW" "$TEST_DIR/core.$pid") times"; false; }
+	  in_core "$PW" && echo "the password is in the core"; false; }
 	r=$?
 	rm -f "$TEST_DIR/core.$pid"
 	return $r

@@ -271,7 +271,7 @@ test_expect_success 'bad usage and unknown homes: one line, distinct exit status
 	# No roamfs left running (the registry would find it).
 	for w in ws1 ws2; do
 		! grep -q " $(ws_dir $w) " /proc/mounts || ws_unmount $w || return 1
-	done
+	done || return 1
 	"$ROAMCTL" --cache-root="$TEST_DIR/empty" status >"$OUT" 2>"$ERR"; test $? -eq 5 &&
 	shows "no roamfs is running" &&
 	test "$(wc -l <"$ERR")" -eq 1

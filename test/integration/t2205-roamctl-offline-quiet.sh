@@ -62,8 +62,8 @@ test_expect_success 'roamctl offline closes every connection' '
 test_expect_success 'while offline, nothing the user does reaches the server' '
 	accepted=$(proxy_field accepted) && before=$(requests) &&
 	"$ROAMCTL" --cache-root="$TEST_DIR" pin "$W/Docs" >"$TEST_DIR/pin.out" 2>&1 &&
-	printf "made offline\n" >"$W/new.txt" && rm "$W/gone.txt" &&
-	"$ROAMCTL" flush "$C" >/dev/null 2>&1
+	printf "made offline\n" >"$W/new.txt" && rm "$W/gone.txt" || return 1
+	"$ROAMCTL" flush "$C" >/dev/null 2>&1	# says offline, sends nothing
 	for i in 1 2 3 4 5 6; do
 		ls -R "$W" >/dev/null 2>&1
 		bytes_are "$W/doc.txt" cached || { echo "doc.txt unreadable offline"; return 1; }

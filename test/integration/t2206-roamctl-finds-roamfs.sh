@@ -88,6 +88,12 @@ user_binaries || bail_out "cannot copy roamfs for the user"
 as_user() {
 	run_as "$U" env XDG_RUNTIME_DIR="$RUNDIR" "$@"
 }
+# uctl ARGS...: the user's roamctl (cache root that holds nothing), output
+# in $OUT; true when it exits 0 or 1 (changes waiting).
+uctl() {
+	as_user "$USER_ROAMCTL" --cache-root="$NOROOT" "$@" >"$OUT" 2>&1
+	[ $? -le 1 ]
+}
 
 test_expect_success 'a user mount registers in the runtime directory; the user and root find it' '
 	as_user "$USER_ROAMFS" -o "port=$SSHD_PORT,IdentityFile=$UD/key,UserKnownHostsFile=$UD/known_hosts,cache=$UD/caches/c1${USER_CONFIG:+,config=$USER_CONFIG}" \
@@ -96,8 +102,7 @@ test_expect_success 'a user mount registers in the runtime directory; the user a
 	upid=$(roamfs_pid "$UD/caches/c1") &&
 	test "$(readlink "$RUNDIR/roamfs/$upid")" = "$UD/caches/c1" &&
 	test "$(stat -c %U:%a "$RUNDIR/roamfs")" = "$U:700" &&
-	as_user "$USER_ROAMCTL" --cache-root="$NOROOT" --json status "$UD/mnt" >"$OUT" 2>&1;
-	test $? -le 1 && test "$(field cache)" = "$UD/caches/c1" &&
+	uctl --json status "$UD/mnt" && test "$(field cache)" = "$UD/caches/c1" &&
 	ctl --json status "$UD/caches/c1" && test $st -le 1 &&
 	ctl --json status && grep -q "\"cache\":\"$UD/caches/c1\"" "$OUT" ||
 	{ cat "$OUT"; false; }
@@ -107,8 +112,7 @@ test_expect_success 'a link of the user to a cache that is not theirs: root does
 	as_user ln -s "$ROAM_CACHE" "$RUNDIR/roamfs/1" &&
 	ctl --json status && test $st -le 1 &&
 	test "$(grep -o "\"cache\":\"$ROAM_CACHE\"" "$OUT" | wc -l)" -eq 1 &&
-	as_user "$USER_ROAMCTL" --cache-root="$NOROOT" --json status >"$OUT" 2>&1;
-	! grep -q "\"cache\":\"$ROAM_CACHE\"" "$OUT" || { cat "$OUT"; false; }
+	uctl --json status && ! grep -q "\"cache\":\"$ROAM_CACHE\"" "$OUT" || { cat "$OUT"; false; }
 '
 
 test_expect_success 'a registry open to others is not used' '
@@ -131,8 +135,7 @@ test_expect_success 'mounted before the runtime directory exists (pam_mount befo
 	upid=$(roamfs_pid "$UD/caches/c2") &&
 	mkdir "$RUNDIR" && chown "$U" "$RUNDIR" && chmod 700 "$RUNDIR" &&
 	WAIT_SERVER_SECONDS=25 wait_server test -L "$RUNDIR/roamfs/$upid" &&
-	as_user "$USER_ROAMCTL" --cache-root="$NOROOT" --json status "$UD/mnt" >"$OUT" 2>&1;
-	test $? -le 1 && test "$(field cache)" = "$UD/caches/c2" &&
+	uctl --json status "$UD/mnt" && test "$(field cache)" = "$UD/caches/c2" &&
 	as_user fusermount3 -u "$UD/mnt" && wait_gone "$upid" 60 && test ! -e "$RUNDIR/roamfs/$upid" ||
 	{ cat "$OUT"; ls -la "$RUNDIR" "$RUNDIR/roamfs"; false; }
 '
