@@ -415,7 +415,7 @@ rm_cache(struct gc *g, struct gc_cache *c, int dry, uint64_t *freed)
  * it, say) stays whole, and a cache still, for the next run.
  */
 static void
-gc_remove(struct gc *g, struct gc_cache *c, unsigned days)
+gc_remove(struct gc *g, struct gc_cache *c, const char *reason)
 {
 	uint64_t count = 0;
 	int e = rm_cache(g, c, 1, &count);
@@ -430,8 +430,7 @@ gc_remove(struct gc *g, struct gc_cache *c, unsigned days)
 	c->contents = 0;
 	if (e == 0) {
 		c->action = GC_REMOVED;
-		snprintf(c->reason, sizeof c->reason, "not used for %u days (cache_expire = %u)",
-		    days, g->site->cache_expire);
+		snprintf(c->reason, sizeof c->reason, "%s", reason);
 		return;
 	}
 	gc_fail(g, "cannot remove %s: %s; look at what it holds and remove it by hand", c->path,
@@ -442,32 +441,6 @@ gc_remove(struct gc *g, struct gc_cache *c, unsigned days)
 }
 
 /* ---- trimming ---- */
-
-/* Remove c, encrypted and locked, whole, for a budget (why). */
-static void
-gc_remove_locked(struct gc *g, struct gc_cache *c, const char *why)
-{
-	uint64_t count = 0, before = c->contents;
-	int e = rm_cache(g, c, 1, &count);
-
-	if (e == 0 && !g->dry_run)
-		e = rm_cache(g, c, 0, &c->freed);
-	else
-		c->freed = e == 0 ? count : 0;
-	gc_unlock(c);
-	c->idle = 0;
-	if (e < 0) {
-		gc_fail(g, "cannot remove %s: %s; look at what it holds and remove it by hand",
-		    c->path, strerror(-e));
-		gc_keep(c, "could not be removed: %s", strerror(-e));
-		return;
-	}
-	c->contents = 0;
-	c->action = GC_REMOVED;
-	snprintf(c->reason, sizeof c->reason, "%s; encrypted and locked, so removed whole "
-	    "(%llu bytes of contents; all its changes were on the server)", why,
-	    (unsigned long long)before);
-}
 
 /* Give the database back to c's user (gc wrote it as root), and its last use. */
 static void
@@ -506,8 +479,12 @@ gc_trim(struct gc *g, struct gc_cache *c, uint64_t budget, const char *why)
 
 	if (c->locked) {
 		/* Without its key the database cannot say what is clean: an
-		 * encrypted cache whose changes were all sent goes whole. */
-		gc_remove_locked(g, c, why);
+		 * encrypted cache all of which is on the server goes whole. */
+		char reason[sizeof c->reason];
+
+		snprintf(reason, sizeof reason, "%s; encrypted and locked, so removed whole (all "
+		    "of it was on the server)", why);
+		gc_remove(g, c, reason);
 		return;
 	}
 	if (g->dry_run) {
@@ -583,7 +560,11 @@ gc_examine(struct gc *g, struct gc_cache *c)
 	snprintf(c->reason, sizeof c->reason, "last used %u day%s ago, within its budget", days,
 	    days == 1 ? "" : "s");
 	if (expire > 0 && days >= expire) {
-		gc_remove(g, c, days);
+		char reason[sizeof c->reason];
+
+		snprintf(reason, sizeof reason, "not used for %u days (cache_expire = %u)", days,
+		    expire);
+		gc_remove(g, c, reason);
 		return;
 	}
 	max = size_opt_resolve(&g->site->cache_max, c->path);
