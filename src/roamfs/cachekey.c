@@ -120,32 +120,43 @@ header(char *buf, size_t len, const struct cachekey_params *p)
 }
 
 int
+cachekey_format(const struct cachekey_file *f, char **text)
+{
+	char head[128], hs[2 * SALT_SIZE + 1], hn[2 * NONCE_SIZE + 1], hw[2 * CACHEKEY_SIZE + 1];
+	char ht[2 * TAG_SIZE + 1];
+
+	*text = NULL;
+	if (!params_ok(&f->p) || header(head, sizeof head, &f->p) < 0)
+		return -EINVAL;
+	hex(hs, f->salt, SALT_SIZE);
+	hex(hn, f->nonce, NONCE_SIZE);
+	hex(hw, f->wrapped, CACHEKEY_SIZE);
+	hex(ht, f->tag, TAG_SIZE);
+	if (asprintf(text, "%ssalt %s\nnonce %s\nwrapped %s\ntag %s\n", head, hs, hn, hw, ht) < 0) {
+		*text = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int
 cachekey_wrap(const char *password, const uint8_t key[CACHEKEY_SIZE],
     const struct cachekey_params *p, char **text)
 {
-	uint8_t salt[SALT_SIZE], nonce[NONCE_SIZE], tag[TAG_SIZE], kek[KEK_SIZE];
-	uint8_t wrapped[CACHEKEY_SIZE];
-	char head[128], hs[2 * SALT_SIZE + 1], hn[2 * NONCE_SIZE + 1], hw[2 * CACHEKEY_SIZE + 1];
-	char ht[2 * TAG_SIZE + 1];
+	struct cachekey_file f;
+	uint8_t kek[KEK_SIZE];
+	char head[128];
 	int r;
 
 	*text = NULL;
 	if (!params_ok(p) || header(head, sizeof head, p) < 0)
 		return -EINVAL;
-	if ((r = fill_random(salt, sizeof salt)) < 0 || (r = fill_random(nonce, sizeof nonce)) < 0)
+	f.p = *p;
+	if ((r = fill_random(f.salt, SALT_SIZE)) < 0 || (r = fill_random(f.nonce, NONCE_SIZE)) < 0)
 		return r;
-	if ((r = derive(password, p, salt, kek)) == 0 &&
-	    (r = gcm(1, kek, nonce, head, key, CACHEKEY_SIZE, wrapped, tag)) == 0) {
-		hex(hs, salt, sizeof salt);
-		hex(hn, nonce, sizeof nonce);
-		hex(hw, wrapped, sizeof wrapped);
-		hex(ht, tag, sizeof tag);
-		if (asprintf(text, "%ssalt %s\nnonce %s\nwrapped %s\ntag %s\n", head, hs, hn, hw,
-		    ht) < 0) {
-			*text = NULL;
-			r = -ENOMEM;
-		}
-	}
+	if ((r = derive(password, p, f.salt, kek)) == 0 &&
+	    (r = gcm(1, kek, f.nonce, head, key, CACHEKEY_SIZE, f.wrapped, f.tag)) == 0)
+		r = cachekey_format(&f, text);
 	explicit_bzero(kek, sizeof kek);
 	return r;
 }
@@ -164,9 +175,11 @@ unhex_line(const char **s, const char *name, uint8_t *b, size_t n)
 	for (i = 0; i < n; i++) {
 		hi = p[2 * i] >= '0' && p[2 * i] <= '9' ? p[2 * i] - '0' :
 		    p[2 * i] >= 'a' && p[2 * i] <= 'f' ? p[2 * i] - 'a' + 10 : -1;
+		if (hi < 0)
+			return -EINVAL;	/* also the end of the text: p[2 * i + 1] unread */
 		lo = p[2 * i + 1] >= '0' && p[2 * i + 1] <= '9' ? p[2 * i + 1] - '0' :
 		    p[2 * i + 1] >= 'a' && p[2 * i + 1] <= 'f' ? p[2 * i + 1] - 'a' + 10 : -1;
-		if (hi < 0 || lo < 0)
+		if (lo < 0)
 			return -EINVAL;
 		b[i] = (uint8_t)(hi << 4 | lo);
 	}
@@ -177,30 +190,40 @@ unhex_line(const char **s, const char *name, uint8_t *b, size_t n)
 }
 
 int
-cachekey_unwrap(const char *password, const char *text, uint8_t key[CACHEKEY_SIZE])
+cachekey_parse(const char *text, struct cachekey_file *f)
 {
-	uint8_t salt[SALT_SIZE], nonce[NONCE_SIZE], tag[TAG_SIZE], kek[KEK_SIZE];
-	uint8_t wrapped[CACHEKEY_SIZE];
-	struct cachekey_params p;
 	char head[128], extra;
 	const char *s;
-	int r, n;
+	int n;
 
 	if (strncmp(text, MAGIC, strlen(MAGIC)) != 0)
 		return -EINVAL;
 	s = text + strlen(MAGIC);
-	if (sscanf(s, "argon2id t=%u m=%u p=%u%c", &p.t, &p.m_kib, &p.p, &extra) != 4 ||
-	    extra != '\n' || !params_ok(&p) || (n = header(head, sizeof head, &p)) < 0 ||
+	if (sscanf(s, "argon2id t=%u m=%u p=%u%c", &f->p.t, &f->p.m_kib, &f->p.p, &extra) != 4 ||
+	    extra != '\n' || !params_ok(&f->p) || (n = header(head, sizeof head, &f->p)) < 0 ||
 	    strncmp(text, head, (size_t)n) != 0)
 		return -EINVAL;	/* a header written otherwise would not authenticate */
 	s = text + n;
-	if (unhex_line(&s, "salt", salt, sizeof salt) < 0 ||
-	    unhex_line(&s, "nonce", nonce, sizeof nonce) < 0 ||
-	    unhex_line(&s, "wrapped", wrapped, sizeof wrapped) < 0 ||
-	    unhex_line(&s, "tag", tag, sizeof tag) < 0 || *s != '\0')
+	if (unhex_line(&s, "salt", f->salt, SALT_SIZE) < 0 ||
+	    unhex_line(&s, "nonce", f->nonce, NONCE_SIZE) < 0 ||
+	    unhex_line(&s, "wrapped", f->wrapped, CACHEKEY_SIZE) < 0 ||
+	    unhex_line(&s, "tag", f->tag, TAG_SIZE) < 0 || *s != '\0')
 		return -EINVAL;
-	if ((r = derive(password, &p, salt, kek)) == 0)
-		r = gcm(0, kek, nonce, head, wrapped, CACHEKEY_SIZE, key, tag);
+	return 0;
+}
+
+int
+cachekey_unwrap(const char *password, const char *text, uint8_t key[CACHEKEY_SIZE])
+{
+	struct cachekey_file f;
+	uint8_t kek[KEK_SIZE];
+	char head[128];
+	int r;
+
+	if ((r = cachekey_parse(text, &f)) < 0 || (r = header(head, sizeof head, &f.p)) < 0)
+		return -EINVAL;
+	if ((r = derive(password, &f.p, f.salt, kek)) == 0)
+		r = gcm(0, kek, f.nonce, head, f.wrapped, CACHEKEY_SIZE, key, f.tag);
 	explicit_bzero(kek, sizeof kek);
 	if (r < 0)
 		explicit_bzero(key, CACHEKEY_SIZE);

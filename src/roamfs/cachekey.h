@@ -30,6 +30,20 @@ struct cachekey_params {
 	uint32_t p;		/* lanes */
 };
 
+/* The fields of a key file. */
+struct cachekey_file {
+	struct cachekey_params p;
+	uint8_t salt[16], nonce[12], wrapped[CACHEKEY_SIZE], tag[16];
+};
+
+/*
+ * Parse a key file (NUL-terminated text): 0, or -EINVAL when it is not
+ * one exactly as cachekey_format writes it, or asks for parameters out of
+ * bounds.  cachekey_format: *text (malloc'd), or -errno.
+ */
+int cachekey_parse(const char *text, struct cachekey_file *f);
+int cachekey_format(const struct cachekey_file *f, char **text);
+
 /* The parameters new keys are wrapped with (about 0.2 s on a workstation). */
 extern const struct cachekey_params cachekey_default;
 

@@ -1,6 +1,7 @@
 /*
- * fuzz_seeds: make the seed corpora of fuzz_sftp, fuzz_journal and
- * fuzz_opts with the real encoders, and check the committed ones.
+ * fuzz_seeds: make the seed corpora of fuzz_sftp, fuzz_journal,
+ * fuzz_opts, fuzz_ctl and fuzz_cachekey with the real encoders, and check
+ * the committed ones.
  *
  * Usage: fuzz_seeds            check $top_srcdir/test/fuzz/corpus (TAP)
  *        fuzz_seeds -w DIR     write DIR/{sftp,journal,opts}/seed-*
@@ -21,6 +22,7 @@
 #include "roam/buf.h"
 #include "roam/ctl.h"
 #include "roam/log.h"
+#include "cachekey.h"
 #include "journal.h"
 #include "meta.h"
 #include "opts.h"
@@ -483,11 +485,37 @@ seeds_ctl(void)
 	seed_ctl("reply-refused", &b, 1);
 }
 
+/* A key file of an encrypted cache, with fixed fields (cachekey_format). */
+static void
+seeds_cachekey(void)
+{
+	struct cachekey_file f;
+	struct buf b;
+	char *text;
+	size_t i;
+
+	f.p = cachekey_default;
+	for (i = 0; i < sizeof f.salt; i++)
+		f.salt[i] = (uint8_t)(i * 7);
+	for (i = 0; i < sizeof f.nonce; i++)
+		f.nonce[i] = (uint8_t)(0xa0 + i);
+	for (i = 0; i < sizeof f.wrapped; i++)
+		f.wrapped[i] = (uint8_t)(i * 13 + 5);
+	for (i = 0; i < sizeof f.tag; i++)
+		f.tag[i] = (uint8_t)(0xf0 - i);
+	if (cachekey_format(&f, &text) != 0 || cachekey_parse(text, &f) != 0)
+		fatal("seed generator made an invalid key file");
+	buf_init(&b, 0);
+	buf_put(&b, text, strlen(text));
+	free(text);
+	seed("cachekey", "default", &b);
+}
+
 /* Make the corpus directories under -w DIR. */
 static void
 make_dirs(const char *top)
 {
-	static const char *const subs[] = { "", "/sftp", "/journal", "/opts", "/ctl" };
+	static const char *const subs[] = { "", "/sftp", "/journal", "/opts", "/ctl", "/cachekey" };
 	char path[4096];
 	size_t i;
 
@@ -519,6 +547,7 @@ main(int argc, char **argv)
 	seeds_journal();
 	seeds_ctl();
 	seeds_opts();
+	seeds_cachekey();
 	if (write_dir == NULL)
 		printf("1..%d\n", test_num);
 	return failed;
