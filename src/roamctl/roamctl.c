@@ -26,6 +26,7 @@
 #include "roam/registry.h"
 #include "gc.h"
 #include "prepare.h"
+#include "recover.h"
 #include "safeout.h"
 #include "pathlist.h"
 #include "roamctl.h"
@@ -1489,6 +1490,9 @@ usage(FILE *f)
 	    "                          cache_expire days, trim those over their budgets\n"
 	    "  prepare [USER]          root: make USER's cache under the cache root (the PAM\n"
 	    "                          session runs it before pam_mount; USER: $PAM_USER)\n"
+	    "  recover CACHE/locked-DATE-TIME\n"
+	    "                          put back an encrypted cache kept when your password\n"
+	    "                          changed (old and new password on standard input)\n"
 	    "Without MOUNTPOINT or CACHE: every roamfs running for you.  See roamctl(8).\n");
 }
 
@@ -1575,7 +1579,8 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "status") && strcmp(cmd, "flush") && strcmp(cmd, "conflicts") &&
 	    strcmp(cmd, "set-aside") && strcmp(cmd, "offline") && strcmp(cmd, "online") &&
 	    strcmp(cmd, "evict") && strcmp(cmd, "gc") && strcmp(cmd, "pin") &&
-	    strcmp(cmd, "unpin") && strcmp(cmd, "pins") && strcmp(cmd, "prepare")) {
+	    strcmp(cmd, "unpin") && strcmp(cmd, "pins") && strcmp(cmd, "prepare") &&
+	    strcmp(cmd, "recover")) {
 		fprintf(stderr, "roamctl: unknown command \"%s\"; see roamctl --help\n", cmd);
 		return EXIT_USAGE;
 	}
@@ -1624,6 +1629,14 @@ main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		return cmd_evict(argv + optind, argc - optind);
+	}
+	if (strcmp(cmd, "recover") == 0) {
+		if (argc - optind != 1) {
+			fprintf(stderr, "roamctl: recover takes the folder roamfs kept, "
+			    "CACHE/locked-DATE-TIME\n");
+			return EXIT_USAGE;
+		}
+		return recover_run(argv[optind]);
 	}
 	if (strcmp(cmd, "prepare") == 0) {
 		if (argc - optind > 1) {

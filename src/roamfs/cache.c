@@ -533,8 +533,9 @@ crypt_changed(struct cache *c, char **cause)
 	if (renameat(c->dirfd, KEY_FILE, c->dirfd, path) < 0)
 		return cache_fail(cause, -errno, "cannot keep the old cache in %s aside: %s", c->dir);
 	note(c, LOG_WARNING, "your password changed, and the cache %s held changes made here that may not "
-	    "be on the server: they are kept in %s/%s, locked with your old password; tell "
-	    "your administrator (roamfs(8), ENCRYPTED CACHES); a new cache is made", c->dir,
+	    "be on the server: they are kept in %s/%s, locked with your old password; a new "
+	    "cache is made: after this session, roamctl recover %s/%s (your old password, then "
+	    "the new one) puts them back, to go at the next login", c->dir, c->dir, aside,
 	    c->dir, aside);
 	return 0;
 }

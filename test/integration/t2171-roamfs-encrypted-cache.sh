@@ -9,7 +9,8 @@
 # the password reads everything, also offline.  A key login gets a clear
 # refusal, a wrong password the server's; a password changed on the
 # server opens a new cache (and a cache still holding unsent changes is
-# kept aside, locked with the old password, and said so).  required
+# kept aside, locked with the old password, and said so; roamctl recover
+# puts it back with the new password, and its changes go).  required
 # where the file system cannot encrypt, or with no password, refuses in
 # one line.  roamctl gc keeps a locked cache without failing.
 . "$(dirname "$0")/lib.sh"
@@ -151,6 +152,19 @@ test_expect_success 'changes unsent when the password changes are kept aside, an
 	    "$C/roamfs.log" &&
 	ls -d "$C"/locked-*/db "$C"/locked-*/key >/dev/null &&
 	test "$(run_as "$U" cat "$UD/mnt/essay-about-the-sea.txt")" = "$MARK" && logout
+'
+
+test_expect_success 'roamctl recover puts the kept cache back with the new password: its change reaches the server' '
+	locked=$(ls -d "$C"/locked-*) && test -d "$locked" || return 1
+	printf "%s\n%s\n" "wrong old" "$PW" | run_as "$U" "$USER_ROAMCTL" recover "$locked" >"$TEST_DIR/out" 2>&1 &&
+	{ cat "$TEST_DIR/out"; return 1; }
+	grep -q "the old password does not open $locked" "$TEST_DIR/out" && test -f "$locked/key" &&
+	printf "%s\n%s\n" "$PW2" "$PW" | run_as "$U" "$USER_ROAMCTL" recover "$locked" >"$TEST_DIR/out" 2>&1 &&
+	grep -q "is back in place in $C, opened by the new password" "$TEST_DIR/out" &&
+	test ! -e "$locked" && test ! -e "$H/offline.txt" &&
+	mount_with "$PW" && wait_server bytes_are "$H/offline.txt" "made offline $$" &&
+	test "$(run_as "$U" cat "$UD/mnt/offline.txt")" = "made offline $$" && logout ||
+	{ cat "$TEST_DIR/out" "$TEST_DIR/mount.out"; tail -n 5 "$C/roamfs.log"; false; }
 '
 
 test_expect_success 'a local-only file (the trash) keeps the state dirty: the cache is not all on the server' '
