@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +43,8 @@ enum {
 	EXIT_OFFLINE = 4,	/* flush --wait: the server cannot be reached */
 	EXIT_NONE = 5,		/* no roamfs found, or it does not answer */
 };
+
+#define FUSE_SUPER_MAGIC	0x65735546
 
 /* How long one request may take before roamfs counts as hung. */
 #define CALL_MS		5000
@@ -1046,6 +1049,7 @@ static int
 pin_one(const struct target *t, const char *arg, const char *rel, int pin)
 {
 	struct pathlist l = { 0 }, one = { 0 };
+	struct statfs sfs;
 	const char *by;
 	struct ctl_reply rep;
 	size_t i;
@@ -1054,6 +1058,15 @@ pin_one(const struct target *t, const char *arg, const char *rel, int pin)
 	if (!*rel) {
 		fprintf(stderr, "roamctl: %s is the whole home: pin the folders to keep offline "
 		    "instead\n", arg);
+		return EXIT_PENDING;
+	}
+	/* The pin list is written through the mount: the mount point the
+	 * cache records (which its user may write) must be a FUSE mount now,
+	 * never a folder elsewhere. */
+	if (statfs(t->mountpoint, &sfs) < 0 || sfs.f_type != FUSE_SUPER_MAGIC) {
+		fprintf(stderr, "roamctl: %s is not a roamfs mount now%s%s: pin with the home "
+		    "mounted, as its user\n", t->mountpoint, errno == EACCES ? " that you may "
+		    "enter" : "", "");
 		return EXIT_PENDING;
 	}
 	if ((r = pins_read(t->mountpoint, &l)) < 0) {
