@@ -140,8 +140,11 @@ recover_run(const char *locked)
 		goto out;
 	}
 	/* No roamfs on the cache meanwhile. */
-	if ((lockfd = openat(cfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0 ||
-	    flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
+	if ((lockfd = openat(cfd, "lock", O_RDWR | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		r = say("%s is not in a roamfs cache (it has no lock file)%s", locked, "");
+		goto out;
+	}
+	if (flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
 		r = say("the cache %s is in use (a roamfs runs on it): log out first, then run "
 		    "recover again%s", cache, "");
 		goto out;
