@@ -202,7 +202,7 @@ droppable(struct db_txn *t, struct nodes *nodes, const struct inode *in)
 	if (nodes) {
 		nodes_lock(nodes);
 		n = nodes_find(nodes, in->ino);
-		busy = n && (n->nopen || n->dirty);
+		busy = n && (n->nopen || NODE_HELD(n));
 		nodes_unlock(nodes);
 	}
 	return !busy;

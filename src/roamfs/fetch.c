@@ -442,7 +442,7 @@ fetch_verify(struct roamfs *fs, uint64_t ino)
 
 	nodes_lock(fs->nodes);
 	n = nodes_get(fs->nodes, ino);
-	check = n && !n->verified && !n->dirty && n->nopen == 0;
+	check = n && !n->verified && !NODE_HELD(n) && n->nopen == 0;
 	if (n)
 		n->verified = 1;
 	nodes_unlock(fs->nodes);
@@ -641,7 +641,7 @@ check_needed(struct roamfs *fs, uint64_t ino, char **rel, uint64_t *parent, int 
 
 	nodes_lock(fs->nodes);
 	n = nodes_find(fs->nodes, ino);
-	busy = n == NULL || n->nopen || n->dirty;
+	busy = n == NULL || n->nopen || NODE_HELD(n);
 	if (n) {
 		seen = n->confirmed;
 		hint = n->racy;
@@ -731,7 +731,7 @@ fetch_gone(struct roamfs *fs, uint64_t ino)
 
 	nodes_lock(fs->nodes);
 	n = nodes_find(fs->nodes, ino);
-	busy = n == NULL || n->nopen || n->dirty;
+	busy = n == NULL || n->nopen || NODE_HELD(n);
 	if (n)
 		seen = n->confirmed > n->listed ? n->confirmed : n->listed;
 	nodes_unlock(fs->nodes);

@@ -64,17 +64,18 @@ flush_apply(struct roamfs *fs, struct db_txn *t, uint64_t ino, const struct time
 	return t->ret;
 }
 
-/* A written file whose unsaved state flush_commit_many saves. */
+/* A written file whose unsaved state flush_commit_many takes over. */
 struct taken {
 	uint64_t ino;
 	struct timespec mtime;
-	uint64_t changes;	/* the node's count of changes when taken */
 };
 
 /*
  * Take the unsaved state of the dirty nodes among inos; returns how many.
- * They stay dirty until the inode holds it: meanwhile, a lookup that
- * reads the inode still finds the size in the node.
+ * Each counts a save under way (n->saving) until its transaction is
+ * committed: meanwhile a lookup that reads the inode still takes the size
+ * from the node.  The dirty mark goes now, as the replay expects: a file
+ * written again meanwhile is dirty again, for the next save.
  */
 static size_t
 take_dirty(struct roamfs *fs, const uint64_t *inos, size_t n, struct taken *out)
@@ -87,7 +88,8 @@ take_dirty(struct roamfs *fs, const uint64_t *inos, size_t n, struct taken *out)
 		if ((nd = nodes_find(fs->nodes, inos[i])) != NULL && nd->dirty) {
 			out[k].ino = inos[i];
 			out[k].mtime = nd->mtime;
-			out[k].changes = nd->changes;
+			nd->dirty = 0;
+			nd->saving++;
 			k++;
 		}
 	nodes_unlock(fs->nodes);
@@ -95,9 +97,8 @@ take_dirty(struct roamfs *fs, const uint64_t *inos, size_t n, struct taken *out)
 }
 
 /*
- * Save the written files inos[0..n) in one transaction.  A file written
- * again meanwhile stays dirty for the next save; on failure, all stay
- * dirty and are retried.
+ * Save the written files inos[0..n) in one transaction.  On failure their
+ * state goes back to memory (unless written again meanwhile) and is retried.
  */
 static int
 flush_commit_many(struct roamfs *fs, const uint64_t *inos, size_t n)
@@ -124,11 +125,14 @@ flush_commit_many(struct roamfs *fs, const uint64_t *inos, size_t n)
 		r = db_commit(&t);
 	}
 	nodes_lock(fs->nodes);
-	for (i = 0; i < k && r == 0; i++) {
+	for (i = 0; i < k; i++) {
 		if ((nd = nodes_find(fs->nodes, tk[i].ino)) == NULL)
 			continue;
-		if (nd->dirty && nd->changes == tk[i].changes)
-			nodes_saved(fs->nodes, nd);
+		if (r < 0 && !nd->dirty) {
+			nd->dirty = 1;
+			nd->mtime = tk[i].mtime;
+		}
+		nodes_saved(fs->nodes, nd);
 		nodes_drop_if_unused(fs->nodes, nd);
 	}
 	nodes_unlock(fs->nodes);
@@ -144,7 +148,21 @@ flush_commit_many(struct roamfs *fs, const uint64_t *inos, size_t n)
 int
 flush_node(struct roamfs *fs, uint64_t ino)
 {
-	return flush_commit_many(fs, &ino, 1);
+	struct node *nd;
+	int r = flush_commit_many(fs, &ino, 1), saving, waited;
+
+	/* Another thread may have taken the file's state just before: its
+	 * save is this one too (fsync makes it durable next), so wait for
+	 * it to be committed (milliseconds; at most 10 s). */
+	for (waited = 0; waited < 10000; waited++) {
+		nodes_lock(fs->nodes);
+		saving = (nd = nodes_find(fs->nodes, ino)) != NULL && nd->saving;
+		nodes_unlock(fs->nodes);
+		if (!saving)
+			break;
+		usleep(1000);
+	}
+	return r;
 }
 
 static int

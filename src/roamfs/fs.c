@@ -63,7 +63,7 @@ fs_stat(const struct roamfs *fs, const struct inode *in, const struct node *n, s
 	st->st_ctim.tv_nsec = in->ctime_ns;
 	st->st_atim.tv_sec = in->atime_s;
 	st->st_atim.tv_nsec = in->atime_ns;
-	if (n && n->dirty) {
+	if (n && NODE_HELD(n)) {
 		st->st_size = (off_t)n->size;
 		st->st_mtim = n->mtime;
 	}
@@ -98,8 +98,8 @@ touch_mtime(struct inode *in)
 /*
  * Reply with an entry and count the kernel's new reference.  in was read
  * when nodes_saves gave seen.  With the writeback cache, a kernel inode
- * made from this reply keeps its size: if a save cleared the node's dirty
- * mark since, in may predate the size the node held, and is read again.
+ * made from this reply keeps its size: if a save of the node ended since,
+ * in may predate the size the node held, and is read again.
  */
 static void
 reply_entry(struct roamfs *fs, fuse_req_t req, const struct inode *in, uint64_t seen)
@@ -113,7 +113,7 @@ reply_entry(struct roamfs *fs, fuse_req_t req, const struct inode *in, uint64_t 
 	memset(&e, 0, sizeof e);
 	e.ino = in->ino;
 	nodes_lock(fs->nodes);
-	while ((n = nodes_get(fs->nodes, e.ino)) != NULL && !n->dirty && S_ISREG(in->mode) &&
+	while ((n = nodes_get(fs->nodes, e.ino)) != NULL && !NODE_HELD(n) && S_ISREG(in->mode) &&
 	    nodes_saves(fs->nodes) != seen && !gone) {
 		seen = nodes_saves(fs->nodes);
 		nodes_unlock(fs->nodes);
@@ -666,10 +666,8 @@ apply_setattr(struct roamfs *fs, fuse_ino_t ino, struct stat *attr, int to_set,
 		in->size = (uint64_t)attr->st_size;
 		in->flags |= I_CACHED;
 		touch_mtime(in);
-		if (n && n->dirty) {
+		if (n && NODE_HELD(n))
 			n->size = in->size;
-			n->changes++;
-		}
 		if (n && n->wbase > in->size)
 			n->wbase = in->size;
 		/* The kernel's size is this one now: a failed write is over. */
@@ -683,10 +681,9 @@ apply_setattr(struct roamfs *fs, fuse_ino_t ino, struct stat *attr, int to_set,
 			in->mtime_s = attr->st_mtim.tv_sec;
 			in->mtime_ns = (uint32_t)attr->st_mtim.tv_nsec;
 		}
-		if (n && n->dirty) {
+		if (n && NODE_HELD(n)) {
 			n->mtime.tv_sec = in->mtime_s;
 			n->mtime.tv_nsec = in->mtime_ns;
-			n->changes++;
 		}
 		jattrs |= JA_MTIME;
 	}
@@ -731,7 +728,6 @@ setattr_in_memory(struct roamfs *fs, fuse_ino_t ino, const struct stat *attr, in
 	nodes_lock(fs->nodes);
 	if ((n = nodes_find(fs->nodes, ino)) != NULL && n->dirty) {
 		n->mtime = attr->st_mtim;
-		n->changes++;
 		done = 1;
 	}
 	nodes_unlock(fs->nodes);
@@ -1629,9 +1625,9 @@ fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file
 
 /*
  * Note that ino was written up to end through fd: its size and mtime are
- * now held in memory.  A clean node starts from the size of the cache
- * file, unless a save cleared another write's mark meanwhile (the size
- * taken may lack that write's bytes): then again.
+ * now held in memory.  A node that held none (neither dirty nor being
+ * saved) starts from the size of the cache file, unless a save ended
+ * meanwhile (the size taken may lack another write's bytes): then again.
  */
 static void
 mark_written(struct roamfs *fs, fuse_ino_t ino, int fd, uint64_t end)
@@ -1641,22 +1637,22 @@ mark_written(struct roamfs *fs, fuse_ino_t ino, int fd, uint64_t end)
 	uint64_t saves;
 
 	nodes_lock(fs->nodes);
-	while ((n = nodes_get(fs->nodes, ino)) != NULL && !n->dirty) {
+	while ((n = nodes_get(fs->nodes, ino)) != NULL && !NODE_HELD(n)) {
 		saves = nodes_saves(fs->nodes);
 		nodes_unlock(fs->nodes);
 		if (fstat(fd, &st) < 0)
 			st.st_size = 0;
 		nodes_lock(fs->nodes);
-		if (n->dirty || nodes_saves(fs->nodes) != saves)
+		if (NODE_HELD(n) || nodes_saves(fs->nodes) != saves)
 			continue;
 		n->size = (uint64_t)st.st_size;
-		n->dirty = 1;
+		break;
 	}
 	if (n != NULL) {
+		n->dirty = 1;
 		if (end > n->size)
 			n->size = end;
 		clock_gettime(CLOCK_REALTIME, &n->mtime);
-		n->changes++;
 	}
 	nodes_unlock(fs->nodes);
 }
@@ -1688,10 +1684,8 @@ write_failed(struct roamfs *fs, fuse_ino_t ino, int fd, uint64_t off, int err)
 		if (n->werr == 0)
 			n->werr = err;
 		cut = n->wcut;
-		if (n->dirty && n->size > cut) {
+		if (NODE_HELD(n) && n->size > cut)
 			n->size = cut;
-			n->changes++;
-		}
 	}
 	nodes_unlock(fs->nodes);
 	if (cut != UINT64_MAX && fstat(fd, &st) == 0 && (uint64_t)st.st_size > cut &&
@@ -1790,10 +1784,8 @@ kernel_renew(struct roamfs *fs, fuse_ino_t ino, int64_t size)
 	nodes_lock(fs->nodes);
 	if ((n = nodes_find(fs->nodes, ino)) != NULL) {
 		n->werr = 0;
-		if (n->dirty && size >= 0 && n->size > (uint64_t)size) {
+		if (NODE_HELD(n) && size >= 0 && n->size > (uint64_t)size)
 			n->size = (uint64_t)size;
-			n->changes++;
-		}
 	}
 	nodes_unlock(fs->nodes);
 	if (db_begin(fs->db, &t, 0) == 0) {
@@ -1889,7 +1881,7 @@ fs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, struct fuse_file
 	size = (off_t)in.size;
 	inode_free(&in);
 	nodes_lock(fs->nodes);
-	if ((n = nodes_find(fs->nodes, ino)) != NULL && n->dirty && (off_t)n->size > size)
+	if ((n = nodes_find(fs->nodes, ino)) != NULL && NODE_HELD(n) && (off_t)n->size > size)
 		size = (off_t)n->size;
 	nodes_unlock(fs->nodes);
 	if (fstat(h->fd, &st) == 0 && st.st_size > size)

@@ -130,7 +130,7 @@ nodes_drop_if_unused(struct nodes *t, struct node *n)
 {
 	struct node **pp;
 
-	if (n->nlookup || n->nopen || n->dirty || n->werr || n->writing)
+	if (n->nlookup || n->nopen || n->dirty || n->saving || n->werr || n->writing)
 		return;
 	for (pp = &t->buckets[nodes_hash(t, n->ino)]; *pp; pp = &(*pp)->hnext)
 		if (*pp == n) {
@@ -173,7 +173,8 @@ nodes_foreach_open(struct nodes *t, void (*fn)(void *arg, struct node *n), void 
 void
 nodes_saved(struct nodes *t, struct node *n)
 {
-	n->dirty = 0;
+	if (n->saving)
+		n->saving--;
 	__atomic_add_fetch(&t->saves, 1, __ATOMIC_RELEASE);
 }
 
@@ -190,7 +191,7 @@ nodes_busy(struct nodes *t, uint64_t ino)
 	int b;
 
 	nodes_lock(t);
-	b = (n = nodes_find(t, ino)) != NULL && (n->dirty || n->nopen);
+	b = (n = nodes_find(t, ino)) != NULL && (NODE_HELD(n) || n->nopen);
 	nodes_unlock(t);
 	return b;
 }

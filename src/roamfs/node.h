@@ -14,13 +14,13 @@ struct node {
 	uint64_t ino;
 	uint64_t nlookup;	/* kernel references (lookup/forget) */
 	uint32_t nopen;		/* open file handles */
-	int dirty;		/* written since the last journal flush (cleared once it is committed) */
-	uint64_t changes;	/* file: counts the changes of size and mtime while dirty (flush.c) */
+	int dirty;		/* written since the last journal flush */
+	uint32_t saving;	/* file: saves of its size and mtime under way (flush.c) */
 	int listed;		/* directory listed (or checked) since the mount */
 	int stale;		/* directory: its cached listing was served, the server not asked */
 	int verified;		/* file: cache size checked (fetch_verify) */
-	uint64_t size;		/* valid when dirty */
-	struct timespec mtime;	/* valid when dirty */
+	uint64_t size;		/* valid when dirty or saving */
+	struct timespec mtime;	/* valid when dirty or saving */
 	uint64_t gen;		/* generation the kernel knows the inode by (from 1) */
 	uint64_t wbase;		/* file: size of its cache file when first opened */
 	uint64_t wcut;		/* a write failed: the cache file ends at most here */
@@ -48,14 +48,18 @@ struct node *nodes_get(struct nodes *t, uint64_t ino);
 /* Drop a node that has no references left (table locked by the caller). */
 void nodes_drop_if_unused(struct nodes *t, struct node *n);
 /*
- * The flusher clears a node's dirty mark only after the inode holds its
- * size and mtime (table locked by the caller), and counts it here.  A
- * reader that read an inode, then finds its node clean, asks whether a
- * save came in between (nodes_saves before the read): then what it read
- * may be older than the size the node held.
+ * The flusher takes a node's dirty mark and counts the save under way
+ * (n->saving): until its transaction is committed, the node's size and
+ * mtime are the file's, not the inode's.  nodes_saved ends one (table
+ * locked by the caller) and counts it here.  A reader that read an inode,
+ * then finds its node neither dirty nor saving, asks whether a save ended
+ * in between (nodes_saves before the read): then what it read may be
+ * older than the size the node held.
  */
 void nodes_saved(struct nodes *t, struct node *n);
 uint64_t nodes_saves(struct nodes *t);
+/* Whether the node's size and mtime are the file's (dirty, or being saved). */
+#define NODE_HELD(n)	((n)->dirty || (n)->saving)
 /* Call fn for every dirty node (table locked by the caller). */
 void nodes_foreach_dirty(struct nodes *t, void (*fn)(void *arg, struct node *n), void *arg);
 /* Call fn for every node with open handles (table locked by the caller). */

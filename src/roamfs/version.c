@@ -85,7 +85,7 @@ version_local_changes(struct roamfs *fs, struct db_txn *t, const struct inode *i
 		return 1;
 	nodes_lock(fs->nodes);
 	n = nodes_find(fs->nodes, in->ino);
-	dirty = n && (n->dirty || (n->nopen && S_ISREG(in->mode) && in->pending_store));
+	dirty = n && (NODE_HELD(n) || (n->nopen && S_ISREG(in->mode) && in->pending_store));
 	nodes_unlock(fs->nodes);
 	return dirty || journal_pending_ino(t, in->ino) != 0;
 }
