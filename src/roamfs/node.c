@@ -16,7 +16,7 @@ struct nodes {
 	size_t nbuckets;
 	size_t count;
 	size_t nstale;		/* nodes with stale set */
-	uint64_t saves;		/* dirty marks cleared by the flusher (atomic reads) */
+	uint64_t saves;		/* saves of nodes ended (nodes_saved; atomic reads) */
 };
 
 struct nodes *
