@@ -790,7 +790,6 @@ main(int argc, char **argv)
 
 	check_mountpoint(o.mountpoint);
 	canonical_mountpoint(&o);
-	default_cache(&o);
 	check_fuse();
 	check_outside(&o);
 	/* Read now what connecting needs: once mounted, roamfs must never
@@ -799,6 +798,8 @@ main(int argc, char **argv)
 		fatal("%s", cause ? cause : "cannot read the SSH files");
 	so.files = files;
 	load_exclusions(&fs, &o);
+	/* Last of the checks: what is wrong with the options is said first. */
+	default_cache(&o);
 	open_cache(&fs, &o, &so, password);
 	/* Until the end says otherwise, changes may wait here (cache.h). */
 	cache_set_state(fs.cache, 0);
