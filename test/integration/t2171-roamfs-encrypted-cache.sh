@@ -156,10 +156,10 @@ test_expect_success 'changes unsent when the password changes are kept aside, an
 
 test_expect_success 'roamctl recover puts the kept cache back with the new password: its change reaches the server' '
 	locked=$(ls -d "$C"/locked-*) && test -d "$locked" || return 1
-	printf "%s\n%s\n" "wrong old" "$PW" | run_as "$U" "$USER_ROAMCTL" recover "$locked" >"$TEST_DIR/out" 2>&1 &&
+	printf "%s\n%s\n" "wrong old" "$PW" | run_as "$U" "$USER_ROAMCTL" --config="$CONF" recover "$locked" >"$TEST_DIR/out" 2>&1 &&
 	{ cat "$TEST_DIR/out"; return 1; }
 	grep -q "the old password does not open $locked" "$TEST_DIR/out" && test -f "$locked/key" &&
-	printf "%s\n%s\n" "$PW2" "$PW" | run_as "$U" "$USER_ROAMCTL" recover "$locked" >"$TEST_DIR/out" 2>&1 &&
+	printf "%s\n%s\n" "$PW2" "$PW" | run_as "$U" "$USER_ROAMCTL" --config="$CONF" recover "$locked" >"$TEST_DIR/out" 2>&1 &&
 	grep -q "is back in place in $C, opened by the new password" "$TEST_DIR/out" &&
 	test ! -e "$locked" && test ! -e "$H/offline.txt" &&
 	mount_with "$PW" && wait_server bytes_are "$H/offline.txt" "made offline $$" &&

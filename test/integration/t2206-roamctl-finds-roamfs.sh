@@ -91,7 +91,9 @@ as_user() {
 # uctl ARGS...: the user's roamctl (cache root that holds nothing), output
 # in $OUT; true when it exits 0 or 1 (changes waiting).
 uctl() {
-	as_user "$USER_ROAMCTL" --cache-root="$NOROOT" "$@" >"$OUT" 2>&1
+	# The site configuration users get (make distcheck: the default one is
+	# in the staging prefix, closed to them).
+	as_user "$USER_ROAMCTL" ${USER_CONFIG:+--config="$USER_CONFIG"} --cache-root="$NOROOT" "$@" >"$OUT" 2>&1
 	[ $? -le 1 ]
 }
 
