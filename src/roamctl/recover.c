@@ -3,7 +3,6 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "cachekey.h"
 #include "recover.h"
 #include "secret.h"
@@ -28,88 +28,6 @@ say(const char *fmt, const char *a, const char *b)
 	fprintf(stderr, fmt, a, b);
 	fputc('\n', stderr);
 	return 1;
-}
-
-/* The small file dirfd/name as a string (at most 4 KiB), or NULL. */
-static char *
-read_text(int dirfd, const char *name)
-{
-	char *b = malloc(4097);
-	ssize_t n;
-	int fd;
-
-	if (b == NULL || (fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		free(b);
-		return NULL;
-	}
-	n = read(fd, b, 4096);
-	close(fd);
-	if (n < 0) {
-		free(b);
-		return NULL;
-	}
-	b[n] = '\0';
-	return b;
-}
-
-/* Write dirfd/name whole (a temporary file, fsync, rename), 0600. */
-static int
-write_text(int dirfd, const char *name, const char *text)
-{
-	char tmp[64];
-	size_t len = strlen(text);
-	int fd, r = 0;
-
-	snprintf(tmp, sizeof tmp, ".%s.new", name);
-	(void)unlinkat(dirfd, tmp, 0);
-	if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
-		return -errno;
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
-		r = -EIO;
-	close(fd);
-	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
-		r = -errno;
-	if (r < 0)
-		(void)unlinkat(dirfd, tmp, 0);
-	return r;
-}
-
-/* Remove dirfd/name and all it holds (no key needed). */
-static int
-remove_all(int dirfd, const char *name, int depth)
-{
-	char path[PATH_MAX];
-	int fd, r = 0;
-	struct stat st;
-
-	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
-		return 0;
-	if (depth > 8 || fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
-		return -EPERM;
-	if ((fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return -errno;
-	{
-		int dfd = dup(fd);
-		DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-		struct dirent *e;
-
-		if (d == NULL) {
-			if (dfd >= 0)
-				close(dfd);
-			close(fd);
-			return -ENOMEM;
-		}
-		while ((e = readdir(d)) != NULL)
-			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
-			    (size_t)snprintf(path, sizeof path, "%s", e->d_name) < sizeof path &&
-			    remove_all(fd, path, depth + 1) < 0)
-				r = -EIO;
-		closedir(d);
-	}
-	close(fd);
-	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && r == 0)
-		r = -errno;
-	return r;
 }
 
 int
@@ -149,13 +67,13 @@ recover_run(const char *locked)
 		    "recover again%s", cache, "");
 		goto out;
 	}
-	if ((text = read_text(lfd, "key")) == NULL) {
+	if (cache_read_small(lfd, "key", &text) < 0) {
 		r = say("%s holds no key: it is not a cache kept when a password changed%s", locked,
 		    "");
 		goto out;
 	}
 	/* What the new cache holds must all be on the server: it goes. */
-	state = read_text(cfd, "state");
+	(void)cache_read_small(cfd, "state", &state);
 	if (state == NULL || strcmp(state, "clean\n") != 0) {
 		r = say("the cache %s holds changes that may not be on the server yet: log in once, "
 		    "let them go (roamctl flush --wait), log out, then run recover again%s", cache, "");
@@ -181,13 +99,13 @@ recover_run(const char *locked)
 	/* First the kept key, opened by the new password from now on (in
 	 * place: a failure below leaves it whole, for recover again with the
 	 * new password twice). */
-	if (write_text(lfd, "key", wrapped) < 0) {
+	if (cache_write_small(lfd, "key", wrapped) < 0) {
 		r = say("cannot write the key of %s: %s", locked, strerror(errno));
 		goto out;
 	}
 	/* The new cache goes (all of it is on the server), the kept one comes back. */
 	for (i = 0; i < NPARTS; i++)
-		if (remove_all(cfd, parts[i], 0) < 0) {
+		if (cache_remove_tree(cfd, parts[i], 0) < 0) {
 			r = say("cannot clear %s/%s: remove it by hand, then run recover again", cache,
 			    parts[i]);
 			goto out;
@@ -200,7 +118,7 @@ recover_run(const char *locked)
 		}
 	}
 	snprintf(path, sizeof path, "%s/key", slash + 1);
-	if (renameat(cfd, path, cfd, "key") < 0 || write_text(cfd, "state", "dirty\n") < 0) {
+	if (renameat(cfd, path, cfd, "key") < 0 || cache_write_small(cfd, "state", "dirty\n") < 0) {
 		r = say("cannot put the key of %s in place: %s", locked, strerror(errno));
 		goto out;
 	}

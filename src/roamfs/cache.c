@@ -299,8 +299,8 @@ cache_subdir(struct cache *c, const char *name, int *fd, char **cause)
 /* ---- encryption ---- */
 
 /* The small file dirfd/name (at most KEY_TEXT_MAX bytes) as a string. */
-static int
-read_small(int dirfd, const char *name, char **text)
+int
+cache_read_small(int dirfd, const char *name, char **text)
 {
 	char *b;
 	ssize_t n;
@@ -325,8 +325,8 @@ read_small(int dirfd, const char *name, char **text)
 }
 
 /* Write dirfd/name whole or not at all (a temporary file, fsync, rename), 0600. */
-static int
-write_small(int dirfd, const char *name, const char *text)
+int
+cache_write_small(int dirfd, const char *name, const char *text)
 {
 	char tmp[64];
 	size_t len = strlen(text);
@@ -347,8 +347,8 @@ write_small(int dirfd, const char *name, const char *text)
 }
 
 /* Remove pfd/name and all it holds (without the key, names are opaque but removable). */
-static int
-remove_tree(int pfd, const char *name, int depth)
+int
+cache_remove_tree(int pfd, const char *name, int depth)
 {
 	struct dirent *d;
 	int fd, e, r = 0;
@@ -367,7 +367,7 @@ remove_tree(int pfd, const char *name, int depth)
 	}
 	while ((d = readdir(dir)) != NULL)
 		if (strcmp(d->d_name, ".") && strcmp(d->d_name, "..") &&
-		    (e = remove_tree(dirfd(dir), d->d_name, depth + 1)) < 0)
+		    (e = cache_remove_tree(dirfd(dir), d->d_name, depth + 1)) < 0)
 			r = e;
 	closedir(dir);
 	if (unlinkat(pfd, name, AT_REMOVEDIR) < 0 && r == 0)
@@ -400,7 +400,7 @@ static int
 state_clean(const struct cache *c)
 {
 	char *t = NULL;
-	int clean = read_small(c->dirfd, STATE_FILE, &t) == 0 && strcmp(t, "clean\n") == 0;
+	int clean = cache_read_small(c->dirfd, STATE_FILE, &t) == 0 && strcmp(t, "clean\n") == 0;
 
 	free(t);
 	return clean;
@@ -449,7 +449,7 @@ crypt_new(struct cache *c, const char *password, char **cause)
 
 	if ((r = cachekey_random(key)) < 0 ||
 	    (r = cachekey_wrap(password, key, &cachekey_default, &text)) < 0 ||
-	    (r = write_small(c->dirfd, KEY_FILE, text)) < 0 ||
+	    (r = cache_write_small(c->dirfd, KEY_FILE, text)) < 0 ||
 	    (r = fscrypt_add_key(c->dirfd, key, c->keyid)) < 0) {
 		explicit_bzero(key, sizeof key);
 		free(text);
@@ -472,7 +472,7 @@ crypt_open(struct cache *c, const char *password, char **cause)
 	char *text = NULL;
 	int r;
 
-	if ((r = read_small(c->dirfd, KEY_FILE, &text)) < 0)
+	if ((r = cache_read_small(c->dirfd, KEY_FILE, &text)) < 0)
 		return cache_fail(cause, r, "cannot read the key of the encrypted cache %s: %s", c->dir);
 	r = cachekey_unwrap(password, text, key);
 	free(text);
@@ -510,7 +510,7 @@ crypt_changed(struct cache *c, char **cause)
 
 	if (state_clean(c)) {
 		for (i = 0; i < NCRYPT_DIRS; i++)
-			if ((r = remove_tree(c->dirfd, crypt_dirs[i], 0)) < 0)
+			if ((r = cache_remove_tree(c->dirfd, crypt_dirs[i], 0)) < 0)
 				return cache_fail(cause, r, "cannot clear the cache %s for your new "
 				    "password: %s", c->dir);
 		(void)unlinkat(c->dirfd, KEY_FILE, 0);
@@ -582,7 +582,7 @@ cache_crypt(struct cache *c, const struct cache_opts *o, char **cause)
 			}
 		} else {
 			for (i = 0; i < NCRYPT_DIRS; i++)
-				if ((r = remove_tree(c->dirfd, crypt_dirs[i], 0)) < 0)
+				if ((r = cache_remove_tree(c->dirfd, crypt_dirs[i], 0)) < 0)
 					return cache_fail(cause, r, "cannot clear the plain cache %s "
 					    "to encrypt it: %s", c->dir);
 			note(c, LOG_NOTICE, "the plain cache %s is made anew, encrypted", c->dir);
@@ -644,7 +644,7 @@ cache_encrypted(const struct cache *c)
 void
 cache_set_state(struct cache *c, int clean)
 {
-	int r = write_small(c->dirfd, STATE_FILE, clean ? "clean\n" : "dirty\n");
+	int r = cache_write_small(c->dirfd, STATE_FILE, clean ? "clean\n" : "dirty\n");
 
 	if (r < 0)
 		log_warn("cannot write %s/%s: %s", c->dir, STATE_FILE, strerror(-r));

@@ -59,6 +59,12 @@ int cache_open(const char *dir, uid_t uid, const struct cache_opts *o, struct ca
     char **cause);
 /* Close, and remove the key of an encrypted cache. */
 void cache_close(struct cache *c);
+/* Small files of a cache directory, for roamctl too: the file dirfd/name
+ * (at most 4 KiB) as a malloc'd string; written whole or not at all
+ * (temporary file, fsync, rename; 0600); a tree removed (no key needed). */
+int cache_read_small(int dirfd, const char *name, char **text);
+int cache_write_small(int dirfd, const char *name, const char *text);
+int cache_remove_tree(int pfd, const char *name, int depth);
 /* Log what opening the cache did (its encryption), once the log file is open. */
 void cache_log_notes(struct cache *c);
 /* Whether the cache is encrypted. */
